@@ -1,1 +1,30 @@
-def handler(event, context): return {}
+"""POST /things/{id}/flattr: the click."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.metrics import MetricUnit
+
+from flattr import settings
+from flattr.domain import things as rules
+from flattr.http import current_user, entry, json_response, make_app, metrics
+from flattr.store import clicks
+
+app = make_app()
+
+
+@app.post("/things/<thing_id>/flattr")
+def flattr(thing_id: Annotated[str, Path()]):
+    user_id = current_user(app)
+    cfg = settings.get()
+    click = clicks.flattr(user_id, rules.parse_id(thing_id), min_budget=cfg.min_budget, give_to_get=cfg.give_to_get)
+    body = {"thing_id": int(click.thing_id), "month": click.month}
+    if click.created:
+        metrics.add_metric(name="Flattrs", unit=MetricUnit.Count, value=1)
+        return json_response(201, {**body, "status": "flattred"})
+    return json_response(200, {**body, "status": "already_flattred"})
+
+
+handler = entry(app)

@@ -1,1 +1,50 @@
-def handler(e,c): return {}
+"""The settlement worker: SQS jobs that enumerate users (scan) or settle one user's month."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from flattr import settings
+from flattr.http import logger
+from flattr.store import settlement
+from flattr.store.queue import SettleQueue
+
+processor = BatchProcessor(event_type=EventType.SQS)
+_queue = SettleQueue()
+_idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600)
+
+
+def _settings() -> settlement.Settings:
+    cfg = settings.get()
+    return settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy)
+
+
+# Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
+@idempotent_function(
+    data_keyword_argument="job",
+    persistence_store=DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table),
+    config=_idempotency,
+)
+def settle(job: dict) -> dict:
+    record = settlement.settle_user(job["user_id"], job["month"], _settings())
+    return {"status": record.status if record else "no_user"}
+
+
+def record_handler(record: SQSRecord) -> None:
+    job = settlement.decode_job(record.body)
+    if job["kind"] == "scan":
+        settlement.scan_page(job, _queue)
+    else:
+        settle(job=job)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context) -> dict:
+    _idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

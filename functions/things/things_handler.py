@@ -1,1 +1,98 @@
-def handler(event, context): return {}
+"""Things: register, read, look up by URL, and a QR code for offline works."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import segno
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from flattr.clock import now
+from flattr.domain import things as rules
+from flattr.domain.errors import ThingNotFound
+from flattr.domain.months import month_of
+from flattr.http import current_user, entry, json_response, make_app, optional_user
+from flattr.store import things
+
+app = make_app()
+
+
+class ThingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: str = Field(max_length=2000)
+    title: str = Field(min_length=5, max_length=100)
+    description: str = Field(default="", max_length=1000)
+    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=10)
+    language: Optional[str] = Field(default=None, pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+    category: Optional[str] = Field(default=None, pattern=r"^[a-z_]{1,30}$")
+    hidden: bool = False
+
+
+def present(thing, viewer: str | None) -> dict:
+    month = month_of(now())
+    counts = things.counts(thing.thing_id, month)
+    owner_name = things.owner_names({thing.owner_id}).get(thing.owner_id, "")
+    body = {
+        "id": int(thing.thing_id),
+        "url": thing.url,
+        "title": thing.title,
+        "description": thing.description or "",
+        "tags": list(thing.tags or []),
+        "language": thing.language,
+        "category": thing.category,
+        "hidden": bool(thing.hidden),
+        "owner": {"user_id": thing.owner_id, "display_name": owner_name},
+        "flattrs": counts.total,
+        "flattrs_month": counts.month,
+        "created_at": thing.created_at,
+    }
+    if viewer:
+        body["flattred"] = things.flattred(viewer, thing.thing_id, month)
+    return body
+
+
+def _visible(thing_id: str, viewer: str | None):
+    thing = things.get(rules.parse_id(thing_id))
+    if not things.visible_to(thing, viewer):
+        raise ThingNotFound()
+    return thing
+
+
+@app.post("/things")
+def register(thing: Annotated[ThingIn, Body()]):
+    owner = current_user(app)
+    created = things.register(owner, **thing.model_dump())
+    return json_response(201, present(created, owner))
+
+
+@app.get("/things/lookup")
+def lookup(url: Annotated[str, Query(max_length=2000)]):
+    viewer = optional_user(app)
+    thing = things.lookup(url)
+    if not things.visible_to(thing, viewer):
+        raise ThingNotFound("No thing is registered for that URL.")
+    return present(thing, viewer)
+
+
+@app.get("/things/<thing_id>")
+def get_thing(thing_id: Annotated[str, Path()]):
+    viewer = optional_user(app)
+    return present(_visible(thing_id, viewer), viewer)
+
+
+@app.get("/things/<thing_id>/qr.svg")
+def qr(thing_id: Annotated[str, Path()]):
+    thing = _visible(thing_id, optional_user(app))
+    headers = app.current_event.headers
+    scheme = headers.get("x-forwarded-proto", "https")
+    host = headers.get("host") or app.current_event.request_context.domain_name
+    svg = segno.make(f"{scheme}://{host}/flattr.html?thing={thing.thing_id}", error="m").svg_inline(
+        scale=4, title=f"Flattr {thing.title}"
+    )
+    return Response(status_code=200, content_type="image/svg+xml", body=svg,
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+handler = entry(app)

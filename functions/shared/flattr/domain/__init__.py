@@ -1,0 +1,1 @@
+"""Pure rules of the system: money, months, the split, the errors. No AWS, no storage."""

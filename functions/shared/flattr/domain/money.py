@@ -1,0 +1,77 @@
+"""Where the money of one user's month goes: the charge, the fee and the equal split.
+
+Integer cents only. Everything here is deterministic, so a retried settlement recomputes
+exactly what the first attempt wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+POLICIES = ("charity", "carry", "dormant6")
+DORMANT_MONTHS = 6
+
+
+def fee_for(charged: int, fee_bps: int) -> int:
+    return charged * fee_bps // 10_000
+
+
+def split(net: int, keys: list[str], *, salt: str = "") -> dict[str, int]:
+    """Split `net` cents equally over `keys`: each gets floor(net/n) or that plus one.
+
+    The leftover cents go one each to the keys that come first in a salted hash order, so no
+    thing is favoured in every user's split, and the same inputs always give the same shares.
+    """
+    if net < 0:
+        raise ValueError("cannot split a negative amount")
+    if not keys:
+        return {}
+    if len(set(keys)) != len(keys):
+        raise ValueError("split keys must be distinct")
+    base, leftover = divmod(net, len(keys))
+    order = sorted(keys, key=lambda k: hashlib.sha256(f"{salt}:{k}".encode()).hexdigest())
+    return {k: base + (1 if i < leftover else 0) for i, k in enumerate(order)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One user's month, decided once and then carried out step by step."""
+
+    charged: int  # moved from funds to the month's clearing account
+    fee: int
+    shares: dict[str, int] = field(default_factory=dict)  # thing id -> cents
+    charity: int = 0
+    idle_months: int = 0  # consecutive months without a flattr, after this one
+
+    @property
+    def distributed(self) -> int:
+        return sum(self.shares.values())
+
+
+def plan_month(
+    *,
+    budget: int,
+    funds: int,
+    things: list[str],
+    fee_bps: int,
+    policy: str,
+    idle_months: int,
+    salt: str,
+) -> Plan:
+    if policy not in POLICIES:
+        raise ValueError(f"unknown unspent policy {policy!r}")
+    if min(budget, funds) < 0:
+        raise ValueError("budget and funds cannot be negative")
+    if things:
+        charged = min(budget, funds)
+        fee = fee_for(charged, fee_bps)
+        return Plan(charged=charged, fee=fee, shares=split(charged - fee, things, salt=salt), idle_months=0)
+    if policy == "charity":
+        charged = min(budget, funds)
+        return Plan(charged=charged, fee=0, charity=charged, idle_months=0)
+    idle = idle_months + 1 if funds > 0 else 0
+    if policy == "dormant6" and idle >= DORMANT_MONTHS:
+        # Flattr's rule from December 2011: six idle months in a row send the funds to charity.
+        return Plan(charged=funds, fee=0, charity=funds, idle_months=0)
+    return Plan(charged=0, fee=0, idle_months=idle if policy == "dormant6" else 0)

@@ -1,0 +1,110 @@
+"""What every HTTP function shares: the resolver, the error shape, and who is calling.
+
+Every refusal is {"error": {"code", "message"}} with a 4xx status; a 5xx is always our bug.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from .domain.errors import FlattrError, Forbidden, Unauthorized
+
+logger = Logger()
+metrics = Metrics()
+
+
+def error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": {"code": code, "message": message}}),
+        headers=headers,
+    )
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def _describe(errors: list[dict]) -> str:
+    parts = []
+    for e in errors[:5]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
+        msg = e.get("msg", "is invalid")
+        if e.get("type") == "json_invalid":
+            return "The request body is not valid JSON."
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts) or "The request is invalid."
+
+
+def make_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(FlattrError)
+    def _refused(exc: FlattrError):
+        return error(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error(400, "invalid_json", "The request body is not valid JSON.")
+        return error(400, "invalid_request", _describe(errors))
+
+    @app.exception_handler(json.JSONDecodeError)
+    def _bad_json(exc: json.JSONDecodeError):
+        return error(400, "invalid_json", "The request body is not valid JSON.")
+
+    @app.not_found
+    def _not_found(exc):
+        return error(404, "not_found", "There is nothing at this path.")
+
+    return app
+
+
+def claims(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    ctx = app.current_event.request_context
+    jwt = (ctx.get("authorizer") or {}).get("jwt") if isinstance(ctx, dict) else None
+    if jwt is None:
+        raw = app.current_event.raw_event.get("requestContext", {})
+        jwt = (raw.get("authorizer") or {}).get("jwt") or {}
+    return jwt.get("claims") or {}
+
+
+def optional_user(app: APIGatewayHttpResolver) -> str | None:
+    sub = claims(app).get("sub")
+    return str(sub) if sub else None
+
+
+def current_user(app: APIGatewayHttpResolver) -> str:
+    sub = optional_user(app)
+    if not sub:
+        raise Unauthorized("Sign in first: this call needs a bearer token.")
+    return sub
+
+
+def require_admin(app: APIGatewayHttpResolver) -> str:
+    sub = current_user(app)
+    groups = claims(app).get("cognito:groups") or ""
+    # API Gateway hands list claims over as one string, "[admin other]".
+    names = groups if isinstance(groups, list) else str(groups).strip("[]").replace(",", " ").split()
+    if "admin" not in names:
+        raise Forbidden("This call is for admins.")
+    return sub
+
+
+def entry(app: APIGatewayHttpResolver):
+    """The Lambda entry point for a resolver: logs with a correlation id, flushes metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @metrics.log_metrics
+    def handler(event: dict, context) -> dict:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,40 @@
+"""Deployment parameters from the template's environment, read once into one typed object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table: str
+    idempotency_table: str
+    settle_queue_url: str
+    fee_bps: int
+    unspent_policy: str
+    give_to_get: bool
+    min_budget: int
+    min_payout: int
+    currency: str
+    webhook_secret_parameter: str
+
+    max_budget: int = 100_000
+
+
+@lru_cache(maxsize=1)
+def get() -> Settings:
+    env = os.environ
+    return Settings(
+        table=env.get("FLATTR_TABLE", "flattr"),
+        idempotency_table=env.get("FLATTR_IDEMPOTENCY_TABLE", "flattr-idempotency"),
+        settle_queue_url=env.get("FLATTR_SETTLE_QUEUE_URL", ""),
+        fee_bps=int(env.get("FLATTR_FEE_BPS", "1000")),
+        unspent_policy=env.get("FLATTR_UNSPENT_POLICY", "charity"),
+        give_to_get=env.get("FLATTR_GIVE_TO_GET", "true").lower() == "true",
+        min_budget=int(env.get("FLATTR_MIN_BUDGET", "200")),
+        min_payout=int(env.get("FLATTR_MIN_PAYOUT", "1000")),
+        currency=env.get("FLATTR_CURRENCY", "EUR"),
+        webhook_secret_parameter=env.get("FLATTR_WEBHOOK_SECRET_PARAMETER", "/flattr/webhook-secret"),
+    )

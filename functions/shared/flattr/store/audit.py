@@ -1,0 +1,146 @@
+"""The audit: re-derive every balance and count from the immutable records and compare.
+
+It reads the whole table (a Scan), so it runs as a job, never on a request path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..domain import ledger as accounts
+from ..domain.money import fee_for, split
+from .models import Account, Flattr, Settlement, ThingCount, TransferItem, User, connection
+
+INVARIANTS = {
+    1: "conservation: all balances sum to zero",
+    2: "each balance equals the sum of its transfers",
+    3: "no user balance is negative",
+    4: "each (user, month) is settled exactly once",
+    5: "shares sum to what was distributed, each floor or floor+1; the fee is exact",
+    6: "each (user, thing, month) flattr is counted once",
+    7: "every acknowledged flattr of a settled month is paid",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"invariant {self.invariant} ({INVARIANTS[self.invariant]}): {self.detail}"
+
+
+def _scan_all():
+    table = User._get_connection()
+    start = None
+    while True:
+        page = table.scan(exclusive_start_key=start, consistent_read=True)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def run_audit() -> list[Violation]:
+    balances: dict[tuple[str, int], int] = {}
+    derived: dict[tuple[str, int], int] = defaultdict(int)
+    transfers_by_prefix: dict[str, list[TransferItem]] = defaultdict(list)
+    settlements: list[Settlement] = []
+    flattrs: dict[tuple[str, str], list[Flattr]] = defaultdict(list)
+    counted: dict[str, tuple[int, dict[str, int]]] = {}
+    flattr_totals: dict[str, int] = defaultdict(int)
+    flattr_months: dict[tuple[str, str], int] = defaultdict(int)
+
+    for raw in _scan_all():
+        pk, sk = raw["pk"]["S"], raw["sk"]["S"]
+        if sk == "USER":
+            user = User.from_raw_data(raw)
+            balances[(accounts.funds(user.uid), 0)] = int(user.funds or 0)
+        elif sk == "ACCT":
+            acct = Account.from_raw_data(raw)
+            balances[(acct.account, int(acct.shard))] = int(acct.balance or 0)
+        elif sk == "XFER":
+            t = TransferItem.from_raw_data(raw)
+            derived[(t.debit, int(t.debit_shard))] -= int(t.amount)
+            derived[(t.credit, int(t.credit_shard))] += int(t.amount)
+            if t.kind in ("charge", "fee", "charity", "share") and t.month:
+                transfers_by_prefix[f"{t.month}|{t.user_id}"].append(t)
+        elif sk.startswith("FLATTR#"):
+            f = Flattr.from_raw_data(raw)
+            flattrs[(pk[len("USER#"):], f.month)].append(f)
+            flattr_totals[f.thing_id] += 1
+            flattr_months[(f.thing_id, f.month)] += 1
+        elif sk.startswith("SETTLE#") and "#STEP#" not in sk:
+            settlements.append(Settlement.from_raw_data(raw))
+        elif sk == "COUNT":
+            c = ThingCount.from_raw_data(raw)
+            thing_id = pk.split("#")[1]
+            total, months = counted.get(thing_id, (0, {}))
+            for m, n in (c.months.as_dict() if c.months else {}).items():
+                months[m] = months.get(m, 0) + int(n)
+            counted[thing_id] = (total + int(c.total or 0), months)
+
+    out: list[Violation] = []
+    total = sum(balances.values())
+    if total != 0:
+        out.append(Violation(1, f"balances sum to {total} cents, not 0"))
+    for key in sorted(set(balances) | set(derived)):
+        if balances.get(key, 0) != derived.get(key, 0):
+            out.append(Violation(2, f"{key[0]} shard {key[1]}: balance {balances.get(key, 0)}, "
+                                    f"transfers say {derived.get(key, 0)}"))
+    per_account: dict[str, int] = defaultdict(int)
+    for (account, shard), value in balances.items():
+        per_account[account] += value
+        if value < 0 and not accounts.may_go_negative(account):
+            out.append(Violation(3, f"{account} shard {shard} is {value}"))
+    out += _check_settlements(settlements, transfers_by_prefix, flattrs)
+    for thing_id in sorted(set(counted) | set(flattr_totals)):
+        total_count, months = counted.get(thing_id, (0, {}))
+        if total_count != flattr_totals.get(thing_id, 0):
+            out.append(Violation(6, f"thing {thing_id}: counter says {total_count}, "
+                                    f"{flattr_totals.get(thing_id, 0)} flattrs exist"))
+        for m, n in months.items():
+            if n != flattr_months.get((thing_id, m), 0):
+                out.append(Violation(6, f"thing {thing_id} {m}: counter says {n}, "
+                                        f"{flattr_months.get((thing_id, m), 0)} flattrs exist"))
+    return out
+
+
+def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violation]:
+    out: list[Violation] = []
+    for s in settlements:
+        if s.status != "done":
+            continue
+        who = f"{s.user_id} {s.month}"
+        ts = transfers_by_prefix.get(f"{s.month}|{s.user_id}", [])
+        by_kind: dict[str, list[TransferItem]] = defaultdict(list)
+        for t in ts:
+            by_kind[t.kind].append(t)
+        charged = sum(int(t.amount) for t in by_kind["charge"])
+        if len(by_kind["charge"]) > 1 or charged != int(s.charged):
+            out.append(Violation(4, f"{who}: charged {charged} in {len(by_kind['charge'])} transfers, "
+                                    f"the record says {s.charged}"))
+        fee = sum(int(t.amount) for t in by_kind["fee"])
+        if fee != int(s.fee) or (s.things and fee != fee_for(int(s.charged), int(s.fee_bps))):
+            out.append(Violation(5, f"{who}: fee {fee}, expected {fee_for(int(s.charged), int(s.fee_bps))}"))
+        shares = {t.thing_id: int(t.amount) for t in by_kind["share"]}
+        if len(shares) != len(by_kind["share"]):
+            out.append(Violation(4, f"{who}: a thing was paid twice"))
+        month_flattrs = flattrs.get((s.user_id, s.month), [])
+        if int(s.things) != len(month_flattrs):
+            out.append(Violation(7, f"{who}: {len(month_flattrs)} flattrs, {s.things} settled"))
+        if month_flattrs:
+            expected = split(int(s.distributed), sorted(f.thing_id for f in month_flattrs),
+                             salt=f"{s.user_id}:{s.month}")
+            if int(s.distributed) != int(s.charged) - int(s.fee):
+                out.append(Violation(5, f"{who}: distributed {s.distributed} != charged - fee"))
+            paid = {k: v for k, v in expected.items() if v}
+            if shares != paid:
+                missing = sorted(set(paid) - set(shares))
+                out.append(Violation(7 if missing else 5, f"{who}: shares paid {shares}, expected {paid}"))
+        charity = sum(int(t.amount) for t in by_kind["charity"])
+        if charity != int(s.charity) or charged != fee + sum(shares.values()) + charity:
+            out.append(Violation(4, f"{who}: {charged} charged but {fee + sum(shares.values()) + charity} paid out"))
+    return out

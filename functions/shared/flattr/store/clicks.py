@@ -1,0 +1,93 @@
+"""The click: one TransactWriteItems whose conditions enforce every rule of a flattr.
+
+The flattr item's key is (user, month, thing), so a repeat is refused by its own condition.
+The giver's item carries budget, funds and the last month settlement sealed, so one condition
+check covers no_means and month_closed. The counter shard is one of eight, so a popular thing
+spreads its writes. A thing's owner never changes, so a warm container skips the thing read
+and the click is a single request.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ..clock import now
+from ..domain.errors import FlattrOwner, MonthClosed, NoMeans, OwnerNotParticipating, ThingNotFound
+from ..domain.months import month_of
+from . import things, users
+from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, User
+from .tx import Cancelled, Tx
+
+_OWNERS: OrderedDict[str, str] = OrderedDict()  # thing id -> owner id
+_OWNERS_MAX = 50_000
+
+
+@dataclass(frozen=True)
+class Click:
+    thing_id: str
+    month: str
+    created: bool  # False: the user had already flattred it this month
+
+
+def _owner_of(thing_id: str, user_id: str) -> str:
+    owner = _OWNERS.get(thing_id)
+    if owner is None:
+        thing = things.get(thing_id)
+        if not things.visible_to(thing, user_id):
+            raise ThingNotFound()
+        owner = thing.owner_id
+        _OWNERS[thing_id] = owner
+        if len(_OWNERS) > _OWNERS_MAX:
+            _OWNERS.popitem(last=False)
+    return owner
+
+
+def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -> Click:
+    month = month_of(now())
+    owner_id = _owner_of(thing_id, user_id)
+    if owner_id == user_id:
+        raise FlattrOwner("You cannot flattr your own thing.")
+
+    gives = (User.budget >= min_budget) & (User.funds > 0)
+    tx = Tx()
+    tx.put(
+        Flattr(*Flattr.key(user_id, month, thing_id), thing_id=thing_id, owner_id=owner_id, month=month,
+               at=now().isoformat()),
+        condition=Flattr.pk.does_not_exist(),
+        label="flattr",
+    )
+    tx.check(
+        User, *User.key(user_id),
+        condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+        label="giver",
+    )
+    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & (Thing.hidden == False), label="thing")  # noqa: E712
+    if give_to_get:
+        tx.check(User, *User.key(owner_id), condition=gives, label="owner")
+    counter = ThingCount(*ThingCount.key(thing_id, random.randrange(COUNTER_SHARDS)))
+    this_month = ThingCount.months[month]
+    tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1)], label="counter")
+    try:
+        tx.commit()
+    except Cancelled as exc:
+        _explain(exc.failed, user_id, month)
+        return Click(thing_id, month, created=False)
+    return Click(thing_id, month, created=True)
+
+
+def _explain(failed: set[str], user_id: str, month: str) -> None:
+    """Turn failed conditions into the one refusal a client should see (returns if a repeat)."""
+    if "thing" in failed:
+        raise ThingNotFound()
+    if "flattr" in failed:
+        return
+    if "giver" in failed:
+        giver = users.get(user_id)
+        if giver is not None and giver.closed_through and giver.closed_through >= month:
+            raise MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
+        raise NoMeans("You need a monthly budget and funds above zero to flattr.")
+    if "owner" in failed:
+        raise OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")
+    raise RuntimeError(f"unexpected click cancellation: {failed}")

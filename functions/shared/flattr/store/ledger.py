@@ -1,0 +1,121 @@
+"""Writing transfers: each with its balance changes, in one transaction, exactly once.
+
+A transfer's id is deterministic (from the payment event, the settlement step, ...). Its item is
+put only if new, in the same transaction as the balance updates, so a retry or a duplicate
+delivery can never move money twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pynamodb.expressions.condition import Condition
+
+from ..clock import now
+from ..domain import ledger
+from ..domain.ledger import Transfer
+from .models import Account, Marker, TransferItem, User
+from .tx import Cancelled, Tx
+
+
+class Overdrawn(Exception):
+    """A debit would take an account below zero; nothing was written."""
+
+
+def funds_user(account: str) -> str | None:
+    kind, _, rest = account.partition(":")
+    if kind == "user" and rest.endswith(":funds"):
+        return rest[: -len(":funds")]
+    return None
+
+
+def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
+    """Add transfer puts and the net balance updates they cause to `tx`."""
+    transfers = list(transfers)
+    at = now().isoformat()
+    for t in transfers:
+        item = TransferItem(
+            *TransferItem.key(t.id),
+            transfer_id=t.id,
+            debit=t.debit,
+            debit_shard=t.debit_shard,
+            credit=t.credit,
+            credit_shard=t.credit_shard,
+            amount=t.amount,
+            kind=t.kind,
+            month=t.month,
+            user_id=t.user_id,
+            thing_id=t.thing_id,
+            at=at,
+        )
+        tx.put(item, condition=TransferItem.pk.does_not_exist(), label="transfer")
+    for (account, shard), delta in sorted(ledger.net_changes(transfers).items()):
+        if delta == 0:
+            continue
+        user_id = funds_user(account)
+        if user_id is not None:
+            _update_funds(tx, user_id, delta, at)
+        else:
+            _update_account(tx, account, shard, delta)
+
+
+def _update_funds(tx: Tx, user_id: str, delta: int, at: str) -> None:
+    # A deposit may come before the user's first PUT /me: the money must land, so create the user.
+    item = User(*User.key(user_id))
+    actions = [
+        User.funds.add(delta),
+        User.uid.set(User.uid | user_id),
+        User.created_at.set(User.created_at | at),
+        User.created_month.set(User.created_month | at[:7]),
+    ]
+    condition = (User.funds >= -delta) if delta < 0 else None
+    tx.update(item, actions, condition=condition, label="overdraft" if delta < 0 else "credit")
+
+
+def _update_account(tx: Tx, account: str, shard: int, delta: int) -> None:
+    item = Account(*Account.key(account, shard))
+    actions = [
+        Account.balance.add(delta),
+        Account.account.set(account),
+        Account.shard.set(shard),
+    ]
+    condition: Condition | None = None
+    if delta < 0 and not ledger.may_go_negative(account):
+        condition = Account.balance >= -delta
+    tx.update(item, actions, condition=condition, label="overdraft" if condition is not None else "credit")
+
+
+def guard(tx: Tx, pk: str, sk: str) -> None:
+    """A marker that must be new: the whole transaction happens at most once."""
+    tx.put(Marker(pk, sk, at=now().isoformat()), condition=Marker.pk.does_not_exist(), label="guard")
+
+
+def post(transfers: list[Transfer], tx: Tx | None = None) -> bool:
+    """Write `transfers` (with whatever else is in `tx`) once. False if they were already written."""
+    tx = tx or Tx()
+    add_transfers(tx, transfers)
+    try:
+        tx.commit()
+    except Cancelled as exc:
+        if exc.failed & {"transfer", "guard"}:
+            return False
+        if "overdraft" in exc.failed:
+            raise Overdrawn(str(exc)) from exc
+        raise
+    return True
+
+
+def balance(account: str) -> int:
+    user_id = funds_user(account)
+    if user_id is not None:
+        try:
+            return int(User.get(*User.key(user_id), consistent_read=True).funds)
+        except User.DoesNotExist:
+            return 0
+    keys = [Account.key(account, s) for s in range(ledger.shard_count(account))]
+    return sum(int(a.balance) for a in Account.batch_get(keys))
+
+
+def shard_balances(account: str) -> dict[int, int]:
+    keys = [Account.key(account, s) for s in range(ledger.shard_count(account))]
+    return {int(a.shard): int(a.balance) for a in Account.batch_get(keys)}

@@ -1,0 +1,226 @@
+"""One DynamoDB table, item types told apart by key prefix. Keys are built here and nowhere else.
+
+    USER#<u>                 USER                  the user: profile, budget, funds balance
+    USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month)
+    USER#<u>                 SETTLE#<month>        the settlement of the user's month
+    USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
+    THING#<t>                THING                 a thing
+    URL#<url>                URL                   the claim that makes a URL unique
+    COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
+    RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
+    ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
+    XFER#<id>                XFER                  an immutable transfer
+    MONTH#<month>            MONTH                 a month close
+    MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
+    MONTH#<month>            SEGMENT#<i>           a scan segment that finished
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+from .. import settings
+
+COUNTER_SHARDS = 8  # a thing's click counter takes ~1,000 writes/s per shard
+
+
+class UsersIndex(GlobalSecondaryIndex):
+    """Sparse: only user items carry `uid`, so settlement enumerates users without the rest."""
+
+    class Meta:
+        index_name = "users"
+        projection = IncludeProjection(["created_month"])
+
+    uid = UnicodeAttribute(hash_key=True)
+
+
+class ThingsByOwner(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "things_by_owner"
+        projection = KeysOnlyProjection()
+
+    owner_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class _Base(Model):
+    class Meta:
+        table_name = settings.get().table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    # pynamodb keeps one schema per table, so the single table's indexes are declared here.
+    uid = UnicodeAttribute(null=True)  # only on users: the sparse users index
+    owner_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)  # with owner_id, only on things: things_by_owner
+    users = UsersIndex()
+    by_owner = ThingsByOwner()
+
+
+def bind(table_name: str) -> None:
+    """Point every model at `table_name` (the stack's physical name)."""
+    _Base.Meta.table_name = table_name
+
+
+def connection():
+    return _Base._get_connection().connection
+
+
+class User(_Base):
+    display_name = UnicodeAttribute(default="")
+    budget = NumberAttribute(default=0)
+    funds = NumberAttribute(default=0)  # balance of account user:<u>:funds
+    closed_through = UnicodeAttribute(null=True)  # last month sealed by settlement
+    idle_months = NumberAttribute(default=0)
+    created_month = UnicodeAttribute()
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return f"USER#{user_id}", "USER"
+
+
+class Flattr(_Base):
+    thing_id = UnicodeAttribute()
+    month = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+    @staticmethod
+    def key(user_id: str, month: str, thing_id: str) -> tuple[str, str]:
+        return f"USER#{user_id}", f"FLATTR#{month}#{thing_id}"
+
+    @staticmethod
+    def month_prefix(month: str) -> str:
+        return f"FLATTR#{month}#"
+
+
+class Thing(_Base):
+    thing_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    language = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    hidden = BooleanAttribute(default=False)
+
+    @staticmethod
+    def key(thing_id: str) -> tuple[str, str]:
+        return f"THING#{thing_id}", "THING"
+
+
+class UrlClaim(_Base):
+    thing_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(url: str) -> tuple[str, str]:
+        return f"URL#{url}", "URL"
+
+
+class ThingCount(_Base):
+    """One shard of a thing's counters: `total` and `months[YYYY-MM]`, added to by clicks.
+
+    All shards are created with the thing, so a click can SET months.<m> without a read.
+    """
+
+    total = NumberAttribute(default=0)
+    months = MapAttribute(default=dict)
+
+    @staticmethod
+    def key(thing_id: str, shard: int) -> tuple[str, str]:
+        return f"COUNT#{thing_id}#{shard}", "COUNT"
+
+
+class Received(_Base):
+    flattrs = NumberAttribute(default=0)
+    amount = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(thing_id: str, shard: int, month: str) -> tuple[str, str]:
+        return f"RECEIVED#{thing_id}#{shard}", month
+
+
+class Account(_Base):
+    account = UnicodeAttribute()
+    shard = NumberAttribute()
+    balance = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(account: str, shard: int) -> tuple[str, str]:
+        return f"ACCT#{account}#{shard}", "ACCT"
+
+
+class TransferItem(_Base):
+    transfer_id = UnicodeAttribute()
+    debit = UnicodeAttribute()
+    debit_shard = NumberAttribute()
+    credit = UnicodeAttribute()
+    credit_shard = NumberAttribute()
+    amount = NumberAttribute()
+    kind = UnicodeAttribute()
+    month = UnicodeAttribute(default="")
+    user_id = UnicodeAttribute(default="")
+    thing_id = UnicodeAttribute(default="")
+    at = UnicodeAttribute()
+
+    @staticmethod
+    def key(transfer_id: str) -> tuple[str, str]:
+        return f"XFER#{transfer_id}", "XFER"
+
+
+class Settlement(_Base):
+    user_id = UnicodeAttribute()
+    month = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending -> charged -> done
+    charged = NumberAttribute(default=0)
+    fee = NumberAttribute(default=0)
+    fee_bps = NumberAttribute(default=0)
+    charity = NumberAttribute(default=0)
+    distributed = NumberAttribute(default=0)
+    things = NumberAttribute(default=0)
+    idle_after = NumberAttribute(default=0)
+    policy = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str, month: str) -> tuple[str, str]:
+        return f"USER#{user_id}", f"SETTLE#{month}"
+
+
+class Marker(_Base):
+    """An item whose existence records that a step happened (its conditional put is the guard)."""
+
+    at = UnicodeAttribute(null=True)
+
+
+class MonthClose(_Base):
+    month = UnicodeAttribute()
+    segments = NumberAttribute()
+    segments_done = NumberAttribute(default=0)
+    dispatched = BooleanAttribute(default=False)
+    started_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(month: str) -> tuple[str, str]:
+        return f"MONTH#{month}", "MONTH"
+
+
+class MonthProgress(_Base):
+    users_total = NumberAttribute(default=0)
+    users_settled = NumberAttribute(default=0)
+    charged = NumberAttribute(default=0)
+    fees = NumberAttribute(default=0)
+    distributed = NumberAttribute(default=0)
+    charity = NumberAttribute(default=0)
+
+    SHARDS = 16
+
+    @staticmethod
+    def key(month: str, shard: int) -> tuple[str, str]:
+        return f"MONTH#{month}#{shard}", "PROGRESS"

@@ -1,0 +1,357 @@
+"""The month close: enumerate users page by page, then settle each user's month exactly once.
+
+Settling one user is a chain of steps, each one transaction that happens at most once:
+
+  seal      the user's clicks for the month stop being accepted (closed_through = month)
+  charge    the plan is fixed in the settlement record, and min(budget, funds) moves from the
+            user's funds to the month's clearing account
+  step k    the fee, charity and up to CHUNK shares move out of clearing (guarded by a marker)
+  finish    the record is marked done and the month's counters are added to
+
+Every step can be retried, run twice, or run by two workers at once: a step that already
+happened fails its condition and the chain moves on, so the ledger ends as one clean run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..clock import now
+from ..domain import ledger as accounts
+from ..domain.ledger import Transfer
+from ..domain.money import Plan, plan_month, split
+from . import ledger
+from .models import (
+    COUNTER_SHARDS,
+    Flattr,
+    Marker,
+    MonthClose,
+    MonthProgress,
+    Received,
+    Settlement,
+    User,
+)
+from .tx import Cancelled, Tx
+
+SEGMENTS = 8  # parallel scan segments of the users index
+PAGE_SIZE = 200  # users per scan job
+CHUNK = 25  # things per distribution step: 25 transfers + 25 revenue + 25 received + 2 < 100
+
+
+class Queue(Protocol):
+    def send(self, jobs: list[dict]) -> None: ...
+
+
+def _progress_shard(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % MonthProgress.SHARDS
+
+
+# ---------------------------------------------------------------- the close and its fan-out
+
+
+def start_close(month: str, queue: Queue) -> None:
+    """Create the month's close (once) and hand out one scan job per segment."""
+    close = MonthClose(*MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat())
+    Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close").commit_once()
+    close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    if close.dispatched:
+        return
+    # Sent before being marked dispatched: a crash in between only repeats harmless scan jobs.
+    queue.send([scan_job(month, seg, int(close.segments)) for seg in range(int(close.segments))])
+    Tx().update(close, [MonthClose.dispatched.set(True)]).commit_once()
+
+
+def scan_job(month: str, segment: int, segments: int, start: dict | None = None, page: int = 0) -> dict:
+    return {"kind": "scan", "month": month, "segment": segment, "segments": segments, "start": start, "page": page}
+
+
+def settle_job(month: str, user_id: str) -> dict:
+    return {"kind": "settle", "month": month, "user_id": user_id}
+
+
+def scan_page(job: dict, queue: Queue) -> int:
+    """Enumerate one page of users: register their pending settlements and queue them."""
+    month, segment, segments = job["month"], job["segment"], job["segments"]
+    raw = User._get_connection().scan(
+        index_name="users",
+        segment=segment,
+        total_segments=segments,
+        exclusive_start_key=job.get("start"),
+        limit=PAGE_SIZE,
+    )
+    user_ids = [
+        item["uid"]["S"]
+        for item in raw.get("Items", [])
+        # Users who joined after the month have nothing to settle for it.
+        if item.get("created_month", {}).get("S", "0000-00") <= month
+    ]
+    for i in range(0, len(user_ids), CHUNK):
+        _register_pending(month, user_ids[i : i + CHUNK])
+    queue.send([settle_job(month, u) for u in user_ids])
+    next_start = raw.get("LastEvaluatedKey")
+    if next_start:
+        queue.send([scan_job(month, segment, segments, next_start, job.get("page", 0) + 1)])
+    else:
+        tx = Tx()
+        ledger.guard(tx, MonthClose.key(month)[0], f"SEGMENT#{segment}")
+        tx.update(MonthClose(*MonthClose.key(month)), [MonthClose.segments_done.add(1)])
+        tx.commit_once()
+    return len(user_ids)
+
+
+def _register_pending(month: str, user_ids: list[str]) -> None:
+    """Count each user into the month exactly once: the pending record and the count go together."""
+    if not user_ids:
+        return
+    tx = Tx()
+    for u in user_ids:
+        tx.put(_pending(u, month), condition=Settlement.pk.does_not_exist(), label="pending")
+    tx.update(_progress(month, ",".join(user_ids)), [MonthProgress.users_total.add(len(user_ids))])
+    try:
+        tx.commit()
+    except Cancelled:
+        if len(user_ids) > 1:  # some were registered already (a repeated page): one at a time
+            for u in user_ids:
+                _register_pending(month, [u])
+
+
+def _pending(user_id: str, month: str) -> Settlement:
+    return Settlement(*Settlement.key(user_id, month), user_id=user_id, month=month, status="pending")
+
+
+def _progress(month: str, key: str) -> MonthProgress:
+    return MonthProgress(*MonthProgress.key(month, _progress_shard(key)))
+
+
+# ---------------------------------------------------------------- one user's month
+
+
+@dataclass(frozen=True)
+class Settings:
+    fee_bps: int
+    policy: str
+
+
+def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | None:
+    if not _seal(user_id, month):
+        return None
+    record = _record(user_id, month)
+    if record.status == "done":
+        return record
+    flattrs = _flattrs(user_id, month)
+    if record.status == "pending":
+        record = _charge(user_id, month, flattrs, settings)
+    if record.status == "charged":
+        for k, transfers_and_received in enumerate(_steps(record, flattrs)):
+            _step(user_id, month, k, *transfers_and_received)
+        _finish(record)
+    return _record(user_id, month)
+
+
+def _seal(user_id: str, month: str) -> bool:
+    """Stop the month's clicks before reading them. False if the user does not exist."""
+    user = User(*User.key(user_id))
+    tx = Tx().update(
+        user,
+        [User.closed_through.set(month)],
+        condition=User.pk.exists() & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+        label="seal",
+    )
+    try:
+        tx.commit()
+    except Cancelled:
+        try:
+            return bool(User.get(*User.key(user_id), consistent_read=True))
+        except User.DoesNotExist:
+            return False
+    return True
+
+
+def _record(user_id: str, month: str) -> Settlement:
+    try:
+        return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
+    except Settlement.DoesNotExist:
+        # Not enumerated by a scan (a job sent by hand): count the user in now.
+        _register_pending(month, [user_id])
+        return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
+
+
+def _flattrs(user_id: str, month: str) -> dict[str, str]:
+    """thing id -> owner id, for every flattr of the (sealed) month."""
+    pk, _ = User.key(user_id)
+    return {
+        f.thing_id: f.owner_id
+        for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
+    }
+
+
+def _salt(user_id: str, month: str) -> str:
+    return f"{user_id}:{month}"
+
+
+def _charge(user_id: str, month: str, flattrs: dict[str, str], settings: Settings) -> Settlement:
+    user = User.get(*User.key(user_id), consistent_read=True)
+    plan: Plan = plan_month(
+        budget=int(user.budget or 0),
+        funds=int(user.funds or 0),
+        things=sorted(flattrs),
+        fee_bps=settings.fee_bps,
+        policy=settings.policy,
+        idle_months=int(user.idle_months or 0),
+        salt=_salt(user_id, month),
+    )
+    record = Settlement(*Settlement.key(user_id, month))
+    tx = Tx().update(
+        record,
+        [
+            Settlement.status.set("charged"),
+            Settlement.charged.set(plan.charged),
+            Settlement.fee.set(plan.fee),
+            Settlement.fee_bps.set(settings.fee_bps),
+            Settlement.charity.set(plan.charity),
+            Settlement.distributed.set(plan.distributed),
+            Settlement.things.set(len(flattrs)),
+            Settlement.idle_after.set(plan.idle_months),
+            Settlement.policy.set(settings.policy),
+        ],
+        condition=Settlement.status == "pending",
+        label="record",
+    )
+    charge = []
+    if plan.charged:
+        charge.append(
+            Transfer(f"settle:{month}:{user_id}:charge", accounts.funds(user_id), accounts.clearing(month),
+                     plan.charged, "charge", month=month, user_id=user_id)
+        )
+    try:
+        ledger.post(charge, tx)
+    except Cancelled as exc:
+        if "record" not in exc.failed:
+            raise
+    return _record(user_id, month)
+
+
+def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
+    """The distribution, cut into steps that each fit one transaction. Deterministic."""
+    user_id, month = record.user_id, record.month
+    if int(record.things) != len(flattrs):
+        raise RuntimeError(f"{user_id} {month}: {len(flattrs)} flattrs, but the plan was made for {record.things}")
+    clearing = accounts.clearing(month)
+    prefix = f"settle:{month}:{user_id}"
+    first: list[Transfer] = []
+    if record.fee:
+        first.append(Transfer(f"{prefix}:fee", clearing, accounts.FEES, int(record.fee), "fee", month, user_id))
+    if record.charity:
+        first.append(Transfer(f"{prefix}:charity", clearing, accounts.CHARITY, int(record.charity), "charity",
+                              month, user_id))
+    shares = split(int(record.distributed), sorted(flattrs), salt=_salt(user_id, month))
+    ordered = sorted(shares)
+    steps = []
+    for i in range(0, max(len(ordered), 1), CHUNK):
+        transfers = list(first) if i == 0 else []
+        received = []
+        for thing_id in ordered[i : i + CHUNK]:
+            amount = shares[thing_id]
+            t_id = f"{prefix}:share:{thing_id}"
+            owner_revenue = accounts.revenue(flattrs[thing_id])
+            if amount:
+                transfers.append(Transfer(t_id, clearing, owner_revenue, amount, "share", month, user_id, thing_id))
+            received.append((thing_id, t_id, amount))
+        if transfers or received:
+            steps.append((transfers, received))
+    return steps
+
+
+def _step(user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]) -> None:
+    tx = Tx()
+    pk, sk = Settlement.key(user_id, month)
+    ledger.guard(tx, pk, f"{sk}#STEP#{k}")
+    for thing_id, transfer_id, amount in received:
+        shard = accounts.shard_for(f"received:{thing_id}", transfer_id) % COUNTER_SHARDS
+        tx.update(Received(*Received.key(thing_id, shard, month)),
+                  [Received.flattrs.add(1), Received.amount.add(amount)], label="received")
+    ledger.post(transfers, tx)
+
+
+def _finish(record: Settlement) -> None:
+    user_id, month = record.user_id, record.month
+    tx = Tx()
+    tx.update(Settlement(*Settlement.key(user_id, month)), [Settlement.status.set("done")],
+              condition=Settlement.status == "charged", label="record")
+    tx.update(
+        _progress(month, user_id),
+        [
+            MonthProgress.users_settled.add(1),
+            MonthProgress.charged.add(int(record.charged)),
+            MonthProgress.fees.add(int(record.fee)),
+            MonthProgress.distributed.add(int(record.distributed)),
+            MonthProgress.charity.add(int(record.charity)),
+        ],
+    )
+    tx.update(User(*User.key(user_id)), [User.idle_months.set(int(record.idle_after))])
+    tx.commit_once()
+
+
+# ---------------------------------------------------------------- reading
+
+
+def month_status(month: str) -> dict[str, Any]:
+    try:
+        close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    except MonthClose.DoesNotExist:
+        close = None
+    totals = dict(users_total=0, users_settled=0, charged=0, fees=0, distributed=0, charity=0)
+    if close is not None:
+        for shard in MonthProgress.batch_get([MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)]):
+            for name in totals:
+                totals[name] += int(getattr(shard, name) or 0)
+    if close is None:
+        status = "open"
+    elif int(close.segments_done) >= int(close.segments) and totals["users_settled"] >= totals["users_total"]:
+        status = "closed"
+    else:
+        status = "closing"
+    return {"month": month, "status": status, **totals}
+
+
+def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str, Any]:
+    try:
+        record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
+    except Settlement.DoesNotExist:
+        record = None
+    given: list[dict] = []
+    if record is not None and record.status != "pending" and int(record.things):
+        flattrs = _flattrs(user_id, month)
+        shares = split(int(record.distributed), sorted(flattrs), salt=_salt(user_id, month))
+        given = [{"thing_id": int(t), "amount": shares[t]} for t in sorted(shares, key=int)]
+    received = []
+    for thing_id in owned_thing_ids:
+        keys = [Received.key(thing_id, s, month) for s in range(COUNTER_SHARDS)]
+        rows = list(Received.batch_get(keys))
+        flattrs = sum(int(r.flattrs) for r in rows)
+        if flattrs:
+            received.append({"thing_id": int(thing_id), "flattrs": flattrs, "amount": sum(int(r.amount) for r in rows)})
+    done = record is not None and record.status != "pending"
+    return {
+        "month": month,
+        "settled": bool(record is not None and record.status == "done"),
+        "charged": int(record.charged) if done else 0,
+        "fee": int(record.fee) if done else 0,
+        "given": given,
+        "charity": int(record.charity) if done else 0,
+        "received": received,
+    }
+
+
+def decode_job(body: str) -> dict:
+    job = json.loads(body)
+    if job.get("kind") not in ("scan", "settle"):
+        raise ValueError(f"unknown job kind {job.get('kind')!r}")
+    return job
+
+
+def encode_job(job: dict) -> str:
+    return json.dumps(job, sort_keys=True, separators=(",", ":"))

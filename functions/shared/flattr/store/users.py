@@ -1,0 +1,69 @@
+"""Users: the account a person creates with PUT /me, and what GET /me shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..clock import now
+from ..domain import ledger as accounts
+from ..domain.months import month_of
+from . import ledger
+from .models import Flattr, User
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    display_name: str
+    monthly_budget: int
+    funds: int
+    revenue: int
+    month: str
+    flattrs_this_month: int
+
+
+def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int | None) -> None:
+    """Create or update the user. Fields left out keep their value (or their default)."""
+    at = now().isoformat()
+    actions = [
+        User.uid.set(User.uid | user_id),
+        User.created_at.set(User.created_at | at),
+        User.created_month.set(User.created_month | at[:7]),
+        User.funds.set(User.funds | 0),
+        User.display_name.set(User.display_name | "" if display_name is None else display_name),
+        User.budget.set(User.budget | 0 if monthly_budget is None else monthly_budget),
+    ]
+    User(*User.key(user_id)).update(actions=actions)
+
+
+def get(user_id: str) -> User | None:
+    try:
+        return User.get(*User.key(user_id), consistent_read=True)
+    except User.DoesNotExist:
+        return None
+
+
+def flattr_count(user_id: str, month: str) -> int:
+    pk, _ = User.key(user_id)
+    return Flattr.count(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
+
+
+def profile(user_id: str) -> Profile | None:
+    user = get(user_id)
+    if user is None:
+        return None
+    month = month_of(now())
+    return Profile(
+        user_id=user_id,
+        display_name=user.display_name or "",
+        monthly_budget=int(user.budget or 0),
+        funds=int(user.funds or 0),
+        revenue=ledger.balance(accounts.revenue(user_id)),
+        month=month,
+        flattrs_this_month=flattr_count(user_id, month),
+    )
+
+
+def display_names(user_ids: set[str]) -> dict[str, str]:
+    keys = [User.key(u) for u in user_ids]
+    return {u.uid: u.display_name or "" for u in User.batch_get(keys)} if keys else {}
