@@ -53,6 +53,7 @@ def _secret() -> str:
 
 @app.post("/webhooks/payments")
 def payments_webhook():
+    _idempotency.register_lambda_context(app.lambda_context)
     event = app.current_event
     body = (event.decoded_body or "").encode()
     webhooks.verify(event.headers.get("flattr-signature"), body, _secret(), time.time())

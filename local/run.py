@@ -1,0 +1,134 @@
+"""`make run`: the whole system on one machine, no AWS account and no Docker.
+
+A moto server holds the resources created from infra/template.yaml; the gateway plays API Gateway
+and its JWT authorizer, the poller plays the SQS event source mapping, and both call the handlers
+in this process. `start()` does it all and returns a handle, so tests can embed the stack too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from local import runtime, stack
+
+log = logging.getLogger("local.run")
+access_log = logging.getLogger("local.access")
+
+LAMBDA_FUNCTION_NAME = "flattr-local"  # Powertools idempotency keys start with it: keep it stable
+
+
+class _AccessLog(WSGIRequestHandler):
+    """The gateway's access log on its own logger, so moto's (on "werkzeug") can be silenced."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        access_log.info('"%s" %s %s', self.requestline, code, size)
+
+
+def _fake_aws() -> None:
+    # Whatever the shell has, never let this reach a real account.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=runtime.REGION,
+        AWS_REGION=runtime.REGION,
+    )
+
+
+@dataclass
+class Handle:
+    url: str
+    moto_url: str
+    stack: stack.Stack
+    poller: Any  # local.poller.Poller
+    _server: BaseWSGIServer
+    _moto: Any  # moto.server.ThreadedMotoServer
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self.poller.stop()
+        self._moto.stop()
+
+
+def start(port: int = 3000) -> Handle:
+    """Bring the stack up and serve the gateway on 127.0.0.1:port (0 picks a free one)."""
+    _fake_aws()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log is noise
+    logging.getLogger("moto").setLevel(logging.ERROR)  # "No Moto CloudFormation support for ..." alarms
+    for chatty in ("botocore", "pynamodb"):  # "Found credentials/endpoint ..." on every new client
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, moto_port = moto.get_host_and_port()
+    # Before any boto3 or pynamodb client exists: every client follows it.
+    os.environ["AWS_ENDPOINT_URL"] = moto_url = f"http://{host}:{moto_port}"
+
+    deployed = stack.deploy()
+    import boto3
+
+    boto3.client("ssm").put_parameter(
+        Name=deployed.environment["FLATTR_WEBHOOK_SECRET_PARAMETER"],
+        Value=os.environ.get("FLATTR_WEBHOOK_SECRET", "local-webhook-secret"),
+        Type="SecureString",
+        Overwrite=True,
+    )
+    # One process hosts every function, so it gets the union of their environments.
+    os.environ.update({k: str(v) for k, v in deployed.environment.items()})
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = LAMBDA_FUNCTION_NAME
+    runtime.ensure_paths()
+
+    from local.gateway import Gateway
+    from local.poller import Poller
+
+    poller = Poller()
+    poller.start()
+    server = make_server("127.0.0.1", port, Gateway(poller=poller), threaded=True, request_handler=_AccessLog)
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    return Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handle = start(int(os.environ.get("PORT", "3000")))
+    url = handle.url
+    print(
+        f"""
+Flattr local stack: {url}   (moto at {handle.moto_url})
+
+  demo page       {url}/
+  health          curl {url}/health
+  a token         curl -s -X POST {url}/_local/token -d '{{"sub": "alice"}}'
+  fund a user     curl -s -X POST {url}/_local/deposit -d '{{"user_id": "alice", "amount": 1000}}'
+  run the queue   curl -s -X POST {url}/_local/drain
+  check the books make audit
+
+Ctrl-C stops it; all state lives in memory.
+""",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+
+
+if __name__ == "__main__":
+    main()

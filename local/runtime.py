@@ -1,0 +1,78 @@
+"""Play the Lambda runtime in-process: import handlers the way Lambda does and call them.
+
+Lambda puts the function's code directory and its layers on sys.path and imports the module named
+in `Handler`; module names are unique across the functions, so one process can host them all.
+The event goes in, and the result comes out, through JSON, as they do on AWS: a handler can
+neither mutate a caller's dict nor return something Lambda could not serialise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from local import stack
+from local.stack import FunctionSpec
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+def ensure_paths() -> None:
+    """Put what Lambda would put on sys.path in front, so a function's module wins over site-packages."""
+    for path in reversed(stack.python_paths()):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+
+
+def _setting(fn: FunctionSpec, name: str, default: int) -> int:
+    tpl = stack.sam_template()
+    props = tpl["Resources"][fn.logical_id]["Properties"]
+    return int(props.get(name, tpl.get("Globals", {}).get("Function", {}).get(name, default)))
+
+
+class LambdaContext:
+    """The attributes handlers and Powertools read from the real context object."""
+
+    def __init__(self, fn: FunctionSpec) -> None:
+        timeout_s = _setting(fn, "Timeout", 3)
+        self.function_name = fn.logical_id
+        self.function_version = "$LATEST"
+        # A string, as in the real runtime (it copies AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+        self.memory_limit_in_mb = str(_setting(fn, "MemorySize", 128))
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{fn.logical_id}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{fn.logical_id}"
+        self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(fn: FunctionSpec) -> Callable[[dict, LambdaContext], Any]:
+    ensure_paths()
+    module_name, attr = fn.handler.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _json_default(value: Any) -> Any:
+    # The Python runtime serialises Decimal (what DynamoDB hands back) as a number.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def invoke(fn: FunctionSpec, event: dict) -> Any:
+    """Call the function's handler like Lambda does; whatever it raises propagates."""
+    handler = load_handler(fn)
+    result = handler(json.loads(json.dumps(event)), LambdaContext(fn))
+    return json.loads(json.dumps(result, default=_json_default))

@@ -1,0 +1,150 @@
+"""Handlers on moto, in-process: the stack is made from infra/template.yaml once per worker,
+and every test starts from empty tables and queues."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from werkzeug.test import Client
+
+from local import stack
+from local.gateway import Gateway, make_token, signed_webhook
+
+warnings.filterwarnings("ignore", message="Tried to parse AWS::")
+
+
+@pytest.fixture(scope="session")
+def aws():
+    with mock_aws():
+        deployed = stack.deploy()
+        boto3.client("ssm").put_parameter(
+            Name=deployed.environment["FLATTR_WEBHOOK_SECRET_PARAMETER"],
+            Value="local-webhook-secret",
+            Type="SecureString",
+        )
+        os.environ.update({k: str(v) for k, v in deployed.environment.items()})
+        from flattr import settings
+        from flattr.store import models
+
+        settings.get.cache_clear()
+        models.bind(deployed.table)
+        yield deployed
+
+
+def _wipe(deployed: stack.Stack) -> None:
+    ddb = boto3.client("dynamodb")
+    for table in (deployed.outputs["TableName"], deployed.outputs["IdempotencyTableName"]):
+        keys = [a["AttributeName"] for a in ddb.describe_table(TableName=table)["Table"]["KeySchema"]]
+        for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=", ".join(keys)):
+            for item in page["Items"]:
+                ddb.delete_item(TableName=table, Key={k: item[k] for k in keys})
+    sqs = boto3.client("sqs")
+    for name in ("SettleQueueUrl", "SettleDeadLetterQueueUrl"):
+        url = deployed.outputs[name]
+        # PurgeQueue is rate-limited to once a minute; receiving and deleting is not.
+        while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages"):
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+
+
+@pytest.fixture(autouse=True)
+def clean(aws):
+    from flattr import clock, settings
+    from flattr.store import clicks
+
+    _wipe(aws)
+    clock.set_override(None)
+    clicks._OWNERS.clear()
+    yield
+    clock.set_override(None)
+    settings.get.cache_clear()
+
+
+class Api:
+    """The HTTP API as a client sees it: requests go through the local gateway to the handlers."""
+
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+        self.client = Client(gateway)
+
+    def call(self, method: str, path: str, body: Any = None, *, user: str | None = None, admin: bool = False,
+             raw: bytes | None = None, headers: dict | None = None) -> tuple[int, Any]:
+        headers = dict(headers or {})
+        if user:
+            headers["Authorization"] = f"Bearer {make_token(user, admin=admin)}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            headers.setdefault("Content-Type", "application/json")
+        resp = self.client.open(path, method=method, data=data, headers=headers)
+        text = resp.get_data(as_text=True)
+        try:
+            payload = json.loads(text) if text else None
+        except ValueError:
+            payload = text
+        return resp.status_code, payload
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+    # -- shortcuts a test reads well with
+
+    def webhook(self, payload: dict, *, secret: str = "local-webhook-secret", timestamp: int | None = None,
+                signature: str | None = None) -> tuple[int, Any]:
+        request = signed_webhook(payload, secret=secret, timestamp=timestamp)
+        headers = dict(request.headers)
+        if signature is not None:
+            headers["Flattr-Signature"] = signature
+        return self.call("POST", "/webhooks/payments", raw=request.get_data(), headers=headers)
+
+    def deposit(self, user: str, amount: int, event_id: str | None = None) -> tuple[int, Any]:
+        event_id = event_id or f"evt_{user}_{amount}_{os.urandom(4).hex()}"
+        return self.webhook({"id": event_id, "type": "deposit.succeeded",
+                             "data": {"user_id": user, "amount": amount, "currency": "EUR"}})
+
+    def giver(self, user: str, budget: int = 1000, funds: int = 5000) -> None:
+        assert self.put("/me", {"display_name": user.title(), "monthly_budget": budget}, user=user)[0] == 200
+        if funds:
+            assert self.deposit(user, funds)[0] == 200
+
+    def thing(self, owner: str, url: str | None = None, **fields) -> int:
+        body = {"url": url or f"https://{owner}.example/{os.urandom(4).hex()}", "title": f"A thing by {owner}", **fields}
+        status, data = self.post("/things", body, user=owner)
+        assert status == 201, data
+        return data["id"]
+
+    def flattr(self, user: str, thing_id: int) -> tuple[int, Any]:
+        return self.post(f"/things/{thing_id}/flattr", user=user)
+
+    def me(self, user: str) -> dict:
+        status, data = self.get("/me", user=user)
+        assert status == 200, data
+        return data
+
+
+@pytest.fixture
+def api(aws) -> Api:
+    return Api(Gateway())
+
+
+@pytest.fixture
+def at():
+    """Move the business clock: at("2026-10-15")."""
+    from flattr import clock
+
+    def move(when: str) -> None:
+        clock.set_override(datetime.fromisoformat(when).replace(tzinfo=timezone.utc))
+
+    return move
