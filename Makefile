@@ -24,7 +24,7 @@ audit: $(STAMP)
 	$(BIN)/python -m local.audit
 
 soak: $(STAMP)
-	FLATTR_SIM_SEEDS=3000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py
+	FLATTR_SIM_SEEDS=3000 FLATTR_HOT_FANS=2000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml

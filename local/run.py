@@ -70,6 +70,10 @@ def start(port: int = 3000) -> Handle:
 
     from moto.server import ThreadedMotoServer
 
+    from local import moto_safety
+
+    moto_safety.apply()
+
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, moto_port = moto.get_host_and_port()

@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 from werkzeug.test import Client
 
-from local import stack
+from local import moto_safety, stack
 from local.gateway import Gateway, make_token, signed_webhook
 
 warnings.filterwarnings("ignore", message="Tried to parse AWS::")
@@ -22,6 +22,7 @@ warnings.filterwarnings("ignore", message="Tried to parse AWS::")
 
 @pytest.fixture(scope="session")
 def aws():
+    moto_safety.apply()
     with mock_aws():
         deployed = stack.deploy()
         boto3.client("ssm").put_parameter(
@@ -43,8 +44,10 @@ def _wipe(deployed: stack.Stack) -> None:
     for table in (deployed.outputs["TableName"], deployed.outputs["IdempotencyTableName"]):
         keys = [a["AttributeName"] for a in ddb.describe_table(TableName=table)["Table"]["KeySchema"]]
         for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=", ".join(keys)):
-            for item in page["Items"]:
-                ddb.delete_item(TableName=table, Key={k: item[k] for k in keys})
+            items = page["Items"]
+            for i in range(0, len(items), 25):
+                ddb.batch_write_item(RequestItems={table: [
+                    {"DeleteRequest": {"Key": {k: item[k] for k in keys}}} for item in items[i:i + 25]]})
     sqs = boto3.client("sqs")
     for name in ("SettleQueueUrl", "SettleDeadLetterQueueUrl"):
         url = deployed.outputs[name]
@@ -148,3 +151,36 @@ def at():
         clock.set_override(datetime.fromisoformat(when).replace(tzinfo=timezone.utc))
 
     return move
+
+
+@pytest.fixture
+def poller(aws):
+    from local.poller import Poller
+
+    return Poller()
+
+
+@pytest.fixture
+def close(api, poller, at):
+    """Close a month the way an operator does: admin close, then drain the queue."""
+
+    def run(month: str, now: str | None = None) -> dict:
+        if now:
+            at(now)
+        status, body = api.post(f"/admin/months/{month}/close", user="admin", admin=True)
+        assert status == 202, body
+        poller.drain()
+        return api.get(f"/admin/months/{month}", user="admin", admin=True)[1]
+
+    return run
+
+
+@pytest.fixture
+def audit():
+    from flattr.store.audit import run_audit
+
+    def check() -> None:
+        violations = run_audit()
+        assert violations == [], "\n".join(map(str, violations))
+
+    return check

@@ -142,6 +142,8 @@ class Received(_Base):
     flattrs = NumberAttribute(default=0)
     amount = NumberAttribute(default=0)
 
+    SHARDS = 16  # every fan's share adds to one: spread like revenue
+
     @staticmethod
     def key(thing_id: str, shard: int, month: str) -> tuple[str, str]:
         return f"RECEIVED#{thing_id}#{shard}", month

@@ -14,7 +14,6 @@ happened fails its condition and the chain moves on, so the ledger ends as one c
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,7 +24,6 @@ from ..domain.ledger import Transfer
 from ..domain.money import Plan, plan_month, split
 from . import ledger
 from .models import (
-    COUNTER_SHARDS,
     Flattr,
     Marker,
     MonthClose,
@@ -34,6 +32,8 @@ from .models import (
     Settlement,
     User,
 )
+from pynamodb.exceptions import UpdateError
+
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
@@ -43,10 +43,6 @@ CHUNK = 25  # things per distribution step: 25 transfers + 25 revenue + 25 recei
 
 class Queue(Protocol):
     def send(self, jobs: list[dict]) -> None: ...
-
-
-def _progress_shard(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % MonthProgress.SHARDS
 
 
 # ---------------------------------------------------------------- the close and its fan-out
@@ -123,7 +119,7 @@ def _pending(user_id: str, month: str) -> Settlement:
 
 
 def _progress(month: str, key: str) -> MonthProgress:
-    return MonthProgress(*MonthProgress.key(month, _progress_shard(key)))
+    return MonthProgress(*MonthProgress.key(month, accounts.spread(key, MonthProgress.SHARDS)))
 
 
 # ---------------------------------------------------------------- one user's month
@@ -136,38 +132,39 @@ class Settings:
 
 
 def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | None:
-    if not _seal(user_id, month):
+    """Settle one user's month, or finish a settlement that stopped halfway. None: no such user."""
+    user = _seal(user_id, month)
+    if user is None:
         return None
     record = _record(user_id, month)
     if record.status == "done":
         return record
     flattrs = _flattrs(user_id, month)
     if record.status == "pending":
-        record = _charge(user_id, month, flattrs, settings)
-    if record.status == "charged":
-        for k, transfers_and_received in enumerate(_steps(record, flattrs)):
-            _step(user_id, month, k, *transfers_and_received)
-        _finish(record)
-    return _record(user_id, month)
+        record = _charge(user, month, flattrs, settings)
+    for k, (transfers, received) in enumerate(_steps(record, flattrs)):
+        _step(user_id, month, k, transfers, received)
+    _finish(record)
+    record.status = "done"
+    return record
 
 
-def _seal(user_id: str, month: str) -> bool:
-    """Stop the month's clicks before reading them. False if the user does not exist."""
+def _seal(user_id: str, month: str) -> User | None:
+    """Stop the month's clicks before reading them; the user as sealed, or None if there is none."""
     user = User(*User.key(user_id))
-    tx = Tx().update(
-        user,
-        [User.closed_through.set(month)],
-        condition=User.pk.exists() & (User.closed_through.does_not_exist() | (User.closed_through < month)),
-        label="seal",
-    )
     try:
-        tx.commit()
-    except Cancelled:
-        try:
-            return bool(User.get(*User.key(user_id), consistent_read=True))
-        except User.DoesNotExist:
-            return False
-    return True
+        user.update(
+            actions=[User.closed_through.set(month)],
+            condition=User.pk.exists() & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+        )
+        return user
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    try:  # already sealed by an earlier attempt, or no such user
+        return User.get(*User.key(user_id), consistent_read=True)
+    except User.DoesNotExist:
+        return None
 
 
 def _record(user_id: str, month: str) -> Settlement:
@@ -192,8 +189,10 @@ def _salt(user_id: str, month: str) -> str:
     return f"{user_id}:{month}"
 
 
-def _charge(user_id: str, month: str, flattrs: dict[str, str], settings: Settings) -> Settlement:
-    user = User.get(*User.key(user_id), consistent_read=True)
+def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings) -> Settlement:
+    """Fix the plan and take the charge, together. Funds only shrink by settlement, so the sealed
+    user's funds are still there (or more, after a deposit)."""
+    user_id = user.uid
     plan: Plan = plan_month(
         budget=int(user.budget or 0),
         funds=int(user.funds or 0),
@@ -203,23 +202,21 @@ def _charge(user_id: str, month: str, flattrs: dict[str, str], settings: Setting
         idle_months=int(user.idle_months or 0),
         salt=_salt(user_id, month),
     )
-    record = Settlement(*Settlement.key(user_id, month))
-    tx = Tx().update(
-        record,
-        [
-            Settlement.status.set("charged"),
-            Settlement.charged.set(plan.charged),
-            Settlement.fee.set(plan.fee),
-            Settlement.fee_bps.set(settings.fee_bps),
-            Settlement.charity.set(plan.charity),
-            Settlement.distributed.set(plan.distributed),
-            Settlement.things.set(len(flattrs)),
-            Settlement.idle_after.set(plan.idle_months),
-            Settlement.policy.set(settings.policy),
-        ],
-        condition=Settlement.status == "pending",
-        label="record",
+    record = Settlement(
+        *Settlement.key(user_id, month),
+        user_id=user_id,
+        month=month,
+        status="charged",
+        charged=plan.charged,
+        fee=plan.fee,
+        fee_bps=settings.fee_bps,
+        charity=plan.charity,
+        distributed=plan.distributed,
+        things=len(flattrs),
+        idle_after=plan.idle_months,
+        policy=settings.policy,
     )
+    tx = Tx().put(record, condition=Settlement.status == "pending", label="record")
     charge = []
     if plan.charged:
         charge.append(
@@ -228,10 +225,11 @@ def _charge(user_id: str, month: str, flattrs: dict[str, str], settings: Setting
         )
     try:
         ledger.post(charge, tx)
+        return record
     except Cancelled as exc:
         if "record" not in exc.failed:
             raise
-    return _record(user_id, month)
+    return _record(user_id, month)  # another attempt charged first: go on with its plan
 
 
 def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
@@ -270,7 +268,7 @@ def _step(user_id: str, month: str, k: int, transfers: list[Transfer], received:
     pk, sk = Settlement.key(user_id, month)
     ledger.guard(tx, pk, f"{sk}#STEP#{k}")
     for thing_id, transfer_id, amount in received:
-        shard = accounts.shard_for(f"received:{thing_id}", transfer_id) % COUNTER_SHARDS
+        shard = accounts.spread(transfer_id, Received.SHARDS)
         tx.update(Received(*Received.key(thing_id, shard, month)),
                   [Received.flattrs.add(1), Received.amount.add(amount)], label="received")
     ledger.post(transfers, tx)
@@ -329,7 +327,7 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
         given = [{"thing_id": int(t), "amount": shares[t]} for t in sorted(shares, key=int)]
     received = []
     for thing_id in owned_thing_ids:
-        keys = [Received.key(thing_id, s, month) for s in range(COUNTER_SHARDS)]
+        keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]
         rows = list(Received.batch_get(keys))
         flattrs = sum(int(r.flattrs) for r in rows)
         if flattrs:

@@ -1,0 +1,125 @@
+"""The click: every rule, every error code, and races."""
+
+import threading
+
+import pytest
+
+
+@pytest.fixture
+def world(api, at):
+    at("2026-10-15T12:00:00")
+    api.giver("ada")  # a reader who gives
+    api.giver("bob")  # a creator who gives too
+    return {"thing": api.thing("bob")}
+
+
+def test_first_click_is_201_and_a_repeat_is_200(api, world):
+    status, body = api.flattr("ada", world["thing"])
+    assert (status, body) == (201, {"thing_id": world["thing"], "month": "2026-10", "status": "flattred"})
+    status, body = api.flattr("ada", world["thing"])
+    assert (status, body["status"]) == (200, "already_flattred")
+    thing = api.get(f"/things/{world['thing']}", user="ada")[1]
+    assert (thing["flattrs"], thing["flattrs_month"], thing["flattred"]) == (1, 1, True)
+    assert api.me("ada")["flattrs_this_month"] == 1
+
+
+def test_the_same_thing_can_be_flattred_again_next_month(api, world, at):
+    api.flattr("ada", world["thing"])
+    at("2026-11-02T00:00:00")
+    assert api.flattr("ada", world["thing"])[0] == 201
+    thing = api.get(f"/things/{world['thing']}")[1]
+    assert (thing["flattrs"], thing["flattrs_month"]) == (2, 1)
+
+
+def test_you_cannot_flattr_your_own_thing(api, world):
+    status, body = api.flattr("bob", world["thing"])
+    assert (status, body["error"]["code"]) == (403, "flattr_owner")
+
+
+def test_no_account_no_budget_or_no_funds_is_no_means(api, world):
+    assert api.flattr("stranger", world["thing"])[1]["error"]["code"] == "no_means"
+    api.put("/me", {"display_name": "Nobudget"}, user="nobudget")
+    api.deposit("nobudget", 1000)
+    assert api.flattr("nobudget", world["thing"])[1]["error"]["code"] == "no_means"
+    api.giver("nofunds", funds=0)
+    status, body = api.flattr("nofunds", world["thing"])
+    assert (status, body["error"]["code"]) == (402, "no_means")
+    assert api.get(f"/things/{world['thing']}")[1]["flattrs"] == 0
+
+
+def test_give_to_get_refuses_a_thing_whose_owner_does_not_give(api, world):
+    lurker_thing = api.thing("lurker")  # lurker never set a budget
+    status, body = api.flattr("ada", lurker_thing)
+    assert (status, body["error"]["code"]) == (409, "owner_not_participating")
+
+
+def test_give_to_get_off_lets_anyone_receive(api, world, monkeypatch):
+    from flattr import settings
+
+    monkeypatch.setenv("FLATTR_GIVE_TO_GET", "false")
+    settings.get.cache_clear()
+    assert api.flattr("ada", api.thing("lurker"))[0] == 201
+
+
+def test_a_click_after_the_users_month_is_settled_is_month_closed(api, world):
+    from flattr.store import settlement
+
+    settlement.settle_user("ada", "2026-10", settlement.Settings(fee_bps=1000, policy="charity"))
+    other = api.thing("bob")
+    status, body = api.flattr("ada", other)
+    assert (status, body["error"]["code"]) == (409, "month_closed")
+    assert api.get(f"/things/{other}")[1]["flattrs"] == 0
+
+
+def test_clicking_needs_a_token(api, world):
+    status, body = api.post(f"/things/{world['thing']}/flattr")
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+
+
+def _race(n, fn):
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        barrier.wait()
+        results[i] = fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return results
+
+
+def test_fifty_racing_repeats_count_once(api, world):
+    statuses = _race(50, lambda i: api.flattr("ada", world["thing"])[0])
+    assert sorted(statuses) == [200] * 49 + [201]
+    assert api.get(f"/things/{world['thing']}")[1]["flattrs"] == 1
+
+
+def test_many_users_racing_on_one_thing_each_count(api, world):
+    users = [f"fan{i}" for i in range(30)]
+    for u in users:
+        api.giver(u, funds=500)
+    statuses = _race(len(users), lambda i: api.flattr(users[i], world["thing"])[0])
+    assert statuses == [201] * len(users)
+    thing = api.get(f"/things/{world['thing']}")[1]
+    assert thing["flattrs"] == thing["flattrs_month"] == len(users)
+
+
+def test_an_accepted_click_makes_at_most_two_dynamodb_requests(api, world):
+    from flattr.store import clicks, models
+
+    calls = []
+    client = models.connection().client
+    client.meta.events.register("before-call.dynamodb", lambda model, **kw: calls.append(model.name))
+    try:
+        # A cold container reads the thing's owner once, then writes.
+        assert clicks.flattr("ada", str(world["thing"]), min_budget=200, give_to_get=True).created
+        assert calls == ["GetItem", "TransactWriteItems"]
+        api.giver("cy")
+        calls.clear()
+        # A warm one knows the owner: the click is one request.
+        assert clicks.flattr("cy", str(world["thing"]), min_budget=200, give_to_get=True).created
+        assert calls == ["TransactWriteItems"]
+    finally:
+        client.meta.events.unregister("before-call.dynamodb")
