@@ -182,3 +182,30 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
     hottest, n = writes.most_common(1)[0]
     assert n <= fans / 8 + 20, (hottest, n)
     assert api.me("star")["balances"]["revenue"] == fans * 180
+
+
+def test_the_audit_catches_a_corrupted_balance(api, october, close):
+    """The audit is only worth running if it fails: corrupt one balance on purpose."""
+    from flattr.store import models
+    from flattr.store.audit import run_audit
+
+    close("2026-10", now="2026-11-01T00:10:00")
+    assert run_audit() == []
+    user = models.User.get(*models.User.key("ada"))
+    user.update(actions=[models.User.funds.add(1)])  # one cent from nowhere
+    found = run_audit()
+    assert {v.invariant for v in found} == {1, 2}
+    assert any("user:ada:funds" in v.detail for v in found)
+
+
+def test_the_audit_catches_a_double_paid_share(api, october, close):
+    from flattr.domain.ledger import Transfer
+    from flattr.store import ledger
+    from flattr.store.audit import run_audit
+
+    close("2026-10", now="2026-11-01T00:10:00")
+    # A share paid a second time (from outside money, since clearing is rightly empty by now).
+    ledger.post([Transfer("settle:2026-10:ada:share:again", "world:payments", "user:bob:revenue", 300, "share",
+                          "2026-10", "ada", str(october["bob1"]))])
+    found = {v.invariant for v in run_audit()}
+    assert 4 in found and 6 in found

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..domain import ledger as accounts
 from ..domain.money import fee_for, split
-from .models import Account, Flattr, Settlement, ThingCount, TransferItem, User, connection
+from .models import Account, Flattr, MonthProgress, Received, Settlement, ThingCount, TransferItem, User
 
 INVARIANTS = {
     1: "conservation: all balances sum to zero",
@@ -52,6 +52,8 @@ def run_audit() -> list[Violation]:
     counted: dict[str, tuple[int, dict[str, int]]] = {}
     flattr_totals: dict[str, int] = defaultdict(int)
     flattr_months: dict[tuple[str, str], int] = defaultdict(int)
+    received: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (thing, month) -> flattrs, cents
+    progress: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     for raw in _scan_all():
         pk, sk = raw["pk"]["S"], raw["sk"]["S"]
@@ -74,6 +76,15 @@ def run_audit() -> list[Violation]:
             flattr_months[(f.thing_id, f.month)] += 1
         elif sk.startswith("SETTLE#") and "#STEP#" not in sk:
             settlements.append(Settlement.from_raw_data(raw))
+        elif pk.startswith("RECEIVED#"):
+            r = Received.from_raw_data(raw)
+            row = received[(pk.split("#")[1], sk)]
+            row[0] += int(r.flattrs or 0)
+            row[1] += int(r.amount or 0)
+        elif sk == "PROGRESS":
+            p = MonthProgress.from_raw_data(raw)
+            for name in ("users_settled", "charged", "fees", "distributed", "charity"):
+                progress[pk.split("#")[1]][name] += int(getattr(p, name) or 0)
         elif sk == "COUNT":
             c = ThingCount.from_raw_data(raw)
             thing_id = pk.split("#")[1]
@@ -96,6 +107,7 @@ def run_audit() -> list[Violation]:
         if value < 0 and not accounts.may_go_negative(account):
             out.append(Violation(3, f"{account} shard {shard} is {value}"))
     out += _check_settlements(settlements, transfers_by_prefix, flattrs)
+    out += _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress)
     for thing_id in sorted(set(counted) | set(flattr_totals)):
         total_count, months = counted.get(thing_id, (0, {}))
         if total_count != flattr_totals.get(thing_id, 0):
@@ -143,4 +155,36 @@ def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violat
         charity = sum(int(t.amount) for t in by_kind["charity"])
         if charity != int(s.charity) or charged != fee + sum(shares.values()) + charity:
             out.append(Violation(4, f"{who}: {charged} charged but {fee + sum(shares.values()) + charity} paid out"))
+    return out
+
+
+def _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress) -> list[Violation]:
+    """What statements and the month view show must be what the ledger says."""
+    out: list[Violation] = []
+    paid: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for s in settlements:
+        if s.status != "done":
+            continue
+        totals = months[s.month]
+        totals["users_settled"] += 1
+        totals["charged"] += int(s.charged)
+        totals["fees"] += int(s.fee)
+        totals["distributed"] += int(s.distributed)
+        totals["charity"] += int(s.charity)
+        for f in flattrs.get((s.user_id, s.month), []):
+            paid[(f.thing_id, s.month)][0] += 1
+        for t in transfers_by_prefix.get(f"{s.month}|{s.user_id}", []):
+            if t.kind == "share":
+                paid[(t.thing_id, s.month)][1] += int(t.amount)
+    for key in sorted(set(paid) | set(received)):
+        if list(received.get(key, [0, 0])) != list(paid.get(key, [0, 0])):
+            out.append(Violation(6, f"thing {key[0]} {key[1]}: statements say (flattrs, cents) = "
+                                    f"{tuple(received.get(key, [0, 0]))}, the ledger {tuple(paid.get(key, [0, 0]))}"))
+    names = ("users_settled", "charged", "fees", "distributed", "charity")
+    for month in sorted(set(months) | set(progress)):
+        shown = {k: progress.get(month, {}).get(k, 0) for k in names}
+        expected = {k: months.get(month, {}).get(k, 0) for k in names}
+        if shown != expected:
+            out.append(Violation(4, f"month {month}: progress shows {shown}, settlements add up to {expected}"))
     return out

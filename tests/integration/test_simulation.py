@@ -1,0 +1,183 @@
+"""A seeded fault-injection simulation of a month, in the spirit of TigerBeetle's VOPR.
+
+Each seed builds a small world (deposits, some redelivered; budgets; clicks, some repeated),
+then closes the month through an at-least-once queue while injecting faults: a crash before or
+after any single DynamoDB write, duplicate deliveries, two workers on one job at once, and the
+close started twice. Afterwards the audit must find nothing, and every balance must equal what a
+plain model of the rules says.
+
+    FLATTR_SIM_SEEDS=3000 (make soak) runs more seeds; FLATTR_SIM_SEED=n replays one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from collections import defaultdict
+
+import pytest
+
+from flattr.domain import ledger as accounts
+from flattr.domain.money import plan_month
+from flattr.store import audit, clicks, ledger, models, payments, settlement, things, users
+from flattr.store.tx import Cancelled
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+MONTH = "2026-10"
+FEE_BPS = 1000
+
+
+class Crash(Exception):
+    """The worker died around a DynamoDB write."""
+
+
+class Faults:
+    """Raises Crash just before, or just after, the n-th DynamoDB write from now."""
+
+    def __init__(self):
+        self.client = models.connection().client
+        self.writes = 0
+        self.target: tuple[int, str] | None = None
+        self.lock = threading.Lock()
+        self.client.meta.events.register("before-call.dynamodb", self._before)
+        self.client.meta.events.register("after-call.dynamodb", self._after)
+
+    def close(self):
+        self.client.meta.events.unregister("before-call.dynamodb", self._before)
+        self.client.meta.events.unregister("after-call.dynamodb", self._after)
+
+    def arm(self, in_writes: int, when: str):
+        with self.lock:
+            self.target = (self.writes + in_writes, when)
+
+    def disarm(self):
+        self.target = None
+
+    def _before(self, model, **kw):
+        if model.name not in WRITES:
+            return
+        with self.lock:
+            self.writes += 1
+            if self.target == (self.writes, "before"):
+                self.target = None
+                raise Crash(f"before write {self.writes} ({model.name})")
+
+    def _after(self, model, **kw):
+        if model.name in WRITES and self.target == (self.writes, "after"):
+            self.target = None
+            raise Crash(f"after write {self.writes} ({model.name})")
+
+
+def seeds() -> list[int]:
+    if "FLATTR_SIM_SEED" in os.environ:
+        return [int(os.environ["FLATTR_SIM_SEED"])]
+    return list(range(int(os.environ.get("FLATTR_SIM_SEEDS", "200"))))
+
+
+@pytest.fixture(scope="module")
+def faults(aws):
+    f = Faults()
+    yield f
+    f.close()
+
+
+@pytest.mark.parametrize("seed", seeds())
+def test_month_close_survives_faults(seed, faults, at):
+    rng = random.Random(seed)
+    replay = f"replay: FLATTR_SIM_SEED={seed} python -m pytest tests/integration/test_simulation.py"
+    policy = rng.choice(["charity", "carry", "dormant6"])
+    faults.disarm()
+
+    # -- the world: users, deposits (some redelivered), budgets, things and clicks
+    at("2026-10-05T10:00:00")
+    names = [f"s{seed}u{i}" for i in range(rng.randint(2, 6))]
+    deposited = defaultdict(int)
+    budget = {}
+    for u in names:
+        if rng.random() < 0.85:
+            budget[u] = rng.choice([200, 250, 999, 1000, 3333])
+            users.save_profile(u, display_name=u, monthly_budget=budget[u])
+        for d in range(rng.randint(0, 2)):
+            amount = rng.choice([1, 99, 200, 1000, 2501])
+            for _ in range(rng.choice([1, 1, 2])):  # a redelivered webhook
+                payments.deposit(f"{u}-dep{d}", u, amount)
+            deposited[u] += amount
+    owned = [things.register(rng.choice(names), url=f"https://sim.example/{seed}/{t}", title=f"Thing {t:04d}")
+             for t in range(rng.randint(1, 6))]
+    flattred = defaultdict(set)
+    for _ in range(rng.randint(0, 25)):
+        u, t = rng.choice(names), rng.choice(owned)
+        try:
+            if clicks.flattr(u, t.thing_id, min_budget=200, give_to_get=True).created:
+                flattred[u].add(t.thing_id)
+        except Exception as exc:  # refusals are part of the world (own thing, no means, ...)
+            assert getattr(exc, "status", 500) < 500, exc
+
+    # -- the close, through an at-least-once queue, with faults
+    at("2026-11-01T00:05:00")
+    cfg = settlement.Settings(fee_bps=FEE_BPS, policy=policy)
+    queue: list[dict] = []
+    sender = type("Queue", (), {"send": lambda self, jobs: queue.extend(jobs)})()
+
+    def run(job):
+        if job["kind"] == "scan":
+            settlement.scan_page(job, sender)
+        else:
+            settlement.settle_user(job["user_id"], job["month"], cfg)
+
+    def attempt(fn, *args):
+        if rng.random() < 0.4:
+            faults.arm(rng.randint(1, 8), rng.choice(["before", "after"]))
+        try:
+            fn(*args)
+            return True
+        except (Crash, Cancelled) as exc:  # a crash, or a race lost to a twin worker: redelivered
+            del exc
+            return False
+        finally:
+            faults.disarm()
+
+    for _ in range(rng.choice([1, 2])):  # the close started twice
+        while not attempt(settlement.start_close, MONTH, sender):
+            pass
+    steps = 0
+    while queue:
+        steps += 1
+        assert steps < 5000, f"the close does not converge; {replay}"
+        job = queue.pop(rng.randrange(len(queue)))
+        if rng.random() < 0.15:
+            queue.append(dict(job))  # a duplicate delivery
+        if job["kind"] == "settle" and rng.random() < 0.15:
+            twins = [threading.Thread(target=attempt, args=(run, job)) for _ in range(2)]
+            [t.start() for t in twins]
+            [t.join() for t in twins]
+            queue.append(job)  # whatever happened, SQS may deliver it again
+            continue
+        if not attempt(run, job):
+            queue.append(job)  # the visibility timeout ran out: redelivered
+
+    # -- the books balance, and every balance is what the rules say
+    violations = audit.run_audit()
+    assert violations == [], "\n".join(map(str, violations)) + "\n" + replay
+    status = settlement.month_status(MONTH)
+    assert status["status"] == "closed", replay
+
+    expected = defaultdict(int)
+    fees = charity = 0
+    for u in names:
+        things_of_u = sorted(flattred[u])
+        plan = plan_month(budget=budget.get(u, 0), funds=deposited[u], things=things_of_u, fee_bps=FEE_BPS,
+                          policy=policy, idle_months=0, salt=f"{u}:{MONTH}")
+        expected[accounts.funds(u)] += deposited[u] - plan.charged
+        owners = {t.thing_id: t.owner_id for t in owned}
+        for thing_id, amount in plan.shares.items():
+            expected[accounts.revenue(owners[thing_id])] += amount
+        fees += plan.fee
+        charity += plan.charity
+    for u in names:
+        for account in (accounts.funds(u), accounts.revenue(u)):
+            assert ledger.balance(account) == expected[account], f"{account}; {replay}"
+    assert ledger.balance(accounts.FEES) == fees, replay
+    assert ledger.balance(accounts.CHARITY) == charity, replay
+    assert ledger.balance(accounts.clearing(MONTH)) == 0, replay
