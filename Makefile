@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run test audit lint soak clean
+.PHONY: run test audit lint soak openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ audit: $(STAMP)
 
 soak: $(STAMP)
 	FLATTR_SIM_SEEDS=3000 FLATTR_HOT_FANS=2000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py
+
+openapi: $(STAMP)
+	$(BIN)/python -m local.openapi
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml

@@ -16,7 +16,7 @@ from flattr.store.queue import SettleQueue
 app = make_app()
 
 
-@app.post("/admin/months/<month>/close")
+@app.post("/admin/months/<month>/close", responses={202: {"description": "The close has started"}})
 def close_month(month: Annotated[str, Path()]):
     require_admin(app)
     month = months.parse(month)

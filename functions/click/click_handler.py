@@ -15,7 +15,10 @@ from flattr.store import clicks
 app = make_app()
 
 
-@app.post("/things/<thing_id>/flattr")
+@app.post(
+    "/things/<thing_id>/flattr",
+    responses={201: {"description": "Flattred"}, 200: {"description": "Already flattred this month"}},
+)
 def flattr(thing_id: Annotated[str, Path()]):
     user_id = current_user(app)
     cfg = settings.get()

@@ -60,7 +60,7 @@ def _visible(thing_id: str, viewer: str | None):
     return thing
 
 
-@app.post("/things")
+@app.post("/things", responses={201: {"description": "The thing, registered"}})
 def register(thing: Annotated[ThingIn, Body()]):
     owner = current_user(app)
     created = things.register(owner, **thing.model_dump())
