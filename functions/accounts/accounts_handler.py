@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from flattr import settings
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
-from flattr.http import current_user, entry, make_app
-from flattr.store import settlement, things, users
+from flattr.http import current_user, entry, json_response, make_app
+from flattr.store import revenue, settlement, things, users
 
 app = make_app()
 
@@ -20,6 +20,12 @@ class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     display_name: Optional[str] = Field(default=None, min_length=1, max_length=100)
     monthly_budget: Optional[int] = Field(default=None, description="cents")
+    hide_flattrs: Optional[bool] = Field(default=None, description="keep which things you flattr private")
+
+
+class AmountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    amount: int = Field(gt=0, le=100_000_000, description="cents")
 
 
 def _me(user_id: str) -> dict:
@@ -33,6 +39,7 @@ def _me(user_id: str) -> dict:
         "balances": {"funds": p.funds, "revenue": p.revenue},
         "month": p.month,
         "flattrs_this_month": p.flattrs_this_month,
+        "hide_flattrs": p.hide_flattrs,
     }
 
 
@@ -50,14 +57,41 @@ def put_me(profile: Annotated[ProfileIn, Body()]):
         raise ValidationFailed(
             f"monthly_budget is in cents, from {cfg.min_budget} to {cfg.max_budget}.", code="invalid_budget"
         )
-    users.save_profile(user_id, display_name=profile.display_name, monthly_budget=budget)
+    users.save_profile(user_id, display_name=profile.display_name, monthly_budget=budget,
+                       hide_flattrs=profile.hide_flattrs)
     return _me(user_id)
+
+
+def _request_key() -> str | None:
+    # A client that retries with the same Idempotency-Key gets the first outcome, not a second move.
+    key = app.current_event.headers.get("idempotency-key")
+    return key[:200] if key else None
+
+
+@app.post("/me/revenue/to-funds")
+def revenue_to_funds(move: Annotated[AmountIn, Body()]):
+    user_id = current_user(app)
+    revenue.to_funds(user_id, move.amount, _request_key())
+    return _me(user_id)
+
+
+@app.post("/me/payouts", responses={202: {"description": "The payout is pending with the provider"}})
+def request_payout(payout: Annotated[AmountIn, Body()]):
+    user_id = current_user(app)
+    minimum = settings.get().min_payout
+    if payout.amount < minimum:
+        raise ValidationFailed(f"A payout is at least {minimum} cents.", code="payout_below_minimum")
+    view = revenue.request_payout(user_id, payout.amount, _request_key())
+    return json_response(202, {"id": view.id, "amount": view.amount, "status": view.status})
 
 
 @app.get("/me/statements/<month>")
 def get_statement(month: Annotated[str, Path()]):
     user_id = current_user(app)
-    return settlement.statement(user_id, months.parse(month), things.owned_by(user_id))
+    month = months.parse(month)
+    body = settlement.statement(user_id, month, things.owned_by(user_id))
+    body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
+    return body
 
 
 handler = entry(app)

@@ -17,7 +17,7 @@ from flattr import settings
 from flattr.domain import webhooks
 from flattr.domain.errors import ValidationFailed
 from flattr.http import entry, error, make_app
-from flattr.store import payments
+from flattr.store import payments, revenue
 
 app = make_app()
 _persistence = DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table)
@@ -44,7 +44,8 @@ def apply(event) -> dict:
             raise ValidationFailed(f"This deployment takes {settings.get().currency} only.", code="invalid_currency")
         credited = payments.deposit(parsed.id, data.user_id, data.amount)
         return {"status": "processed" if credited else "duplicate"}
-    raise ValidationFailed(f"Event type {parsed.type} is not handled yet.", code="unsupported_event")
+    changed = revenue.settle_payout(parsed.data.payout_id, paid=isinstance(parsed, webhooks.PayoutPaid))
+    return {"status": "processed" if changed else "duplicate"}
 
 
 def _secret() -> str:

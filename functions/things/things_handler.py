@@ -14,7 +14,7 @@ from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound
 from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, optional_user
-from flattr.store import things
+from flattr.store import things, users
 
 app = make_app()
 
@@ -93,6 +93,24 @@ def qr(thing_id: Annotated[str, Path()]):
     )
     return Response(status_code=200, content_type="image/svg+xml", body=svg,
                     headers={"Cache-Control": "public, max-age=86400"})
+
+
+@app.get("/users/<user_id>/things")
+def things_of(user_id: Annotated[str, Path(max_length=128)]):
+    viewer = optional_user(app)
+    owned = [things.get(t) for t in things.owned_by(user_id)]
+    return {"user_id": user_id,
+            "things": [present(t, viewer) for t in owned if things.visible_to(t, viewer)]}
+
+
+@app.get("/users/<user_id>/flattrs")
+def flattrs_of(user_id: Annotated[str, Path(max_length=128)]):
+    """What a user flattred this month, unless they keep it private (counts stay public)."""
+    viewer = optional_user(app)
+    month = month_of(now())
+    hidden = users.hides_flattrs(user_id) and viewer != user_id
+    listed = [] if hidden else [int(t) for t in users.flattred_things(user_id, month)]
+    return {"user_id": user_id, "month": month, "hidden": hidden, "things": listed}
 
 
 handler = entry(app)

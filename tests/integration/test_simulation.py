@@ -20,7 +20,8 @@ import pytest
 
 from flattr.domain import ledger as accounts
 from flattr.domain.money import plan_month
-from flattr.store import audit, clicks, ledger, models, payments, settlement, things, users
+from flattr.domain.errors import FlattrError
+from flattr.store import audit, clicks, ledger, models, payments, revenue, settlement, subscriptions, things, users
 from flattr.store.tx import Cancelled
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -106,6 +107,16 @@ def test_month_close_survives_faults(seed, faults, at):
     owned = [things.register(rng.choice(names), url=f"https://sim.example/{seed}/{t}", title=f"Thing {t:04d}")
              for t in range(rng.randint(1, 6))]
     flattred = defaultdict(set)
+    # Subscriptions made in September flattr in October, like clicks.
+    at("2026-09-20T10:00:00")
+    for _ in range(rng.randint(0, 3)):
+        u, t = rng.choice(names), rng.choice(owned)
+        try:
+            subscriptions.subscribe(u, t.thing_id, rng.choice([3, 6, 12]), min_budget=200, give_to_get=True)
+            flattred[u].add(t.thing_id)
+        except FlattrError:
+            pass
+    at("2026-10-06T10:00:00")
     for _ in range(rng.randint(0, 25)):
         u, t = rng.choice(names), rng.choice(owned)
         try:
@@ -157,6 +168,28 @@ def test_month_close_survives_faults(seed, faults, at):
         if not attempt(run, job):
             queue.append(job)  # the visibility timeout ran out: redelivered
 
+    # -- payouts: requested (retried with the same key after a crash), then paid or failed,
+    # with redelivered and out-of-order events
+    at("2026-11-02T00:00:00")
+    paid_out = defaultdict(int)
+    for u in names:
+        if ledger.balance(accounts.revenue(u)) < 1000 or rng.random() < 0.3:
+            continue
+        while not attempt(revenue.request_payout, u, 1000, f"sim-{u}"):
+            pass
+        payout_id = revenue.request_payout(u, 1000, f"sim-{u}").id  # the retry: the same payout
+        outcome = rng.choice([True, False, None])  # paid, failed, or still pending
+        events = [] if outcome is None else [outcome] * rng.randint(1, 2) + (
+            [not outcome] if rng.random() < 0.5 else [])
+        for paid in events:
+            try:
+                while not attempt(revenue.settle_payout, payout_id, paid):
+                    pass
+            except FlattrError:
+                pass  # the late, contradicting event is refused
+        if outcome is not False:
+            paid_out[u] = 1000
+
     # -- the books balance, and every balance is what the rules say
     violations = audit.run_audit()
     assert violations == [], "\n".join(map(str, violations)) + "\n" + replay
@@ -173,6 +206,7 @@ def test_month_close_survives_faults(seed, faults, at):
         owners = {t.thing_id: t.owner_id for t in owned}
         for thing_id, amount in plan.shares.items():
             expected[accounts.revenue(owners[thing_id])] += amount
+        expected[accounts.revenue(u)] -= paid_out[u]
         fees += plan.fee
         charity += plan.charity
     for u in names:

@@ -73,6 +73,9 @@ class Transfer:
     month: str = ""
     user_id: str = ""
     thing_id: str = ""
+    # An explicit shard for a leg, where the caller chose it (a debit spread over shards).
+    debit_shard_at: int | None = None
+    credit_shard_at: int | None = None
 
     def __post_init__(self):
         if not isinstance(self.amount, int) or isinstance(self.amount, bool) or self.amount <= 0:
@@ -86,11 +89,31 @@ class Transfer:
 
     @property
     def debit_shard(self) -> int:
+        if self.debit_shard_at is not None:
+            return self.debit_shard_at
         return shard_for(self.debit, self._shard_key(self.debit))
 
     @property
     def credit_shard(self) -> int:
+        if self.credit_shard_at is not None:
+            return self.credit_shard_at
         return shard_for(self.credit, self._shard_key(self.credit))
+
+
+def take(amount: int, shard_balances: dict[int, int]) -> dict[int, int]:
+    """How much to debit from each shard to take `amount` in all: fullest shards first."""
+    plan: dict[int, int] = {}
+    rest = amount
+    for shard, balance in sorted(shard_balances.items(), key=lambda kv: (-kv[1], kv[0])):
+        if rest <= 0:
+            break
+        part = min(rest, balance)
+        if part > 0:
+            plan[shard] = part
+            rest -= part
+    if rest > 0:
+        raise ValueError("not enough")
+    return plan
 
 
 def net_changes(transfers: list[Transfer]) -> dict[tuple[str, int], int]:

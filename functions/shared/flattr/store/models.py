@@ -80,6 +80,7 @@ class User(_Base):
     funds = NumberAttribute(default=0)  # balance of account user:<u>:funds
     closed_through = UnicodeAttribute(null=True)  # last month sealed by settlement
     idle_months = NumberAttribute(default=0)
+    hide_flattrs = BooleanAttribute(default=False)
     created_month = UnicodeAttribute()
 
     @staticmethod
@@ -89,6 +90,7 @@ class User(_Base):
 
 class Flattr(_Base):
     thing_id = UnicodeAttribute()
+    via = UnicodeAttribute(default="click")  # or "subscription"
     month = UnicodeAttribute()
     at = UnicodeAttribute()
 
@@ -226,3 +228,35 @@ class MonthProgress(_Base):
     @staticmethod
     def key(month: str, shard: int) -> tuple[str, str]:
         return f"MONTH#{month}#{shard}", "PROGRESS"
+
+
+class Payout(_Base):
+    payout_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    status = UnicodeAttribute()  # pending -> paid | failed
+    month = UnicodeAttribute()
+    requested_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(payout_id: str) -> tuple[str, str]:
+        return f"PAYOUT#{payout_id}", "PAYOUT"
+
+    @staticmethod
+    def user_key(user_id: str, payout_id: str) -> tuple[str, str]:
+        return f"USER#{user_id}", f"PAYOUTREF#{payout_id}"
+
+
+class Subscription(_Base):
+    """A standing flattr of one thing, from `first` through `last` month."""
+
+    thing_id = UnicodeAttribute()
+    first = UnicodeAttribute()
+    last = UnicodeAttribute()
+    months = NumberAttribute()
+
+    @staticmethod
+    def key(user_id: str, thing_id: str) -> tuple[str, str]:
+        return f"USER#{user_id}", f"SUB#{thing_id}"
+
+    PREFIX = "SUB#"

@@ -22,7 +22,7 @@ from ..clock import now
 from ..domain import ledger as accounts
 from ..domain.ledger import Transfer
 from ..domain.money import Plan, plan_month, split
-from . import ledger
+from . import ledger, subscriptions
 from .models import (
     Flattr,
     Marker,
@@ -139,6 +139,8 @@ def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | No
     record = _record(user_id, month)
     if record.status == "done":
         return record
+    if record.status == "pending":
+        subscriptions.materialize(user_id, month)
     flattrs = _flattrs(user_id, month)
     if record.status == "pending":
         record = _charge(user, month, flattrs, settings)
@@ -324,7 +326,9 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
     if record is not None and record.status != "pending" and int(record.things):
         flattrs = _flattrs(user_id, month)
         shares = split(int(record.distributed), sorted(flattrs), salt=_salt(user_id, month))
-        given = [{"thing_id": int(t), "amount": shares[t]} for t in sorted(shares, key=int)]
+        via = {f.thing_id: f.via for f in Flattr.query(
+            User.key(user_id)[0], Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)}
+        given = [{"thing_id": int(t), "amount": shares[t], "via": via.get(t, "click")} for t in sorted(shares, key=int)]
     received = []
     for thing_id in owned_thing_ids:
         keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]

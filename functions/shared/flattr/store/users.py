@@ -20,9 +20,11 @@ class Profile:
     revenue: int
     month: str
     flattrs_this_month: int
+    hide_flattrs: bool
 
 
-def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int | None) -> None:
+def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int | None,
+                 hide_flattrs: bool | None = None) -> None:
     """Create or update the user. Fields left out keep their value (or their default)."""
     at = now().isoformat()
     actions = [
@@ -32,6 +34,7 @@ def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int 
         User.funds.set(User.funds | 0),
         User.display_name.set(User.display_name | "" if display_name is None else display_name),
         User.budget.set(User.budget | 0 if monthly_budget is None else monthly_budget),
+        User.hide_flattrs.set(User.hide_flattrs | False if hide_flattrs is None else hide_flattrs),
     ]
     User(*User.key(user_id)).update(actions=actions)
 
@@ -61,9 +64,20 @@ def profile(user_id: str) -> Profile | None:
         revenue=ledger.balance(accounts.revenue(user_id)),
         month=month,
         flattrs_this_month=flattr_count(user_id, month),
+        hide_flattrs=bool(user.hide_flattrs),
     )
 
 
 def display_names(user_ids: set[str]) -> dict[str, str]:
     keys = [User.key(u) for u in user_ids]
     return {u.uid: u.display_name or "" for u in User.batch_get(keys)} if keys else {}
+
+
+def hides_flattrs(user_id: str) -> bool:
+    user = get(user_id)
+    return bool(user and user.hide_flattrs)
+
+
+def flattred_things(user_id: str, month: str) -> list[str]:
+    pk, _ = User.key(user_id)
+    return [f.thing_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))]

@@ -1,0 +1,48 @@
+"""Subscriptions: flattr a thing automatically in each of the next 3, 6 or 12 months."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from pydantic import BaseModel, ConfigDict
+
+from flattr import settings
+from flattr.domain import things as rules
+from flattr.http import current_user, entry, json_response, make_app
+from flattr.store import subscriptions
+
+app = make_app()
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    months: Literal[3, 6, 12]
+
+
+def present(sub) -> dict:
+    return {"thing_id": int(sub.thing_id), "months": int(sub.months), "first_month": sub.first,
+            "last_month": sub.last}
+
+
+@app.post("/things/<thing_id>/subscription", responses={201: {"description": "Subscribed"}})
+def subscribe(thing_id: Annotated[str, Path()], body: Annotated[SubscriptionIn, Body()]):
+    user_id = current_user(app)
+    cfg = settings.get()
+    sub = subscriptions.subscribe(user_id, rules.parse_id(thing_id), body.months, min_budget=cfg.min_budget,
+                                  give_to_get=cfg.give_to_get)
+    return json_response(201, present(sub))
+
+
+@app.delete("/things/<thing_id>/subscription")
+def cancel(thing_id: Annotated[str, Path()]):
+    subscriptions.cancel(current_user(app), rules.parse_id(thing_id))
+    return {"thing_id": int(thing_id), "status": "cancelled"}
+
+
+@app.get("/me/subscriptions")
+def mine():
+    return {"subscriptions": [present(s) for s in subscriptions.of_user(current_user(app))]}
+
+
+handler = entry(app)
