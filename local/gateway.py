@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import secrets
 import time
 import uuid
@@ -20,6 +21,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -40,8 +42,37 @@ warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 API_ID = "local"
 AUDIENCE = "flattr"
 TOKEN_TTL = timedelta(hours=24)
-STATIC_INDEX = stack.ROOT / "local" / "static" / "index.html"
+STATIC_DIR = stack.ROOT / "local" / "static"
+STATIC_INDEX = STATIC_DIR / "index.html"
 WIDGET_JS = stack.ROOT / "widget" / "widget.js"
+# Files under local/static/ are served by name: one path segment with one of these suffixes.
+STATIC_NAME = re.compile(r"/([A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)")
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "application/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+# Our pages act for the signed-in reader: nobody may frame them (clickjacking), and they run only our code.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+ASSET_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+# The widget runs on other sites' pages: anyone may load it.
+WIDGET_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
 PLACEHOLDER_PAGE = b"""<!doctype html><meta charset="utf-8"><title>Flattr local</title>
 <h1>Flattr local stack</h1><p>The API is up: try <a href="/health">/health</a>.</p>"""
 
@@ -366,16 +397,18 @@ class Gateway:
             return None
         if request.path == "/":
             page = STATIC_INDEX.read_bytes() if STATIC_INDEX.exists() else PLACEHOLDER_PAGE
-            return Response(
-                page, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
-            )
+            return Response(page, content_type=STATIC_TYPES[".html"], headers=PAGE_HEADERS)
         if request.path == "/widget.js" and WIDGET_JS.exists():
-            return Response(
-                WIDGET_JS.read_bytes(),
-                content_type="text/javascript; charset=utf-8",
-                headers={"Cache-Control": "no-cache"},
-            )
-        return None
+            return Response(WIDGET_JS.read_bytes(), content_type=STATIC_TYPES[".js"], headers=WIDGET_HEADERS)
+        name = STATIC_NAME.fullmatch(request.path)
+        suffix = Path(name.group(1)).suffix if name else ""
+        if suffix not in STATIC_TYPES:
+            return None  # not a static name: the API's (e.g. /openapi.json, or its 404)
+        file = STATIC_DIR / name.group(1)
+        if file.resolve().parent != STATIC_DIR.resolve() or not file.is_file():
+            return None
+        headers = PAGE_HEADERS if suffix == ".html" else ASSET_HEADERS
+        return Response(file.read_bytes(), content_type=STATIC_TYPES[suffix], headers=headers)
 
     # ------------------------------------------------------------ /_local/
 

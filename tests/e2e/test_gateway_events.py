@@ -43,9 +43,9 @@ def _routes():
     "method, path, key, params",
     [
         ("GET", "/things/lookup", "GET /things/lookup", {}),
-        ("GET", "/things/123", "GET /things/{id}", {"id": "123"}),
-        ("GET", "/things/abc/qr.svg", "GET /things/{id}/qr.svg", {"id": "abc"}),
-        ("POST", "/things/7/flattr", "POST /things/{id}/flattr", {"id": "7"}),
+        ("GET", "/things/123", "GET /things/{thing_id}", {"thing_id": "123"}),
+        ("GET", "/things/abc/qr.svg", "GET /things/{thing_id}/qr.svg", {"thing_id": "abc"}),
+        ("POST", "/things/7/flattr", "POST /things/{thing_id}/flattr", {"thing_id": "7"}),
         ("GET", "/me/statements/2026-01", "GET /me/statements/{month}", {"month": "2026-01"}),
         ("GET", "/things/1/2", "$default", {}),  # a variable matches exactly one segment
         ("GET", "/things/", "$default", {}),
@@ -65,9 +65,9 @@ def test_event_has_the_payload_2_0_fields():
         query_string="a=1&a=2&b=x%20y",
         headers={"X-Custom": "v", "Cookie": "c1=1; c2=2", "User-Agent": "pytest"},
     ).get_request()
-    event = build_event(request, "GET /things/{id}", {"id": "42"})
+    event = build_event(request, "GET /things/{thing_id}", {"id": "42"})
     assert event["version"] == "2.0"
-    assert event["routeKey"] == event["requestContext"]["routeKey"] == "GET /things/{id}"
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == "GET /things/{thing_id}"
     assert event["rawPath"] == "/things/42"
     assert event["rawQueryString"] == "a=1&a=2&b=x%20y"
     assert event["queryStringParameters"] == {"a": "1,2", "b": "x y"}
