@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -71,8 +72,19 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
 def invoke(fn: FunctionSpec, event: dict) -> Any:
-    """Call the function's handler like Lambda does; whatever it raises propagates."""
+    """Call the function's handler like Lambda does; whatever it raises propagates.
+
+    One invocation at a time per function, as in one Lambda execution environment: handlers keep
+    the current request in module state (Powertools' resolver does), which threads would share.
+    """
     handler = load_handler(fn)
-    result = handler(json.loads(json.dumps(event)), LambdaContext(fn))
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(fn.logical_id, threading.Lock())
+    with lock:
+        result = handler(json.loads(json.dumps(event)), LambdaContext(fn))
     return json.loads(json.dumps(result, default=_json_default))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from flattr.http import logger, metrics
+from flattr.observability import logger, metrics
 from flattr.store.audit import run_audit
 
 

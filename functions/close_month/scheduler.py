@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flattr.clock import now
 from flattr.domain import months
-from flattr.http import logger
+from flattr.observability import logger
 from flattr.store import settlement
 from flattr.store.queue import SettleQueue
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from flattr import settings
-from flattr.http import logger
+from flattr.observability import CORRELATION_ATTRIBUTE, logger
 from flattr.store import settlement
 from flattr.store.queue import SettleQueue
 
@@ -37,6 +37,8 @@ def settle(job: dict) -> dict:
 
 
 def record_handler(record: SQSRecord) -> None:
+    cid = record.message_attributes.get(CORRELATION_ATTRIBUTE)
+    logger.set_correlation_id(cid.string_value if cid else record.message_id)
     job = settlement.decode_job(record.body)
     if job["kind"] == "scan":
         settlement.scan_page(job, _queue)

@@ -123,3 +123,18 @@ def test_an_accepted_click_makes_at_most_two_dynamodb_requests(api, world):
         assert calls == ["TransactWriteItems"]
     finally:
         client.meta.events.unregister("before-call.dynamodb")
+
+
+def test_racing_clicks_in_the_store_count_each_user_once(api, world):
+    """The gateway runs one invocation per function at a time, like one Lambda environment; here
+    the click's transaction itself races, as it does across many environments on AWS."""
+    from flattr.store import clicks
+
+    users = [f"racer{i}" for i in range(10)]
+    for u in users:
+        api.giver(u, funds=500)
+    results = _race(40, lambda i: clicks.flattr(users[i % 10], str(world["thing"]), min_budget=200,
+                                                give_to_get=True).created)
+    assert sum(results) == 10
+    thing = api.get(f"/things/{world['thing']}")[1]
+    assert thing["flattrs"] == thing["flattrs_month"] == 10

@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
 from .domain.errors import FlattrError, Forbidden, Unauthorized
-
-logger = Logger()
-metrics = Metrics()
+from .observability import logger, metrics
 
 
 def error(status: int, code: str, message: str, headers: dict | None = None) -> Response:

@@ -8,6 +8,7 @@ import uuid
 import boto3
 
 from .. import settings
+from ..observability import CORRELATION_ATTRIBUTE, correlation_id
 
 
 class SettleQueue:
@@ -23,8 +24,12 @@ class SettleQueue:
 
     def send(self, jobs: list[dict]) -> None:
         for i in range(0, len(jobs), 10):
+            attributes = {}
+            if cid := correlation_id():
+                attributes = {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": cid}}
             entries = [
-                {"Id": str(n), "MessageBody": json.dumps(job, sort_keys=True, separators=(",", ":"))}
+                {"Id": str(n), "MessageBody": json.dumps(job, sort_keys=True, separators=(",", ":")),
+                 "MessageAttributes": attributes}
                 for n, job in enumerate(jobs[i : i + 10])
             ]
             for _ in range(5):

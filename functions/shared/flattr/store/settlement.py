@@ -314,7 +314,8 @@ def month_status(month: str) -> dict[str, Any]:
         status = "closed"
     else:
         status = "closing"
-    return {"month": month, "status": status, **totals}
+    started = close.started_at if close is not None else None
+    return {"month": month, "status": status, "started_at": started, **totals}
 
 
 def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str, Any]:

@@ -1,0 +1,203 @@
+"""Headless Chromium (Debian's, never a downloaded one) against the local stack, plus a second HTTP
+server on another origin that plays the site embedding the widget.
+
+The stack is this directory's own (`local_stack` from tests/e2e, instantiated here): these tests move
+the business clock and close months, which must not leak into the other end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.e2e.conftest import Api, local_stack  # noqa: F401  (a fixture: re-exported to register it)
+
+CHROMIUM = os.environ.get("FLATTR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+
+def _loud_skip(config: pytest.Config, reason: str) -> None:
+    banner = f"\n{'!' * 78}\n!! BROWSER TESTS SKIPPED: {reason}\n{'!' * 78}"
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # past pytest's capture, so CI logs show it
+        print(banner, file=sys.stderr, flush=True)
+    warnings.warn(f"browser tests skipped: {reason}", pytest.PytestWarning, stacklevel=2)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser(pytestconfig: pytest.Config) -> Iterator:
+    """One Chromium for the session. Skips, loudly, when Debian's chromium or playwright is missing."""
+    if not os.path.exists(CHROMIUM):
+        _loud_skip(
+            pytestconfig,
+            f"{CHROMIUM} is missing. Install Debian's package: `apt-get install -y chromium` "
+            "(.ci/run does). Never `playwright install`.",
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _loud_skip(pytestconfig, "the playwright package is not installed: `pip install '.[dev]'`.")
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception:
+        pw.stop()
+        raise
+    try:
+        yield browser
+    finally:
+        browser.close()
+        pw.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local_stack: str) -> Api:  # noqa: F811
+    return Api(local_stack)
+
+
+@pytest.fixture
+def stack_url(local_stack: str) -> str:  # noqa: F811
+    return local_stack
+
+
+# ---------------------------------------------------------------- the embedding site
+
+
+class _Site(ThreadingHTTPServer):
+    daemon_threads = True
+    pages: dict[str, bytes]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Site
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = self.server.pages.get(self.path.split("?")[0])
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@dataclass
+class EmbeddingSite:
+    """Another site: http://localhost:<port> while the stack is http://127.0.0.1:<port>, so it is
+    both cross-origin and cross-site, as a real blog embedding the button would be."""
+
+    origin: str
+    stack_url: str
+    _server: _Site
+
+    def page(self, body: str, head: str = "") -> str:
+        """Serve a page that embeds the widget the documented way, with `body`; returns its URL."""
+        path = f"/post-{uuid.uuid4().hex[:10]}.html"
+        html = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A blog post</title>'
+            f'{head}<script src="{self.stack_url}/widget.js" async></script></head>'
+            f"<body><h1>A blog post</h1>{body}</body></html>"
+        )
+        self._server.pages[path] = html.encode("utf-8")
+        return self.origin + path
+
+
+@pytest.fixture(scope="session")
+def site(local_stack: str) -> Iterator[EmbeddingSite]:  # noqa: F811
+    server = _Site(("127.0.0.1", 0), _Handler)
+    server.pages = {}
+    thread = threading.Thread(target=server.serve_forever, name="embedding-site", daemon=True)
+    thread.start()
+    try:
+        yield EmbeddingSite(f"http://localhost:{server.server_address[1]}", local_stack, server)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- readers and things
+
+
+@dataclass
+class User:
+    id: str
+    token: str
+
+
+@pytest.fixture
+def make_user(api: Api) -> Callable[..., User]:
+    """A fresh user. `funded` gives them an account, a budget and money, so they give (and may receive)."""
+
+    def make(prefix: str = "user", funded: bool = True, account: bool = True) -> User:
+        user_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        token = api.token(user_id)
+        if account:
+            body = {"display_name": prefix.title(), "monthly_budget": 500}
+            assert api.put("/me", token=token, json=body).status_code == 200
+        if funded:
+            response = api.post("/_local/deposit", json={"user_id": user_id, "amount": 1000})
+            assert response.status_code == 200, response.text
+        return User(user_id, token)
+
+    return make
+
+
+@pytest.fixture
+def make_thing(api: Api, site: EmbeddingSite) -> Callable[..., int]:
+    """Register a thing owned by `owner`; by default its URL is on the embedding site."""
+
+    def make(owner: User, url: str | None = None, title: str = "A post worth a flattr") -> int:
+        url = url or f"{site.origin}/things/{uuid.uuid4().hex[:10]}"
+        response = api.post("/things", token=owner.token, json={"url": url, "title": title})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    return make
+
+
+@pytest.fixture
+def reader_context(browser, local_stack: str) -> Callable:  # noqa: F811
+    """`reader_context(user)`: a fresh browser profile whose localStorage on OUR origin holds the
+    user's token (None: signed out), as the demo page's sign-in leaves it."""
+    contexts = []
+
+    def make(user: User | None):
+        origins = []
+        if user is not None:
+            storage = [
+                {"name": "flattr.token", "value": user.token},
+                {"name": "flattr.user", "value": user.id},
+            ]
+            origins.append({"origin": local_stack, "localStorage": storage})
+        context = browser.new_context(storage_state={"cookies": [], "origins": origins})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
