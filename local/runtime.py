@@ -72,6 +72,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+current = threading.local()  # .function: the logical id of the function running on this thread
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -86,5 +87,9 @@ def invoke(fn: FunctionSpec, event: dict) -> Any:
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(fn.logical_id, threading.Lock())
     with lock:
-        result = handler(json.loads(json.dumps(event)), LambdaContext(fn))
+        current.function = fn.logical_id
+        try:
+            result = handler(json.loads(json.dumps(event)), LambdaContext(fn))
+        finally:
+            current.function = None
     return json.loads(json.dumps(result, default=_json_default))

@@ -22,8 +22,16 @@ TEMPLATE = ROOT / "infra" / "template.yaml"
 CODE_BUCKET = "flattr-local-code"
 STACK_NAME = "flattr-local"
 
-# Resource types moto cannot create or run; the local gateway and poller play them instead.
-_DROPPED_TYPES = ("AWS::ApiGatewayV2::", "AWS::ApiGateway::", "AWS::Lambda::EventSourceMapping")
+# Resource types moto cannot create or run. The local gateway plays the API and its authorizer
+# (so sign-in with Cognito is not needed), the poller plays the event source mapping, and the
+# gateway serves the widget and pages that CloudFront serves on AWS.
+_DROPPED_TYPES = (
+    "AWS::ApiGatewayV2::",
+    "AWS::ApiGateway::",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::CloudFront::",
+    "AWS::Cognito::",
+)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ def settle(job: dict) -> dict:
 
 
 def record_handler(record: SQSRecord) -> None:
-    cid = record.message_attributes.get(CORRELATION_ATTRIBUTE)
-    logger.set_correlation_id(cid.string_value if cid else record.message_id)
+    attributes = record.message_attributes
+    cid = attributes[CORRELATION_ATTRIBUTE].string_value if CORRELATION_ATTRIBUTE in attributes else None
+    logger.set_correlation_id(cid or record.message_id)
     job = settlement.decode_job(record.body)
     if job["kind"] == "scan":
         settlement.scan_page(job, _queue)

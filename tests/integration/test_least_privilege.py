@@ -1,0 +1,108 @@
+"""Least privilege: every AWS call a function makes is allowed by that function's policy in the
+expanded template, and each function's policy grants no action its code never uses."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+from moto.core.botocore_stubber import BotocoreStubber
+
+from local import runtime, stack
+
+# Granted for paths the scenario does not reach: Powertools deletes its idempotency record when
+# the wrapped call raises, and a subscription's flattr checks its thing when the month is settled.
+RARE = {
+    "DepositFunction": {"dynamodb:DeleteItem"},
+    "SettleWorkerFunction": {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+}
+
+
+def _actions(service: str, operation: str, body: bytes | None) -> set[str]:
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        kinds = {next(iter(item)) for item in json.loads(body or b"{}").get("TransactItems", [])}
+        return {f"dynamodb:{'ConditionCheckItem' if k == 'ConditionCheck' else k + 'Item'}" for k in kinds}
+    if service == "dynamodb" and operation in ("Query", "Scan") and json.loads(body or b"{}").get("IndexName"):
+        return {f"dynamodb:{operation}@index"}  # needs the index's ARN as a resource too
+    if (service, operation) == ("sqs", "SendMessageBatch"):
+        return {"sqs:SendMessage"}  # IAM authorizes the batch by the single action
+    return {f"{service}:{operation}"}
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    calls: dict[str, set[str]] = defaultdict(set)
+    original = BotocoreStubber.__call__
+
+    def spy(self, event_name, request, **kwargs):
+        fn = getattr(runtime.current, "function", None)
+        if fn and event_name.startswith("before-send."):
+            _, service, operation = event_name.split(".")
+            calls[fn] |= _actions(service, operation, request.body)
+        return original(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", spy)
+    return calls
+
+
+def granted() -> dict[str, set[str]]:
+    cfn = stack.expanded_template()
+    out: dict[str, set[str]] = {}
+    for logical_id, res in cfn["Resources"].items():
+        if res["Type"] != "AWS::Lambda::Function":
+            continue
+        role = res["Properties"]["Role"]["Fn::GetAtt"][0]
+        actions = set()
+        for policy in cfn["Resources"][role]["Properties"].get("Policies", []):
+            for st in policy["PolicyDocument"]["Statement"]:
+                acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                targets = st.get("Resource") if isinstance(st.get("Resource"), list) else [st.get("Resource")]
+                on_index = ["/index/" in json.dumps(t) for t in targets]
+                for a in acts:
+                    if a.startswith(("xray:", "logs:")):
+                        continue
+                    if not all(on_index):
+                        actions.add(a)
+                    if any(on_index) and a in ("dynamodb:Query", "dynamodb:Scan"):
+                        actions.add(f"{a}@index")
+        out[logical_id] = actions
+    return out
+
+
+def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
+    # A scenario that reaches every function: accounts, things, clicks, deposits, subscriptions,
+    # the admin close, the worker, payouts, statements, the schedule, the watch and the audit.
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # so the webhook secret is fetched (once) in this scenario
+    at("2026-10-10T00:00:00")
+    api.giver("ada", budget=5000, funds=50_000)
+    api.giver("bob", budget=200, funds=1000)
+    thing = api.thing("bob")
+    api.get(f"/things/{thing}", user="ada")
+    api.get(f"/things/{thing}/qr.svg")
+    api.get("/users/bob/things")
+    api.get("/users/ada/flattrs")
+    assert api.flattr("ada", thing)[0] == 201
+    api.post(f"/things/{thing}/subscription", {"months": 3}, user="ada")
+    api.get("/me/subscriptions", user="ada")
+    close("2026-10", now="2026-11-01T00:10:00")
+    assert api.me("bob")["balances"]["revenue"] == 4500
+    api.post("/me/revenue/to-funds", {"amount": 100}, user="bob")
+    status, payout = api.post("/me/payouts", {"amount": 1000}, user="bob")
+    assert status == 202, payout
+    api.webhook({"id": "po1", "type": "payout.paid", "data": {"payout_id": payout["id"]}})
+    api.get("/me/statements/2026-10", user="bob")
+    api.call("DELETE", f"/things/{thing}/subscription", user="ada")
+    by_id = {f.logical_id: f for f in stack.functions()}
+    runtime.invoke(by_id["CloseMonthFunction"], {"time": "2026-12-01T00:05:00Z"})
+    runtime.invoke(by_id["CloseWatchFunction"], {"time": "2026-12-01T01:00:00Z"})
+    runtime.invoke(by_id["AuditFunction"], {})
+
+    allowed = granted()
+    for fn, used in sorted(recorded.items()):
+        assert used <= allowed[fn], f"{fn} calls {sorted(used - allowed[fn])} without permission"
+    for fn, actions in sorted(allowed.items()):
+        unused = {a for a in actions - recorded.get(fn, set()) - RARE.get(fn, set()) if "@" not in a}
+        assert not unused, f"{fn} is granted {sorted(unused)} but never uses them"
