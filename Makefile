@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run test audit lint soak openapi clean
+.PHONY: run test audit lint soak openapi package deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,18 @@ soak: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m local.openapi
 
+# Deployable artifacts in build/: the layer's wheels for python3.12/arm64 come from PyPI, no Docker.
+package: $(STAMP)
+	$(BIN)/python -m local.package
+
+# Needs AWS credentials. The SAM CLI gets its own virtualenv, so it never touches the project's pins.
+deploy: package
+	test -x .venv-deploy/bin/sam || ($(PYTHON) -m venv .venv-deploy && .venv-deploy/bin/pip install --quiet aws-sam-cli==1.170.0)
+	.venv-deploy/bin/sam deploy --template-file build/template.yaml --config-file $(CURDIR)/samconfig.toml
+	$(BIN)/python -m local.publish
+
 lint: $(STAMP)
 	$(BIN)/cfn-lint infra/template.yaml
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-deploy build *.egg-info

@@ -1,0 +1,39 @@
+"""After `sam deploy`: upload the widget and our pages to the stack's private bucket.
+
+The versioned widget (widget-<hash>.js) is cached for a year; everything else briefly, so a new
+release shows up within minutes. config.json tells the pages where the API and sign-in live.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import tomllib
+
+import boto3
+
+from local import stack
+
+STATIC = stack.ROOT / "build" / "static"
+
+
+def main() -> None:
+    deploy = tomllib.loads((stack.ROOT / "samconfig.toml").read_text())["default"]["deploy"]["parameters"]
+    cfn = boto3.client("cloudformation", region_name=deploy["region"])
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in cfn.describe_stacks(StackName=deploy["stack_name"])["Stacks"][0].get("Outputs", [])}
+    (STATIC / "config.json").write_text(json.dumps({
+        "api": outputs["ApiUrl"], "signin": outputs.get("SignInUrl"), "widget": outputs["WidgetUrl"],
+    }))
+    s3 = boto3.client("s3", region_name=deploy["region"])
+    for path in sorted(STATIC.iterdir()):
+        versioned = path.name.startswith("widget-")
+        s3.upload_file(str(path), outputs["WidgetBucketName"], path.name, ExtraArgs={
+            "ContentType": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            "CacheControl": "public, max-age=31536000, immutable" if versioned else "public, max-age=300",
+        })
+        print(f"uploaded {path.name}")
+
+
+if __name__ == "__main__":
+    main()
