@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -61,17 +60,14 @@ def build_template(paths: dict[str, str]) -> None:
     (BUILD / "template.yaml").write_text(text)
 
 
-def build_static() -> str:
+def build_static() -> None:
+    """The widget and our pages; `local.publish` points them at the API and versions the widget."""
     static = BUILD / "static"
     static.mkdir(parents=True)
-    widget = (stack.ROOT / "widget" / "widget.js").read_bytes()
-    name = f"widget-{hashlib.sha256(widget).hexdigest()[:10]}.js"
-    (static / name).write_bytes(widget)
-    (static / "widget.js").write_bytes(widget)  # the stable name, cached briefly
+    shutil.copy(stack.ROOT / "widget" / "widget.js", static / "widget.js")
     for page in (stack.ROOT / "local" / "static").iterdir():
         if page.is_file():
             shutil.copy(page, static / page.name)
-    return name
 
 
 def main() -> None:
@@ -79,9 +75,9 @@ def main() -> None:
     BUILD.mkdir()
     build_layer()
     build_template(build_functions())
-    widget = build_static()
+    build_static()
     size = sum(p.stat().st_size for p in (BUILD / "layer").rglob("*") if p.is_file())
-    print(f"build/template.yaml, {len(stack.functions())} functions, layer {size / 1e6:.1f} MB, static/{widget}")
+    print(f"build/template.yaml, {len(stack.functions())} functions, layer {size / 1e6:.1f} MB, build/static")
 
 
 if __name__ == "__main__":

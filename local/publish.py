@@ -1,11 +1,13 @@
 """After `sam deploy`: upload the widget and our pages to the stack's private bucket.
 
-The versioned widget (widget-<hash>.js) is cached for a year; everything else briefly, so a new
-release shows up within minutes. config.json tells the pages where the API and sign-in live.
+The widget and the flattr window learn the API's URL here. The versioned widget
+(widget-<hash>.js) is cached for a year; everything else briefly, so a new release shows up
+within minutes. config.json tells the sign-in page where the API and sign-in live.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
 import tomllib
@@ -25,6 +27,15 @@ def main() -> None:
     (STATIC / "config.json").write_text(json.dumps({
         "api": outputs["ApiUrl"], "signin": outputs.get("SignInUrl"), "widget": outputs["WidgetUrl"],
     }))
+    # The pages and the widget are served from CloudFront; the API has its own origin.
+    page = STATIC / "flattr.html"
+    page.write_text(page.read_text().replace('<meta name="flattr-api" content="">',
+                                             f'<meta name="flattr-api" content="{outputs["ApiUrl"]}">'))
+    widget = (STATIC / "widget.js").read_text().replace(
+        'me.getAttribute("data-api") || SITE', f'me.getAttribute("data-api") || {json.dumps(outputs["ApiUrl"])}')
+    (STATIC / "widget.js").write_text(widget)
+    versioned = f"widget-{hashlib.sha256(widget.encode()).hexdigest()[:10]}.js"
+    (STATIC / versioned).write_text(widget)
     s3 = boto3.client("s3", region_name=deploy["region"])
     for path in sorted(STATIC.iterdir()):
         versioned = path.name.startswith("widget-")

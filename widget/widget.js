@@ -5,7 +5,7 @@
   "use strict";
   if (window.FlattrWidget) return;
   var me = document.currentScript || document.querySelector('script[src$="/widget.js"]');
-  var API = new URL(me.src, location.href).origin;
+  var SITE = new URL(me.src, location.href).origin, API = me.getAttribute("data-api") || SITE;
   var TAG = /\[Flattr=(\d{1,16})\]/g;
   var SKIP = "script,style,textarea,code,pre,noscript,button,a,select,[contenteditable],.flattr-w";
   var TEXT = {
@@ -64,7 +64,7 @@
     host.appendChild(w.m);
     w.b.onclick = function () {
       if (!w.id) return;
-      popup = window.open(API + "/flattr.html?thing=" + w.id + "&origin=" + encodeURIComponent(location.origin),
+      popup = window.open(SITE + "/flattr.html?thing=" + w.id + "&origin=" + encodeURIComponent(location.origin),
         "flattr", "popup,width=460,height=560");
       w.m.textContent = TEXT[popup ? "pending" : "blocked"];
     };
@@ -84,9 +84,9 @@
 
   addEventListener("message", function (e) {
     var d = e.data;
-    if (e.origin !== API || !popup || e.source !== popup || !d) return;
+    if (e.origin !== SITE || !popup || e.source !== popup || !d) return;
     if (d.type === "flattr:hello") { // the window checks who opened it
-      return popup.postMessage({ type: "flattr:ready", thing_id: d.thing_id }, API);
+      return popup.postMessage({ type: "flattr:ready", thing_id: d.thing_id }, SITE);
     }
     var id = idOf(String(d.thing_id));
     if (d.type !== "flattr:result" || !id) return;

@@ -82,11 +82,14 @@
     });
   }
 
+  // On AWS the API is on its own origin (the meta tag is filled in at publish); locally, this one.
+  var API_BASE = (document.querySelector('meta[name="flattr-api"]') || {}).content || "";
+
   function api(method, path, token, body) {
     var headers = {};
     if (token) headers.Authorization = "Bearer " + token;
     if (body) headers["Content-Type"] = "application/json";
-    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+    return fetch(API_BASE + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (data) {
           return { status: r.status, data: data };

@@ -15,7 +15,6 @@
     const res = await fetch(signin.origin + "/oauth2/token", {method: "POST", body: body});
     if (!res.ok) throw new Error("the sign-in service said " + res.status);
     localStorage.setItem("flattr.token", (await res.json()).id_token);
-    localStorage.setItem("flattr.api", config.api);
     status.textContent = "Signed in. You can close this window and flattr.";
     history.replaceState(null, "", location.pathname);
   } catch (err) {

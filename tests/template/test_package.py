@@ -24,7 +24,8 @@ def test_package_builds_a_deployable_tree(tmp_path, monkeypatch):
         if res["Type"] == "AWS::Serverless::Function":
             module = res["Properties"]["Handler"].rsplit(".", 1)[0]
             assert (tmp_path / "build" / res["Properties"]["CodeUri"] / f"{module}.py").exists()
-    assert list((tmp_path / "build" / "static").glob("widget-*.js"))
+    assert (tmp_path / "build" / "static" / "widget.js").exists()
+    assert (tmp_path / "build" / "static" / "flattr.html").exists()
     cfn_lint = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
     lint = subprocess.run([cfn_lint, str(tmp_path / "build" / "template.yaml")], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout
