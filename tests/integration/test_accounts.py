@@ -68,3 +68,9 @@ def test_unknown_route_gets_the_error_shape(api):
 
 def test_health(api):
     assert api.get("/health") == (200, {"status": "ok"})
+
+
+def test_a_json_body_sent_as_form_data_is_still_json(api):
+    status, me = api.call("PUT", "/me", raw=b'{"monthly_budget": 500}', user="ada",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, me["monthly_budget"]) == (200, 500)

@@ -102,6 +102,10 @@ def entry(app: APIGatewayHttpResolver):
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
+        headers = event.get("headers") or {}
+        if event.get("body") and "json" not in headers.get("content-type", ""):
+            # The API speaks JSON only: a body sent as form data (curl -d) is still read as JSON.
+            event = {**event, "headers": {**headers, "content-type": "application/json"}}
         return app.resolve(event, context)
 
     return handler

@@ -3,7 +3,12 @@ from API Gateway into the SQS jobs it causes."""
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics
+
+# Most requests record no metric; Powertools would warn about each one.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
 metrics = Metrics()
