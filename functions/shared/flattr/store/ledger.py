@@ -118,4 +118,4 @@ def balance(account: str) -> int:
 
 def shard_balances(account: str) -> dict[int, int]:
     keys = [Account.key(account, s) for s in range(ledger.shard_count(account))]
-    return {int(a.shard): int(a.balance) for a in Account.batch_get(keys)}
+    return {int(a.shard): int(a.balance) for a in Account.batch_get(keys, consistent_read=True)}

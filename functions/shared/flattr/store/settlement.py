@@ -354,7 +354,3 @@ def decode_job(body: str) -> dict:
     if job.get("kind") not in ("scan", "settle"):
         raise ValueError(f"unknown job kind {job.get('kind')!r}")
     return job
-
-
-def encode_job(job: dict) -> str:
-    return json.dumps(job, sort_keys=True, separators=(",", ":"))

@@ -68,11 +68,6 @@ def profile(user_id: str) -> Profile | None:
     )
 
 
-def display_names(user_ids: set[str]) -> dict[str, str]:
-    keys = [User.key(u) for u in user_ids]
-    return {u.uid: u.display_name or "" for u in User.batch_get(keys)} if keys else {}
-
-
 def hides_flattrs(user_id: str) -> bool:
     user = get(user_id)
     return bool(user and user.hide_flattrs)
