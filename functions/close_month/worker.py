@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from flattr import settings
 from flattr.observability import CORRELATION_ATTRIBUTE, logger
-from flattr.store import settlement
+from flattr.store import models, settlement
 from flattr.store.queue import SettleQueue
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -28,7 +28,8 @@ def _settings() -> settlement.Settings:
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
 @idempotent_function(
     data_keyword_argument="job",
-    persistence_store=DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table),
+    persistence_store=DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table,
+                                               boto3_client=models.connection().client),
     config=_idempotency,
 )
 def settle(job: dict) -> dict:

@@ -17,10 +17,12 @@ from flattr import settings
 from flattr.domain import webhooks
 from flattr.domain.errors import ValidationFailed
 from flattr.http import entry, error, make_app
-from flattr.store import payments, revenue
+from flattr.store import models, payments, revenue
 
-app = make_app()
-_persistence = DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table)
+app = make_app(validation=False)  # one route, which verifies and parses the raw body itself
+# The store's botocore client serves the idempotency records too: one client per container.
+_persistence = DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table,
+                                        boto3_client=models.connection().client)
 
 
 def _replayed(response: dict, record) -> dict:

@@ -40,8 +40,8 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts) or "The request is invalid."
 
 
-def make_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+def make_app(*, validation: bool = True) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=validation)
 
     @app.exception_handler(FlattrError)
     def _refused(exc: FlattrError):
@@ -57,6 +57,10 @@ def make_app() -> APIGatewayHttpResolver:
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(exc: json.JSONDecodeError):
         return error(400, "invalid_json", "The request body is not valid JSON.")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_text(exc: UnicodeDecodeError):
+        return error(400, "invalid_json", "The request body is not UTF-8 text, so it is not JSON.")
 
     @app.not_found
     def _not_found(exc):

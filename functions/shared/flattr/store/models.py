@@ -65,6 +65,12 @@ class _Base(Model):
     by_owner = ThingsByOwner()
 
 
+    @classmethod
+    def _get_connection(cls):
+        # One connection (one botocore client) for every model: each would otherwise build its own.
+        return Model._get_connection.__func__(_Base)
+
+
 def bind(table_name: str) -> None:
     """Point every model at `table_name` (the stack's physical name)."""
     _Base.Meta.table_name = table_name

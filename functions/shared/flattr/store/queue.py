@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import boto3
-
 from .. import settings
 from ..observability import CORRELATION_ATTRIBUTE, correlation_id
 
@@ -19,6 +17,8 @@ class SettleQueue:
     @property
     def client(self):
         if self._client is None:
+            import boto3  # on first use: functions that never send need not load it
+
             self._client = boto3.client("sqs")
         return self._client
 
