@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run test audit lint soak openapi package deploy clean
+.PHONY: run test audit lint soak bench load openapi package deploy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ audit: $(STAMP)
 
 soak: $(STAMP)
 	FLATTR_SIM_SEEDS=3000 FLATTR_HOT_FANS=2000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py
+
+# Costs and overheads on moto, each timing a ratio against a floor of the same run: bench/results.json,
+# and a table; BENCHMARKS.md explains the figures.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# A bounded burst (200 users, 50 threads) over HTTP against the local stack, a month close, and the books checked.
+load: $(STAMP)
+	$(BIN)/python -m bench.load
 
 openapi: $(STAMP)
 	$(BIN)/python -m local.openapi

@@ -1,0 +1,185 @@
+"""The click: DynamoDB requests and capacity units per accepted click, and the handler's overhead.
+
+- requests: counted with a botocore `before-call.dynamodb` hook on the store's pynamodb client,
+  cross-checked against every botocore call the process made (any client).
+- wcu / rcu: modeled from the recorded requests by AWS's published rules (bench.capacity), the
+  items sized from the request parameters and the stored items.
+- overhead_ratio: the click handler called as Lambda calls it (local.runtime.invoke, with an HTTP
+  API v2 event from local.gateway.build_event), against a replay of the same DynamoDB calls made
+  directly with a plain boto3 client. Between the two, the flattr item is deleted (unmetered), so
+  the replay takes the same successful path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import capacity, env
+
+MONTH_NOW = datetime(2030, 3, 10, 12, 0, tzinfo=UTC)
+ROUTE_KEY = "POST /things/{id}/flattr"
+
+
+def _event(user_id: str, thing_id: str) -> dict:
+    from werkzeug.test import EnvironBuilder
+
+    from local.gateway import build_event
+
+    request = EnvironBuilder(
+        path=f"/things/{thing_id}/flattr",
+        method="POST",
+        headers={"Authorization": "Bearer bench"},
+        base_url="https://api.flattr.example",
+    ).get_request()
+    now = int(time.time())
+    claims = {"sub": user_id, "aud": "flattr", "iss": "bench", "iat": now, "exp": now + 3600}
+    return build_event(request, ROUTE_KEY, {"id": thing_id}, claims)
+
+
+def _seed(givers: int, creators: int) -> tuple[list[str], list[str]]:
+    from flattr.store import payments, things, users
+
+    thing_ids = []
+    for c in range(creators):
+        owner = f"creator{c}"
+        users.save_profile(owner, display_name=f"Creator {c}", monthly_budget=500)
+        payments.deposit(f"evt-{owner}", owner, 2000)
+        thing_ids.append(
+            things.register(
+                owner, url=f"https://creator{c}.example/post", title=f"Post of creator {c}"
+            ).thing_id
+        )
+    giver_ids = []
+    for g in range(givers):
+        user = f"giver{g}"
+        users.save_profile(user, display_name=f"Giver {g}", monthly_budget=1000)
+        payments.deposit(f"evt-{user}", user, 5000)
+        giver_ids.append(user)
+    return giver_ids, thing_ids
+
+
+class _HookCounter:
+    """`before-call.dynamodb` on the store's client: the count the issue asks for."""
+
+    def __init__(self):
+        from flattr.store import models
+
+        self.client = models.connection().client
+        self.ops: Counter = Counter()
+        self.params: list[tuple[str, dict]] = []
+
+    def _before(self, model, params, **kwargs):
+        self.ops[model.name] += 1
+
+    def _params(self, params, model, **kwargs):
+        self.params.append((model.name, params))
+
+    def __enter__(self):
+        self.client.meta.events.register("before-call.dynamodb", self._before)
+        self.client.meta.events.register("provide-client-params.dynamodb", self._params)
+        return self
+
+    def __exit__(self, *exc):
+        self.client.meta.events.unregister("before-call.dynamodb", self._before)
+        self.client.meta.events.unregister("provide-client-params.dynamodb", self._params)
+
+
+def _invoke(fn, event) -> dict:
+    from local import runtime
+
+    with contextlib.redirect_stdout(io.StringIO()):  # Powertools metrics print EMF lines
+        return runtime.invoke(fn, event)
+
+
+def run(samples: int = 150) -> dict[str, Any]:
+    env.fresh_stack("click")
+    import boto3
+    from flattr import clock
+    from flattr.store import clicks, models
+
+    clock.set_override(MONTH_NOW)
+    fn = env.function("ClickFunction")
+    givers, thing_ids = _seed(givers=samples + 3, creators=10)
+    table = models._Base.Meta.table_name
+
+    # -- requests and units: a cold container (empty owner cache), then a warm one, then a repeat
+    clicks._OWNERS.clear()
+    out: dict[str, Any] = {}
+    for label, user, thing in (
+        ("cold", givers[0], thing_ids[0]),
+        ("warm", givers[1], thing_ids[0]),
+        ("repeat", givers[1], thing_ids[0]),
+    ):
+        recorder = capacity.Recorder(sizing=True)
+        with _HookCounter() as hooks, recorder.active():
+            result = _invoke(fn, _event(user, thing))
+        expected = 200 if label == "repeat" else 201
+        assert result["statusCode"] == expected, result
+        all_clients = recorder.requests("dynamodb")
+        if sum(all_clients.values()) != sum(hooks.ops.values()):
+            raise RuntimeError(f"requests outside the store's client: hooks {hooks.ops}, all {all_clients}")
+        wcu, rcu = recorder.units()
+        out[label] = {
+            "requests": sum(hooks.ops.values()),
+            "ops": dict(hooks.ops),
+            "wcu": wcu,
+            "rcu": rcu,
+            "items": _transaction_items(recorder),
+        }
+
+    # -- overhead: handler vs. a replay of its own DynamoDB calls
+    raw = boto3.client("dynamodb")
+    for t in thing_ids:  # warm the owner cache: the steady state of a busy container
+        clicks._owner_of(t, "nobody")
+    handler_times, raw_times = [], []
+    pairs = [(givers[2 + i], random.Random(i).choice(thing_ids)) for i in range(samples)]
+    for i, (user, thing) in enumerate(pairs):
+        event = _event(user, thing)
+        with _HookCounter() as hooks:
+            t0 = env.cpu()
+            result = _invoke(fn, event)
+            handler_times.append(env.cpu() - t0)
+        assert result["statusCode"] == 201, result
+        calls = list(hooks.params)
+        pk, sk = models.Flattr.key(user, MONTH_NOW.strftime("%Y-%m"), thing)
+        raw.delete_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        methods = [(getattr(raw, _snake(op)), params) for op, params in calls]
+        t0 = env.cpu()
+        for method, params in methods:
+            method(**params)
+        raw_times.append(env.cpu() - t0)
+    handler_ms, raw_ms = env.median(handler_times) * 1000, env.median(raw_times) * 1000
+    out["handler_ms"] = handler_ms
+    out["raw_ms"] = raw_ms
+    out["samples"] = samples
+    out["overhead_ratio"] = handler_ms / raw_ms
+    return out
+
+
+def _transaction_items(recorder: capacity.Recorder) -> list[dict]:
+    """What the click's transaction holds, item by item, with the size each is charged for."""
+    rows = []
+    for call in recorder.calls:
+        if call.op != "TransactWriteItems":
+            continue
+        for entry in call.params["TransactItems"]:
+            ((kind, body),) = entry.items()
+            target = body.get("Item") or body["Key"]
+            key = capacity._key_of(recorder._table_keys(body["TableName"]), target)
+            before, after = call.sizes.get((body["TableName"], key), (0, 0))
+            size = max(capacity.item_size(target), before, after)
+            item = f"{target['pk']['S'].split('#')[0]}/{target['sk']['S'].split('#')[0]}"
+            rows.append({"kind": kind, "item": item, "bytes": size, "wcu": 2 * capacity.write_units(size)})
+    return rows
+
+
+def _snake(op: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(op)

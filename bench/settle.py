@@ -1,0 +1,283 @@
+"""The month close: time against a raw BatchWriteItem floor, scaling, hot items, and what a user costs.
+
+Settlement is driven the way tests/integration/test_month_close.py drives it, without SQS:
+`start_close`, then every job in order (`scan_page` for scan jobs, `settle_user` for user jobs).
+Users and their flattrs are written in bulk first (pynamodb batch writes, untimed): the figures are
+about settlement, not about clicking.
+
+The cost phase runs the real path instead: the close's jobs on moto's SQS, consumed by
+local.poller (the event source mapping) calling the SettleWorker handler in-process, so the
+Powertools idempotency records and every SQS request are counted too.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections import Counter
+from typing import Any
+
+from bench import capacity, env
+
+MONTH = "2030-03"
+AT = "2030-03-05T10:00:00+00:00"
+FLATTRS_PER_USER = 10
+
+
+class ListQueue:
+    """The settlement queue as a list: jobs run in the order they were sent."""
+
+    def __init__(self):
+        self.jobs: collections.deque = collections.deque()
+
+    def send(self, jobs: list[dict]) -> None:
+        self.jobs.extend(jobs)
+
+
+def _user(models, uid: str, budget: int, funds: int):
+    return models.User(
+        *models.User.key(uid),
+        uid=uid,
+        display_name=uid,
+        budget=budget,
+        funds=funds,
+        created_at=AT,
+        created_month=MONTH,
+    )
+
+
+def _flattr(models, uid: str, thing_id: str, owner: str):
+    return models.Flattr(
+        *models.Flattr.key(uid, MONTH, thing_id), thing_id=thing_id, owner_id=owner, month=MONTH, at=AT
+    )
+
+
+def seed_ring(n: int, per_user: int = FLATTRS_PER_USER, prefix: str = "u") -> None:
+    """n users; each owns one thing and flattrs the things of the next `per_user` users."""
+    from flattr.store import models
+
+    with models.User.batch_write() as batch:
+        for i in range(n):
+            uid = f"{prefix}{i}"
+            batch.save(_user(models, uid, budget=1000, funds=5000))
+            for k in range(1, per_user + 1):
+                j = (i + k) % n
+                batch.save(_flattr(models, uid, str(100_000 + j), f"{prefix}{j}"))
+
+
+def seed_hot(fans: int) -> str:
+    """One creator ("star") whose one thing every fan flattrs. Returns the thing id."""
+    from flattr.store import models
+
+    thing = "777"
+    with models.User.batch_write() as batch:
+        batch.save(_user(models, "star", budget=200, funds=200))
+        for i in range(fans):
+            batch.save(_user(models, f"fan{i}", budget=200, funds=200))
+            batch.save(_flattr(models, f"fan{i}", thing, "star"))
+    return thing
+
+
+def seed_whale(flattrs: int, creators: int = 20) -> None:
+    """One user ("whale") with `flattrs` flattrs over the things of `creators` creators."""
+    from flattr.store import models
+
+    with models.User.batch_write() as batch:
+        batch.save(_user(models, "whale", budget=100_000, funds=100_000))
+        for c in range(creators):
+            batch.save(_user(models, f"creator{c}", budget=200, funds=200))
+        for i in range(flattrs):
+            batch.save(_flattr(models, "whale", str(200_000 + i), f"creator{i % creators}"))
+
+
+def close(month: str = MONTH) -> float:
+    """Close the month in-process, job by job. Returns CPU seconds."""
+    from flattr.store import settlement
+
+    cfg = settlement.Settings(fee_bps=1000, policy="charity")
+    queue = ListQueue()
+    t0 = env.cpu()
+    settlement.start_close(month, queue)
+    while queue.jobs:
+        job = queue.jobs.popleft()
+        if job["kind"] == "scan":
+            settlement.scan_page(job, queue)
+        else:
+            settlement.settle_user(job["user_id"], job["month"], cfg)
+    return env.cpu() - t0
+
+
+def _check_closed(users: int) -> dict:
+    from flattr.store import settlement
+
+    status = settlement.month_status(MONTH)
+    if status["status"] != "closed" or status["users_settled"] != users:
+        raise RuntimeError(f"the close did not settle {users} users: {status}")
+    return status
+
+
+def floor_batch_write(items: int, repeats: int = 3) -> float:
+    """CPU seconds for BatchWriteItem of `items` flattr-sized items, 25 a request (median of repeats)."""
+    import boto3
+    from flattr.store import models
+
+    raw = boto3.client("dynamodb")
+    table = models._Base.Meta.table_name
+    times = []
+    for r in range(repeats):
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": f"FLOOR#{r}#{i // FLATTRS_PER_USER}"},
+                        "sk": {"S": f"FLATTR#{MONTH}#{100_000 + i}"},
+                        "thing_id": {"S": str(100_000 + i)},
+                        "owner_id": {"S": f"u{i % 997}"},
+                        "month": {"S": MONTH},
+                        "at": {"S": AT},
+                    }
+                }
+            }
+            for i in range(items)
+        ]
+        t0 = env.cpu()
+        for i in range(0, len(requests), 25):
+            pending = {table: requests[i : i + 25]}
+            while pending:
+                pending = raw.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        times.append(env.cpu() - t0)
+    return env.median(times)
+
+
+def writes_per_item(calls: list[capacity.Call]) -> Counter:
+    """How many writes each item (pk, sk) took: transaction items (not checks), puts, updates, deletes."""
+    writes: Counter = Counter()
+    for c in calls:
+        if c.service != "dynamodb":
+            continue
+        if c.op == "TransactWriteItems":
+            for entry in c.params["TransactItems"]:
+                ((kind, body),) = entry.items()
+                if kind != "ConditionCheck":
+                    key = body.get("Key") or body.get("Item")
+                    writes[(key["pk"]["S"], key["sk"]["S"])] += 1
+        elif c.op in ("PutItem", "UpdateItem", "DeleteItem"):
+            key = c.params.get("Key") or c.params.get("Item")
+            writes[(key["pk"]["S"], key["sk"]["S"])] += 1
+        elif c.op == "BatchWriteItem":
+            for requests in c.params["RequestItems"].values():
+                for req in requests:
+                    key = req.get("PutRequest", {}).get("Item") or req["DeleteRequest"]["Key"]
+                    writes[(key["pk"]["S"], key["sk"]["S"])] += 1
+    return writes
+
+
+# ---------------------------------------------------------------- phases
+
+
+def scaling(users: int) -> dict[str, Any]:
+    """t(N users x 10 flattrs), its floor, and t(2N)."""
+    out: dict[str, Any] = {"users": users, "flattrs_per_user": FLATTRS_PER_USER}
+    env.fresh_stack("settle-n")
+    seed_ring(users)
+    recorder = capacity.Recorder()
+    with recorder.active():
+        t_n = close()
+    _check_closed(users)
+    written = sum(writes_per_item(recorder.calls).values())
+    requests = sum(recorder.requests("dynamodb").values())
+    floor_flattrs = floor_batch_write(users * FLATTRS_PER_USER)
+    floor_written = floor_batch_write(written, repeats=1)
+    env.fresh_stack("settle-2n")
+    seed_ring(2 * users)
+    t_2n = close()
+    _check_closed(2 * users)
+    out.update(
+        seconds=round(t_n, 3),
+        seconds_2n=round(t_2n, 3),
+        ms_per_user=round(t_n / users * 1000, 2),
+        requests_per_user=round(requests / users, 2),
+        requests_by_op_per_user={op: round(n / users, 2) for op, n in recorder.requests("dynamodb").items()},
+        items_written_per_user=round(written / users, 2),
+        floor_seconds=round(floor_flattrs, 3),
+        floor_ratio=t_n / floor_flattrs,
+        floor_ratio_same_writes=t_n / floor_written,
+        scaling=t_2n / t_n,
+    )
+    return out
+
+
+def hot(fans: int) -> dict[str, Any]:
+    env.fresh_stack("settle-hot")
+    seed_hot(fans)
+    recorder = capacity.Recorder()
+    with recorder.active():
+        close()
+    _check_closed(fans + 1)
+    writes = writes_per_item(recorder.calls)
+    (pk, sk), most = writes.most_common(1)[0]
+    top = [{"item": f"{p} / {s}", "writes": n} for (p, s), n in writes.most_common(5)]
+    from flattr.domain import ledger as accounts
+    from flattr.store import ledger
+
+    revenue = ledger.balance(accounts.revenue("star"))
+    if revenue != fans * 180:
+        raise RuntimeError(f"star's revenue is {revenue}, not {fans * 180}")
+    return {"fans": fans, "hot_item_writes": most, "hottest_item": f"{pk} / {sk}", "top_items": top}
+
+
+def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capacity.Recorder, list[float]]:
+    """Seed `users` x 10 flattrs on a fresh stack, close the month through SQS and the worker handler."""
+    deployed = env.fresh_stack("settle-cost")
+    from flattr.store import settlement
+    from flattr.store.queue import SettleQueue
+
+    from local import runtime
+    from local.poller import Poller
+
+    seed_ring(users, prefix=prefix)
+    invocations: list[float] = []
+
+    def invoke(fn, event):
+        t0 = env.cpu()
+        try:
+            return runtime.invoke(fn, event)
+        finally:
+            invocations.append(env.cpu() - t0)
+
+    poller = Poller(stack_name=deployed.name, invoke=invoke)
+    import worker
+
+    # The worker binds its queue and idempotency table at import. The queue is pointed at this stack;
+    # the idempotency records may stay in the first stack's table (user ids differ between runs).
+    worker._queue = SettleQueue()
+    recorder = capacity.Recorder(sizing=sizing)
+    with recorder.active():
+        settlement.start_close(MONTH, SettleQueue())
+        drained = poller.drain()
+    _check_closed(users)
+    if drained["failed"] or drained["dead_lettered"]:
+        raise RuntimeError(f"the close failed jobs: {drained}")
+    return recorder, invocations
+
+
+def cost(users: int = 40) -> dict[str, Any]:
+    """What settling a user costs: one close through moto's SQS and the worker handler (as
+    local.poller plays the event source mapping), every AWS request recorded. Run twice: once for
+    CPU time (unmetered but for the request log), once sizing every written item for the units."""
+    timing, invocations = _close_through_worker(users, sizing=False, prefix="t")
+    sized, _ = _close_through_worker(users, sizing=True, prefix="s")
+    wcu, rcu = sized.units()
+    sqs = timing.requests("sqs")
+    # The poller's own bookkeeping (is the queue empty yet?) is not something Lambda's mapping bills.
+    billed_sqs = sum(n for op, n in sqs.items() if op not in ("GetQueueAttributes", "GetQueueUrl"))
+    return {
+        "users": users,
+        "dynamodb_requests_per_user": round(sum(timing.requests("dynamodb").values()) / users, 2),
+        "dynamodb_requests": dict(timing.requests("dynamodb")),
+        "wcu_per_user": round(wcu / users, 2),
+        "rcu_per_user": round(rcu / users, 2),
+        "sqs_requests": dict(sqs),
+        "sqs_requests_per_user": round(billed_sqs / users, 3),
+        "lambda_invocations_per_user": round(len(invocations) / users, 3),
+        "worker_cpu_ms_per_user": round(sum(invocations) / users * 1000, 2),
+    }
