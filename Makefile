@@ -24,7 +24,7 @@ audit: $(STAMP)
 	$(BIN)/python -m local.audit
 
 soak: $(STAMP)
-	FLATTR_SIM_SEEDS=3000 FLATTR_HOT_FANS=2000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py
+	FLATTR_SIM_SEEDS=3000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py
 
 # Costs and overheads on moto, each timing a ratio against a floor of the same run: bench/results.json,
 # and a table; BENCHMARKS.md explains the figures.

@@ -132,14 +132,14 @@ def test_a_user_with_500_flattrs_settles_exactly(api, at, close, audit):
 def test_a_popular_creator_is_not_a_hot_item(api, at):
     """Fans settle into one creator: no DynamoDB item takes more than ~fans/8 writes.
 
-    `make soak` runs it with 2,000 fans; `make test` with fewer, as moto spends ~30 ms a user.
+    FLATTR_HOT_FANS sets the number of fans (moto spends ~30 ms a user).
     """
     import os
     from collections import Counter
 
     from flattr.store import models, settlement
 
-    fans = int(os.environ.get("FLATTR_HOT_FANS", "600"))
+    fans = int(os.environ.get("FLATTR_HOT_FANS", "2000"))
     at("2026-10-03T00:00:00")
     api.giver("star", budget=200, funds=200)
     star_thing = str(api.thing("star"))
