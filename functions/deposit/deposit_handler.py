@@ -39,14 +39,14 @@ _idempotency = IdempotencyConfig(
 
 @idempotent_function(data_keyword_argument="event", persistence_store=_persistence, config=_idempotency)
 def apply(event) -> dict:
-    parsed = event
-    if isinstance(parsed, webhooks.DepositSucceeded):
-        data = parsed.data
+    """Carry out one verified provider event, once per event id."""
+    if isinstance(event, webhooks.DepositSucceeded):
+        data = event.data
         if data.currency != settings.get().currency:
             raise ValidationFailed(f"This deployment takes {settings.get().currency} only.", code="invalid_currency")
-        credited = payments.deposit(parsed.id, data.user_id, data.amount)
+        credited = payments.deposit(event.id, data.user_id, data.amount)
         return {"status": "processed" if credited else "duplicate"}
-    changed = revenue.settle_payout(parsed.data.payout_id, paid=isinstance(parsed, webhooks.PayoutPaid))
+    changed = revenue.settle_payout(event.data.payout_id, paid=isinstance(event, webhooks.PayoutPaid))
     return {"status": "processed" if changed else "duplicate"}
 
 
