@@ -21,9 +21,7 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,51 +46,20 @@ TIMEOUT = 30
 # ---------------------------------------------------------------- the stack
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def local_stack(startup_timeout: float = 90.0, keep_log: bool = False) -> Iterator[str]:
     """`python -m local.run` on a free loopback port; yields its base URL and stops it afterwards.
 
-    Its output goes to a temporary file (a pipe could fill and block it): `stack_errors()` reads the
-    tracebacks from it. The file is removed at the end unless keep_log."""
-    port = _free_port()
-    environ = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    environ.pop("AWS_ENDPOINT_URL", None)
+    `stack_errors()` reads the tracebacks from its log, which is removed at the end unless keep_log."""
+    from local.run import in_subprocess
+
     fd, name = tempfile.mkstemp(prefix="flattr-load-", suffix=".log")
+    os.close(fd)
     log_path = _stack_log[0] = Path(name)
-    with os.fdopen(fd, "wb") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local.run"], cwd=ROOT, env=environ, stdout=log, stderr=log
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"local.run exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"local.run did not answer in {startup_timeout:.0f} s")
-            time.sleep(0.2)
-        yield url
+        with in_subprocess(log_path, startup_timeout) as url:
+            yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         if not keep_log:
             log_path.unlink(missing_ok=True)
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -132,6 +139,45 @@ Ctrl-C stops it; all state lives in memory.
         pass
     finally:
         handle.stop()
+
+
+@contextmanager
+def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str]:
+    """`python -m local.run` as its own process on a free port, as `make run` starts it: yields the
+    base URL once /health answers, and stops it afterwards. Output goes to `log_path` (a file, not
+    a pipe, which could fill and block the server). Raises RuntimeError if it does not come up."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    with open(log_path, "wb") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=stack.ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import requests
+
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"local.run exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+            try:
+                requests.get(f"{url}/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"local.run did not answer within {startup_timeout:.0f} s:\n"
+                                       f"{log_path.read_text()[-4000:]}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def payments_webhook():
     _idempotency.register_lambda_context(app.lambda_context)
     event = app.current_event
     body = (event.decoded_body or "").encode()
-    webhooks.verify(event.headers.get("flattr-signature"), body, _secret(), time.time())
+    webhooks.verify(event.headers.get("flattr-signature"), body, _secret(), int(time.time()))
     try:
         payload = parse(event=body.decode(), model=webhooks.PaymentEvent)
     except (ValidationError, ValueError) as exc:

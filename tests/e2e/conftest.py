@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,44 +16,17 @@ if str(ROOT) not in sys.path:  # so `local` imports however pytest was launched
 STARTUP_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a stack started the way `make run` starts it; stopped after the session."""
-    port = _free_port()
+    from local.run import in_subprocess
+
     log_path = tmp_path_factory.mktemp("local_stack") / "run.log"
-    env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:  # a file, not a pipe: a full pipe would block the server
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"local.run exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-            try:
-                requests.get(f"{url}/health", timeout=2)  # any HTTP answer: stubs may still 404
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    tail = log_path.read_text()[-4000:]
-                    pytest.fail(f"local.run did not answer within {STARTUP_TIMEOUT:.0f} s:\n{tail}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with in_subprocess(log_path, STARTUP_TIMEOUT) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 class Api:

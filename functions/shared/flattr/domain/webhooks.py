@@ -19,7 +19,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify(header: str | None, body: bytes, secret: str, now_seconds: float) -> None:
+def verify(header: str | None, body: bytes, secret: str, now_seconds: int) -> None:
     """Raise InvalidSignature unless `header` signs exactly these bytes, recently."""
     fields: dict[str, list[str]] = {}
     for part in (header or "").split(","):

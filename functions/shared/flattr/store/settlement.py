@@ -25,7 +25,6 @@ from ..domain.money import Plan, plan_month, split
 from . import ledger, subscriptions
 from .models import (
     Flattr,
-    Marker,
     MonthClose,
     MonthProgress,
     Received,
