@@ -10,7 +10,10 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
 from flattr import settings
@@ -68,6 +71,9 @@ def payments_webhook():
         return apply(event=payload)
     except IdempotencyValidationError:
         return error(409, "event_id_reused", "This event id was already used for a different event.")
+    except IdempotencyAlreadyInProgressError:
+        # The same event, delivered twice at once: the provider retries later and gets "duplicate".
+        return error(409, "event_in_progress", "This event is being processed; send it again later.")
 
 
 handler = entry(app)

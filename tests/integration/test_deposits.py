@@ -97,3 +97,22 @@ def test_non_json_webhook_body_is_400(api):
                            headers={"Flattr-Signature": sign("local-webhook-secret", int(time.time()), body)})
     assert status == 400
     assert err["error"]["code"] == "invalid_event"
+
+
+def test_an_event_still_in_progress_elsewhere_is_409_not_5xx(api, monkeypatch):
+    """Two deliveries of one event at the same moment: Powertools refuses the second while the
+    first runs. (The local gateway runs one invocation at a time, so the race is staged.)"""
+    import deposit_handler
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    api.put("/me", {"monthly_budget": 500}, user="ada")
+
+    def busy(event):
+        raise IdempotencyAlreadyInProgressError("in progress")
+
+    monkeypatch.setattr(deposit_handler, "apply", busy)
+    status, body = api.webhook(deposit_event(event_id="evt_busy"))
+    assert (status, body["error"]["code"]) == (409, "event_in_progress")
+    monkeypatch.undo()
+    assert api.webhook(deposit_event(event_id="evt_busy"))[1] == {"status": "processed"}
+    assert funds(api, "ada") == 1500

@@ -177,13 +177,14 @@ def _record(user_id: str, month: str) -> Settlement:
         return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
 
 
+def _month_flattrs(user_id: str, month: str):
+    pk, _ = User.key(user_id)
+    return Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
+
+
 def _flattrs(user_id: str, month: str) -> dict[str, str]:
     """thing id -> owner id, for every flattr of the (sealed) month."""
-    pk, _ = User.key(user_id)
-    return {
-        f.thing_id: f.owner_id
-        for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
-    }
+    return {f.thing_id: f.owner_id for f in _month_flattrs(user_id, month)}
 
 
 def _salt(user_id: str, month: str) -> str:
@@ -324,11 +325,9 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
         record = None
     given: list[dict] = []
     if record is not None and record.status != "pending" and int(record.things):
-        flattrs = _flattrs(user_id, month)
-        shares = split(int(record.distributed), sorted(flattrs), salt=_salt(user_id, month))
-        via = {f.thing_id: f.via for f in Flattr.query(
-            User.key(user_id)[0], Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)}
-        given = [{"thing_id": int(t), "amount": shares[t], "via": via.get(t, "click")} for t in sorted(shares, key=int)]
+        via = {f.thing_id: f.via for f in _month_flattrs(user_id, month)}
+        shares = split(int(record.distributed), sorted(via), salt=_salt(user_id, month))
+        given = [{"thing_id": int(t), "amount": shares[t], "via": via[t]} for t in sorted(shares, key=int)]
     received = []
     for thing_id in owned_thing_ids:
         keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]
