@@ -14,7 +14,8 @@ import sys
 from local import runtime, stack
 
 SPEC = stack.ROOT / "functions" / "shared" / "flattr" / "openapi.json"
-INFO = {"title": "Flattr, serverless: HTTP API v1", "version": "1.0.0"}
+INFO = {"title": "Flattr, serverless: HTTP API v1, and Flattr REST API v2 under /rest/v2", "version": "1.1.0"}
+V2_PREFIXES = ("/rest/v2/", "/submit/")
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -27,6 +28,15 @@ ERROR_SCHEMA = {
                 "message": {"type": "string"},
             },
         }
+    },
+}
+V2_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "error_description"],
+    "properties": {
+        "error": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "error_description": {"type": "string"},
+        "error_uri": {"type": "string"},
     },
 }
 
@@ -43,12 +53,14 @@ def build() -> dict:
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     # Every refusal has one shape; Powertools' 422 is answered as 400 here (see flattr.http).
     spec["components"]["schemas"]["Error"] = ERROR_SCHEMA
-    for ops in spec["paths"].values():
+    spec["components"]["schemas"]["V2Error"] = V2_ERROR_SCHEMA
+    for path, ops in spec["paths"].items():
+        shape = "V2Error" if path.startswith(V2_PREFIXES) else "Error"
         for op in ops.values():
             op["responses"].pop("422", None)
             op["responses"]["default"] = {
                 "description": "A refusal: 4xx with a stable code",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape}"}}},
             }
     for unused in ("HTTPValidationError", "ValidationError"):
         spec["components"]["schemas"].pop(unused, None)

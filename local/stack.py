@@ -125,7 +125,14 @@ def expanded_template(parameters: dict[str, str] | None = None) -> dict:
     cfn = transform(tpl, parameters or {}, _NoManagedPolicies())
     resources = cfn["Resources"]
     dropped = {lid for lid, r in resources.items() if r["Type"].startswith(_DROPPED_TYPES)}
-    # Whatever points at a dropped resource (the API's invoke permissions) goes with it.
+    # A function's setting that names a dropped resource (the pages' CloudFront address) is left
+    # empty: locally the gateway serves the pages on the API's own origin.
+    for res in resources.values():
+        variables = res.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for name, value in variables.items():
+            if set(_refs(value)) & dropped:
+                variables[name] = ""
+    # Whatever else points at a dropped resource (the API's invoke permissions) goes with it.
     while True:
         more = {lid for lid, r in resources.items() if lid not in dropped and set(_refs(r)) & dropped}
         if not more:

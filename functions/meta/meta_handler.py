@@ -6,9 +6,10 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from flattr.http import entry, make_app
+from flattr.http import entry, error, error_v2, make_app
 
 app = make_app()
+V2_PREFIXES = ("/rest/v2/", "/submit/")
 
 
 @lru_cache(maxsize=1)
@@ -26,5 +27,11 @@ def openapi():
     return _spec()
 
 
-# Unknown paths reach this function through the $default route; the resolver's not_found answers.
+# Unknown paths reach this function through the $default route, v2's in v2's error shape.
+@app.not_found
+def nothing_here(exc):
+    render = error_v2 if app.current_event.path.startswith(V2_PREFIXES) else error
+    return render(404, "not_found", "There is nothing at this path.")
+
+
 handler = entry(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import segno
 from aws_lambda_powertools.event_handler import Response
@@ -21,12 +21,12 @@ app = make_app()
 
 class ThingIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    url: str = Field(max_length=2000)
-    title: str = Field(min_length=5, max_length=100)
-    description: str = Field(default="", max_length=1000)
-    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=10)
-    language: Optional[str] = Field(default=None, pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
-    category: Optional[str] = Field(default=None, pattern=r"^[a-z_]{1,30}$")
+    url: rules.Url
+    title: rules.Title
+    description: rules.Description = ""
+    tags: rules.Tags = Field(default_factory=list)
+    language: rules.Language = None
+    category: rules.Category = None
     hidden: bool = False
 
 

@@ -6,7 +6,7 @@ Every refusal is {"error": {"code", "message"}} with a 4xx status; a 5xx is alwa
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -21,6 +21,32 @@ def error(status: int, code: str, message: str, headers: dict | None = None) -> 
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"error": {"code": code, "message": message}}),
+        headers=headers,
+    )
+
+
+# Flattr REST API v2 names some refusals differently (and says 401 for no_means); the rest keep ours.
+V2_CODES = {
+    "thing_not_found": ("not_found", 404),
+    "user_not_found": ("not_found", 404),
+    "subscription_not_found": ("not_found", 404),
+    "no_means": ("no_means", 401),
+    "invalid_json": ("invalid_request", 400),
+    "invalid_request": ("invalid_parameters", 400),
+    "invalid_url": ("invalid_parameters", 400),
+    "invalid_months": ("invalid_parameters", 400),
+    "not_owner": ("forbidden", 403),
+}
+V2_ERROR_URI = "/openapi.json"  # the spec documents every route's refusals
+
+
+def error_v2(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    """v2's shape: {"error", "error_description", "error_uri"}."""
+    code, status = V2_CODES.get(code, (code, status))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": code, "error_description": message, "error_uri": V2_ERROR_URI}),
         headers=headers,
     )
 
@@ -40,31 +66,32 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts) or "The request is invalid."
 
 
-def make_app(*, validation: bool = True) -> APIGatewayHttpResolver:
+def make_app(*, validation: bool = True, render: Callable[[int, str, str], Response] = error) -> APIGatewayHttpResolver:
+    """A resolver whose every refusal is drawn by `render` (v1's shape unless told otherwise)."""
     app = APIGatewayHttpResolver(enable_validation=validation)
 
     @app.exception_handler(FlattrError)
     def _refused(exc: FlattrError):
-        return error(exc.status, exc.code, exc.message)
+        return render(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError):
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error(400, "invalid_json", "The request body is not valid JSON.")
-        return error(400, "invalid_request", _describe(errors))
+            return render(400, "invalid_json", "The request body is not valid JSON.")
+        return render(400, "invalid_request", _describe(errors))
 
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(exc: json.JSONDecodeError):
-        return error(400, "invalid_json", "The request body is not valid JSON.")
+        return render(400, "invalid_json", "The request body is not valid JSON.")
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_text(exc: UnicodeDecodeError):
-        return error(400, "invalid_json", "The request body is not UTF-8 text, so it is not JSON.")
+        return render(400, "invalid_json", "The request body is not UTF-8 text, so it is not JSON.")
 
     @app.not_found
     def _not_found(exc):
-        return error(404, "not_found", "There is nothing at this path.")
+        return render(404, "not_found", "There is nothing at this path.")
 
     return app
 
@@ -97,16 +124,22 @@ def require_admin(app: APIGatewayHttpResolver) -> str:
     return sub
 
 
-def entry(app: APIGatewayHttpResolver):
-    """The Lambda entry point for a resolver: logs with a correlation id, flushes metrics."""
+def entry(app: APIGatewayHttpResolver, *, json_only: bool = True,
+          around: Callable[[dict, Callable[[dict], dict]], dict] | None = None):
+    """The Lambda entry point for a resolver: logs with a correlation id, flushes metrics.
+
+    `around(event, resolve)` may answer instead of the resolver, or add to what it answers.
+    """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
         headers = event.get("headers") or {}
-        if event.get("body") and "json" not in headers.get("content-type", ""):
+        if json_only and event.get("body") and "json" not in headers.get("content-type", ""):
             # The API speaks JSON only: a body sent as form data (curl -d) is still read as JSON.
             event = {**event, "headers": {**headers, "content-type": "application/json"}}
-        return app.resolve(event, context)
+        if around is None:
+            return app.resolve(event, context)
+        return around(event, lambda e: app.resolve(e, context))
 
     return handler

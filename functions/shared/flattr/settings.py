@@ -19,6 +19,8 @@ class Settings:
     min_payout: int
     currency: str
     webhook_secret_parameter: str
+    v2_rate_limit: int = 5000  # requests per caller per hour, as Flattr's API v2 allowed
+    pages_url: str = ""  # where flattr.html is served; empty: on the API's own origin
 
     max_budget: int = 100_000
 
@@ -37,4 +39,6 @@ def get() -> Settings:
         min_payout=int(env.get("FLATTR_MIN_PAYOUT", "1000")),
         currency=env.get("FLATTR_CURRENCY", "EUR"),
         webhook_secret_parameter=env.get("FLATTR_WEBHOOK_SECRET_PARAMETER", "/flattr/webhook-secret"),
+        v2_rate_limit=int(env.get("FLATTR_V2_RATE_LIMIT", "5000")),
+        pages_url=env.get("FLATTR_PAGES_URL", "").rstrip("/"),
     )

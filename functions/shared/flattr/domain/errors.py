@@ -45,6 +45,10 @@ class FlattrOwner(FlattrError):
     code, status = "flattr_owner", 403
 
 
+class FlattrOnce(FlattrError):
+    code, status = "flattr_once", 403
+
+
 class NoMeans(FlattrError):
     code, status = "no_means", 402
 

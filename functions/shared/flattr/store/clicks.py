@@ -51,10 +51,11 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
         raise FlattrOwner("You cannot flattr your own thing.")
 
     gives = (User.budget >= min_budget) & (User.funds > 0)
+    shard = random.randrange(COUNTER_SHARDS)
     tx = Tx()
     tx.put(
         Flattr(*Flattr.key(user_id, month, thing_id), thing_id=thing_id, owner_id=owner_id, month=month,
-               at=now().isoformat()),
+               at=now().isoformat(), flattr_of=Flattr.of(thing_id, shard)),
         condition=Flattr.pk.does_not_exist(),
         label="flattr",
     )
@@ -66,7 +67,7 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
     tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & (Thing.hidden == False), label="thing")  # noqa: E712
     if give_to_get:
         tx.check(User, *User.key(owner_id), condition=gives, label="owner")
-    counter = ThingCount(*ThingCount.key(thing_id, random.randrange(COUNTER_SHARDS)))
+    counter = ThingCount(*ThingCount.key(thing_id, shard))
     this_month = ThingCount.months[month]
     tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1)], label="counter")
     try:

@@ -1,7 +1,7 @@
 """One DynamoDB table, item types told apart by key prefix. Keys are built here and nowhere else.
 
     USER#<u>                 USER                  the user: profile, budget, funds balance
-    USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month)
+    USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
     USER#<u>                 SETTLE#<month>        the settlement of the user's month
     USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
     THING#<t>                THING                 a thing
@@ -51,6 +51,17 @@ class ThingsByOwner(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class FlattrsByThing(GlobalSecondaryIndex):
+    """Sparse: only flattrs carry `flattr_of` ("<thing>#<shard>"), spread like the counters."""
+
+    class Meta:
+        index_name = "flattrs_by_thing"
+        projection = KeysOnlyProjection()
+
+    flattr_of = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
 class _Base(Model):
     class Meta:
         table_name = settings.get().table
@@ -61,8 +72,11 @@ class _Base(Model):
     uid = UnicodeAttribute(null=True)  # only on users: the sparse users index
     owner_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)  # with owner_id, only on things: things_by_owner
+    flattr_of = UnicodeAttribute(null=True)  # only on flattrs: flattrs_by_thing
+    at = UnicodeAttribute(null=True)
     users = UsersIndex()
     by_owner = ThingsByOwner()
+    by_thing = FlattrsByThing()
 
 
     @classmethod
@@ -101,6 +115,10 @@ class Flattr(_Base):
     at = UnicodeAttribute()
 
     @staticmethod
+    def of(thing_id: str, shard: int) -> str:
+        return f"{thing_id}#{shard}"
+
+    @staticmethod
     def key(user_id: str, month: str, thing_id: str) -> tuple[str, str]:
         return f"USER#{user_id}", f"FLATTR#{month}#{thing_id}"
 
@@ -118,6 +136,8 @@ class Thing(_Base):
     language = UnicodeAttribute(null=True)
     category = UnicodeAttribute(null=True)
     hidden = BooleanAttribute(default=False)
+    updated_at = UnicodeAttribute(null=True)
+    deleted_at = UnicodeAttribute(null=True)  # kept, so months already flattred still settle
 
     @staticmethod
     def key(thing_id: str) -> tuple[str, str]:

@@ -47,6 +47,13 @@ def cancel(user_id: str, thing_id: str) -> None:
         raise NotFound("You have no subscription to that thing.", code="subscription_not_found") from None
 
 
+def get(user_id: str, thing_id: str) -> Subscription | None:
+    try:
+        return Subscription.get(*Subscription.key(user_id, thing_id), consistent_read=True)
+    except Subscription.DoesNotExist:
+        return None
+
+
 def of_user(user_id: str) -> list[Subscription]:
     return list(Subscription.query(f"USER#{user_id}", Subscription.sk.startswith(Subscription.PREFIX),
                                    consistent_read=True))
@@ -61,13 +68,14 @@ def materialize(user_id: str, month: str) -> None:
     for sub in of_user(user_id):
         if not sub.first <= month <= sub.last:
             continue
+        shard = random.randrange(COUNTER_SHARDS)
         tx = Tx()
         tx.put(Flattr(*Flattr.key(user_id, month, sub.thing_id), thing_id=sub.thing_id, owner_id=sub.owner_id,
-                      month=month, at=now().isoformat(), via="subscription"),
+                      month=month, at=now().isoformat(), via="subscription", flattr_of=Flattr.of(sub.thing_id, shard)),
                condition=Flattr.pk.does_not_exist(), label="flattr")
         tx.check(Thing, *Thing.key(sub.thing_id), condition=Thing.pk.exists() & (Thing.hidden == False),  # noqa: E712
                  label="thing")
-        counter = ThingCount(*ThingCount.key(sub.thing_id, random.randrange(COUNTER_SHARDS)))
+        counter = ThingCount(*ThingCount.key(sub.thing_id, shard))
         this_month = ThingCount.months[month]
         tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1)], label="counter")
         try:

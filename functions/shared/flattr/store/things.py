@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+
+from pynamodb.exceptions import UpdateError
 
 from ..clock import now
 from ..domain import things as rules
-from ..domain.errors import UrlTaken
+from ..domain.errors import Forbidden, ThingNotFound, UrlTaken
 from ..domain.months import month_of
 from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, UrlClaim, User
 from .tx import Cancelled, Tx
@@ -78,7 +81,53 @@ def lookup(url: str) -> Thing | None:
 
 
 def visible_to(thing: Thing | None, user_id: str | None) -> bool:
-    return thing is not None and (not thing.hidden or thing.owner_id == user_id)
+    if thing is None or thing.deleted_at:
+        return False
+    return not thing.hidden or thing.owner_id == user_id
+
+
+def _owned(thing_id: str, owner_id: str) -> Thing:
+    thing = get(thing_id, consistent=True)
+    if not visible_to(thing, owner_id):
+        raise ThingNotFound()
+    if thing.owner_id != owner_id:
+        raise Forbidden("Only the owner of a thing can change it.", code="not_owner")
+    return thing
+
+
+EDITABLE = ("title", "description", "tags", "language", "category", "hidden")
+
+
+def update(thing_id: str, owner_id: str, **changes) -> Thing:
+    """Change a thing's fields. Its URL stays: the URL is what the thing is."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    thing = _owned(thing_id, owner_id)
+    if changes:
+        actions = [getattr(Thing, k).set(v) for k, v in changes.items()]
+        try:
+            thing.update(actions=[*actions, Thing.updated_at.set(now().isoformat())],
+                         condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise ThingNotFound() from exc  # deleted meanwhile
+            raise
+    return thing
+
+
+def delete(thing_id: str, owner_id: str) -> None:
+    """Take a thing down and free its URL. The item stays (hidden) so that its month still settles."""
+    thing = _owned(thing_id, owner_id)
+    at = now().isoformat()
+    tx = Tx()
+    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at), Thing.hidden.set(True)],
+              condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(), label="thing")
+    tx.delete(UrlClaim(*UrlClaim.key(thing.url)), condition=UrlClaim.thing_id == thing_id, label="url")
+    try:
+        tx.commit()
+    except Cancelled as exc:
+        raise ThingNotFound() from exc
 
 
 def counts(thing_id: str, month: str | None = None) -> Counts:
@@ -91,12 +140,58 @@ def counts(thing_id: str, month: str | None = None) -> Counts:
     return Counts(total=total, month=month_total)
 
 
+def counts_many(thing_ids: list[str], month: str | None = None) -> dict[str, Counts]:
+    """Counts of many things in as few BatchGetItem calls as the shards allow."""
+    month = month or month_of(now())
+    total = dict.fromkeys(thing_ids, 0)
+    this_month = dict.fromkeys(thing_ids, 0)
+    keys = [ThingCount.key(t, s) for t in dict.fromkeys(thing_ids) for s in range(COUNTER_SHARDS)]
+    for shard in ThingCount.batch_get(keys):
+        thing_id = shard.pk.split("#")[1]
+        total[thing_id] += int(shard.total or 0)
+        this_month[thing_id] += int((shard.months.as_dict() if shard.months else {}).get(month, 0))
+    return {t: Counts(total=total[t], month=this_month[t]) for t in total}
+
+
+def get_many(thing_ids: list[str]) -> list[Thing]:
+    """The things that exist, in the order asked."""
+    found = {t.thing_id: t for t in Thing.batch_get([Thing.key(t) for t in dict.fromkeys(thing_ids)])}
+    return [found[t] for t in thing_ids if t in found]
+
+
+def public() -> list[Thing]:
+    """Every public thing, for search. A scan: search is rare next to clicks, see BENCHMARKS.md."""
+    condition = (Thing.sk == "THING") & (Thing.hidden == False) & Thing.deleted_at.does_not_exist()  # noqa: E712
+    return list(Thing.scan(condition))
+
+
+@dataclass(frozen=True)
+class Fan:
+    user_id: str
+    month: str
+    at: str
+
+
+def fans(thing_id: str, limit: int) -> list[Fan]:
+    """The newest `limit` flattrs of a thing, merged from its shards of the flattrs_by_thing index."""
+    per_shard = []
+    for shard in range(COUNTER_SHARDS):
+        hits = Flattr.by_thing.query(Flattr.of(thing_id, shard), scan_index_forward=False, limit=limit)
+        per_shard.append([Fan(h.pk.split("#", 1)[1], h.sk.split("#")[1], h.at) for h in hits])
+    return list(heapq.merge(*per_shard, key=lambda f: f.at, reverse=True))[:limit]
+
+
 def flattred(user_id: str, thing_id: str, month: str) -> bool:
     try:
         Flattr.get(*Flattr.key(user_id, month, thing_id), consistent_read=True)
         return True
     except Flattr.DoesNotExist:
         return False
+
+
+def flattred_many(user_id: str, thing_ids: list[str], month: str) -> set[str]:
+    found = Flattr.batch_get([Flattr.key(user_id, month, t) for t in dict.fromkeys(thing_ids)])
+    return {f.thing_id for f in found}
 
 
 def owner_names(owner_ids: set[str]) -> dict[str, str]:

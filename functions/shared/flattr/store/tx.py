@@ -41,6 +41,10 @@ class Tx:
         )
         return self
 
+    def delete(self, item, condition=None, label: str = "delete") -> "Tx":
+        self._ops.append(("delete", label, lambda tw: tw.delete(item, condition=condition)))
+        return self
+
     def check(self, model_cls, hash_key, range_key, condition, label: str = "check") -> "Tx":
         self._ops.append(
             ("check", label, lambda tw: tw.condition_check(model_cls, hash_key, range_key, condition=condition))

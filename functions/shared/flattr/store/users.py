@@ -76,3 +76,13 @@ def hides_flattrs(user_id: str) -> bool:
 def flattred_things(user_id: str, month: str) -> list[str]:
     pk, _ = User.key(user_id)
     return [f.thing_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))]
+
+
+def flattrs(user_id: str, limit: int) -> list[Flattr]:
+    """The user's newest `limit` flattrs, all months."""
+    pk, _ = User.key(user_id)
+    return list(Flattr.query(pk, Flattr.sk.startswith("FLATTR#"), scan_index_forward=False, limit=limit))
+
+
+def get_many(user_ids: set[str]) -> dict[str, User]:
+    return {u.uid: u for u in User.batch_get([User.key(u) for u in user_ids])}
