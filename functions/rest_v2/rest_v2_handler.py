@@ -1,13 +1,13 @@
 """Flattr REST API v2 under /rest/v2/, and auto-submit URLs, so that v2 clients work unchanged.
 
-Every route only translates: v2's parameters in, v2's shapes out. The rules, the storage and the
-money path are v1's (flattr.store), so a v2 flattr and a v1 flattr are the same item.
+The routes only translate: v2's parameters in, v2's objects out (v2_shapes). The rules, the items
+and the money path are v1's, so a flattr made here is the very item a v1 click writes.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from email.utils import formatdate
 from typing import Annotated, Literal, Optional, Union
 from urllib.parse import quote
 
@@ -16,34 +16,39 @@ from aws_lambda_powertools.event_handler.openapi.params import Form, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from v2_shapes import Shapes
 
-from flattr import settings
-from flattr.clock import now
+from flattr import settings, tokens
 from flattr.domain import things as rules
-from flattr.domain.errors import (
-    FlattrError,
-    FlattrOnce,
-    FlattrOwner,
-    NotFound,
-    ThingNotFound,
-    UrlTaken,
-    ValidationFailed,
-)
-from flattr.domain.months import month_of
-from flattr.http import current_user, entry, error_v2, json_response, make_app, metrics, optional_user
+from flattr.domain.errors import FlattrError, FlattrOnce, FlattrOwner, NotFound, ThingNotFound, UrlTaken, ValidationFailed
+from flattr.http import V2_ERROR_URI, claims, current_user, entry, error_v2, json_response, make_app, metrics, optional_user
 from flattr.observability import logger
 from flattr.store import clicks, ratelimit, subscriptions, things, users
 
 app = make_app(render=error_v2)
 
-Page = Annotated[int, Query(ge=1, le=10_000)]
-Count = Annotated[int, Query(ge=1, le=100)]
+Page = Annotated[int, Query(ge=1, le=10_000, description="first page is 1")]
+Count = Annotated[int, Query(ge=1, le=100, description="records per page")]
+Full = Annotated[Optional[str], Query(max_length=10, description="whole owner objects instead of mini ones")]
 TagsIn = Optional[Union[list[str], str]]
 SORTS = ("relevance", "trend", "flattrs", "flattrs_month", "flattrs_week", "flattrs_day")
+CATEGORIES = [("text", "Text"), ("images", "Images"), ("video", "Video"), ("audio", "Audio"),
+              ("software", "Software"), ("people", "People"), ("rest", "Other")]
+LANGUAGES = [("en_GB", "English"), ("sq_AL", "Albanian"), ("ar_DZ", "Arabic"), ("be_BY", "Belarusian"),
+             ("bg_BG", "Bulgarian"), ("ca_ES", "Catalan"), ("zh_CN", "Chinese"), ("hr_HR", "Croatian"),
+             ("cs_CZ", "Czech"), ("da_DK", "Danish"), ("nl_NL", "Dutch"), ("et_EE", "Estonian"),
+             ("fi_FI", "Finnish"), ("fr_FR", "French"), ("de_DE", "German"), ("el_GR", "Greek"),
+             ("iw_IL", "Hebrew"), ("hi_IN", "Hindi"), ("hu_HU", "Hungarian"), ("is_IS", "Icelandic"),
+             ("in_ID", "Indonesian"), ("ga_IE", "Irish"), ("it_IT", "Italian"), ("ja_JP", "Japanese"),
+             ("ko_KR", "Korean"), ("lv_LV", "Latvian"), ("lt_LT", "Lithuanian"), ("mk_MK", "Macedonian"),
+             ("ms_MY", "Malay"), ("mt_MT", "Maltese"), ("no_NO", "Norwegian"), ("pl_PL", "Polish"),
+             ("pt_PT", "Portuguese"), ("ro_RO", "Romanian"), ("ru_RU", "Russian"), ("sr_RS", "Serbian"),
+             ("sk_SK", "Slovak"), ("sl_SI", "Slovenian"), ("es_ES", "Spanish"), ("sv_SE", "Swedish"),
+             ("th_TH", "Thai"), ("tr_TR", "Turkish"), ("uk_UA", "Ukrainian"), ("vi_VN", "Vietnamese")]
 
 
 class NewThing(BaseModel):
-    """v2's create: only `url` is required; the defaults are v2's."""
+    """v2's create: only `url` is needed, and the defaults are v2's. The limits are v1's rules."""
 
     url: rules.Url
     title: Optional[rules.Title] = None
@@ -53,9 +58,12 @@ class NewThing(BaseModel):
     category: rules.Category = "rest"
     hidden: bool = False
 
+    def fields(self) -> dict:
+        return {**self.model_dump(exclude={"owner"}), "title": self.title or self.url[:100]}
+
 
 class AutoSubmit(NewThing):
-    """An auto-submit URL's fields: a thing named for its owner, made on its first flattr."""
+    """An auto-submit URL's fields: a thing for `user_id`, made on its first flattr."""
 
     model_config = ConfigDict(populate_by_name=True)
     owner: str = Field(alias="user_id", min_length=1, max_length=128)
@@ -71,92 +79,25 @@ class Changes(BaseModel):
 
 
 def _checked(model: type[BaseModel], fields: dict) -> BaseModel:
+    """v2 calls a thing's fields that break a rule `validation`."""
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if "tags" in fields:
+        fields["tags"] = rules.split_tags(fields["tags"])
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(f"{where}: {first['msg']}") from None
+        raise ValidationFailed(f"{where}: {first['msg']}", code="validation") from None
 
 
-def _draft(fields: dict) -> dict:
-    """A v2 thing's fields as the store takes them: tags split, title defaulting to the URL."""
-    fields = {k: v for k, v in fields.items() if v is not None}
-    if "tags" in fields:
-        fields["tags"] = rules.split_tags(fields["tags"])
-    return fields
-
-
-# ---------------------------------------------------------------- shapes
-
-
-def _origin() -> str:
+def _shapes() -> Shapes:
     headers = app.current_event.headers
     host = headers.get("host") or app.current_event.request_context.domain_name
-    return f"{headers.get('x-forwarded-proto', 'https')}://{host}"
-
-
-def _pages() -> str:
-    return settings.get().pages_url or _origin()
-
-
-def _unix(iso: str | None) -> int:
-    return int(datetime.fromisoformat(iso).timestamp()) if iso else 0
-
-
-def _user_small(user_id: str) -> dict:
-    return {"type": "user", "resource": f"{_origin()}/rest/v2/users/{quote(user_id, safe='')}",
-            "link": f"{_origin()}/users/{quote(user_id, safe='')}/things", "username": user_id}
-
-
-def _user_full(user, *, own: bool) -> dict:
-    body = {**_user_small(user.uid), "firstname": user.display_name or "", "lastname": "", "avatar": "",
-            "about": "", "city": "", "country": "", "url": ""}
-    if own:
-        body["registered_at"] = _unix(user.created_at)
-    return body
-
-
-def _thing_small(thing) -> dict:
-    return {"type": "thing", "resource": f"{_origin()}/rest/v2/things/{thing.thing_id}",
-            "link": f"{_pages()}/flattr.html?thing={thing.thing_id}", "id": int(thing.thing_id),
-            "url": thing.url, "title": thing.title, "image": "", "owner": _user_small(thing.owner_id)}
-
-
-def _things_v2(found: list, viewer: str | None) -> list[dict]:
-    """v2 thing objects, with their counts (and `flattred` for a signed-in viewer) read in batches."""
-    month = month_of(now())
-    ids = [t.thing_id for t in found]
-    counts = things.counts_many(ids, month)
-    mine = things.flattred_many(viewer, ids, month) if viewer and ids else set()
-    out = []
-    for t in found:
-        body = {
-            **_thing_small(t),
-            "description": t.description or "",
-            "tags": list(t.tags or []),
-            "language": t.language or "en_GB",
-            "category": t.category or "rest",
-            "hidden": bool(t.hidden),
-            "flattrs": counts[t.thing_id].total,
-            # One flattr per person per month: this month's flattrs are this month's people.
-            "flattrs_user_count": counts[t.thing_id].month,
-            "created_at": _unix(t.created_at),
-            "updated_at": _unix(t.updated_at),
-        }
-        if viewer:
-            body["flattred"] = t.thing_id in mine
-        out.append(body)
-    return out
-
-
-def _flattrs_v2(rows: list[tuple[str, str, str]], viewer: str | None) -> list[dict]:
-    """(user, thing, at) rows as v2 flattrs, without what the viewer may not see."""
-    people = users.get_many({u for u, _, _ in rows})
-    private = {u for u, p in people.items() if p.hide_flattrs and u != viewer}
-    visible = {t.thing_id: t for t in things.get_many([t for _, t, _ in rows]) if things.visible_to(t, viewer)}
-    return [{"type": "flattr", "thing": _thing_small(visible[t]), "owner": _user_small(u), "created_at": _unix(at)}
-            for u, t, at in rows if u not in private and t in visible]
+    origin = f"{headers.get('x-forwarded-proto', 'https')}://{host}"
+    full = app.current_event.query_string_parameters or {}
+    return Shapes(origin=origin, pages=settings.get().pages_url or origin, viewer=optional_user(app),
+                  full="full" in full and full["full"].lower() not in ("false", "0"))
 
 
 def _page(items: list, page: int, count: int) -> list:
@@ -170,21 +111,34 @@ def _visible(thing_id: str, viewer: str | None):
     return thing
 
 
+def _named_by(url: str, viewer: str | None):
+    """The thing a URL names: an auto-submit URL names the thing of its `url`, if its owner matches."""
+    fields = rules.auto_submit(url)
+    if fields is None:
+        thing = things.lookup(url)
+        return thing if things.visible_to(thing, viewer) else None
+    auto = _checked(AutoSubmit, fields)
+    thing = things.lookup(auto.url)
+    if not things.visible_to(thing, viewer):
+        return None
+    if thing.owner_id != auto.owner:
+        raise ValidationFailed("Owner mismatch. Current thing owned by other account.", code="validation")
+    return thing
+
+
 # ---------------------------------------------------------------- things
 
 
 @app.get("/rest/v2/things/lookup")
 @app.get("/rest/v2/things/lookup/")  # as v2's documentation writes it
 def lookup(url: Annotated[str, Query(max_length=4000)]):
-    """302 to the thing, as v2 did; an auto-submit URL is looked up by the URL it names."""
-    viewer = optional_user(app)
-    auto = rules.auto_submit(url)
-    thing = things.lookup((auto or {}).get("url") or url)
-    if not things.visible_to(thing, viewer):
+    """302 to the thing, as v2 did; 404 with v2's lookup body (and its error fields) if none."""
+    thing = _named_by(url, optional_user(app))
+    if thing is None:
         return Response(404, "application/json", json.dumps({
             "message": "not_found", "description": "No thing was found",
-            "error": "not_found", "error_description": "No thing was found", "error_uri": "/openapi.json"}))
-    location = f"{_origin()}/rest/v2/things/{thing.thing_id}"
+            "error": "not_found", "error_description": "No thing was found", "error_uri": V2_ERROR_URI}))
+    location = _shapes().thing_mini(thing.thing_id, thing.url, thing.title)["resource"]
     return Response(302, "application/json", json.dumps({"message": "found", "location": location}),
                     headers={"Location": location})
 
@@ -192,19 +146,17 @@ def lookup(url: Annotated[str, Query(max_length=4000)]):
 @app.get("/rest/v2/things/search")
 def search(query: Annotated[Optional[str], Query(max_length=200)] = None,
            url: Annotated[Optional[str], Query(max_length=4000)] = None,
-           tags: Annotated[Optional[str], Query(max_length=500)] = None,
+           tags: Annotated[Optional[str], Query(max_length=500, description="a | b & c ! d")] = None,
            language: Annotated[Optional[str], Query(max_length=200)] = None,
            category: Annotated[Optional[str], Query(max_length=200)] = None,
            user: Annotated[Optional[str], Query(max_length=128)] = None,
            sort: Annotated[Literal[SORTS], Query()] = "relevance",
-           page: Page = 1, count: Count = 30,
-           full: Annotated[Optional[str], Query(max_length=10)] = None):
-    viewer = optional_user(app)
+           page: Page = 1, count: Count = 30, full: Full = None):
+    """Public things only. Week, day and trend sort by this month: months are what is counted."""
     if user:
         found = things.get_many(things.owned_by(user))
     elif url:
-        hit = things.lookup((rules.auto_submit(url) or {}).get("url") or url)
-        found = [hit] if hit else []
+        found = [t for t in [_named_by(url, None)] if t]
     else:
         found = things.public()
     found = [t for t in found if not t.hidden and not t.deleted_at]
@@ -215,36 +167,37 @@ def search(query: Annotated[Optional[str], Query(max_length=200)] = None,
     if tags:
         found = [t for t in found if rules.tags_match(tags, list(t.tags or []))]
     words = (query or "").lower().split()
+
+    def hits(t) -> int:
+        text = " ".join([t.title, t.description or "", " ".join(t.tags or []), t.url]).lower()
+        return sum(text.count(w) for w in words) if all(w in text for w in words) else 0
+
     if words:
-        def hits(t) -> int:
-            text = " ".join([t.title, t.description or "", " ".join(t.tags or []), t.url]).lower()
-            return sum(text.count(w) for w in words) if all(w in text for w in words) else 0
         found = [t for t in found if hits(t)]
     found.sort(key=lambda t: t.created_at or "", reverse=True)
     if sort != "relevance":
-        # Months are what we count; a week, a day and the trend are read as this month.
         counts = things.counts_many([t.thing_id for t in found])
         field = "total" if sort == "flattrs" else "month"
         found.sort(key=lambda t: getattr(counts[t.thing_id], field), reverse=True)
     elif words:
         found.sort(key=hits, reverse=True)
     shown = _page(found, page, count)
-    return {"total_items": len(found), "items": len(shown), "page": page, "things": _things_v2(shown, viewer)}
+    return {"total_items": len(found), "items": len(shown), "page": page, "things": _shapes().things(shown)}
 
 
 @app.get("/rest/v2/things/<ids>")
-def get_things(ids: Annotated[str, Path(max_length=1700)]):
+def get_things(ids: Annotated[str, Path(max_length=1700)], full: Full = None):
     """One id: the thing. Several, joined by commas: a list of those that exist."""
-    viewer = optional_user(app)
-    wanted = [rules.parse_id(i) for i in ids.split(",")] if "," in ids else None
-    if wanted is None:
-        return _things_v2([_visible(ids, viewer)], viewer)[0]
+    shapes = _shapes()
+    if "," not in ids:
+        return shapes.things([_visible(ids, shapes.viewer)])[0]
+    wanted = [rules.parse_id(i) for i in ids.split(",")]
     if len(wanted) > 100:
         raise ValidationFailed("Ask for at most 100 things at a time.")
-    found = [t for t in things.get_many(wanted) if things.visible_to(t, viewer)]
+    found = [t for t in things.get_many(wanted) if things.visible_to(t, shapes.viewer)]
     if not found:
-        raise ThingNotFound("None of those things exist.")
-    return _things_v2(found, viewer)
+        raise ThingNotFound("The requested things could not be found.")
+    return shapes.things(found)
 
 
 @app.post("/rest/v2/things", responses={201: {"description": "Created"}})
@@ -252,26 +205,25 @@ def get_things(ids: Annotated[str, Path(max_length=1700)]):
 def create(url: Annotated[str, Form(max_length=2000)],
            title: Annotated[Optional[str], Form()] = None,
            description: Annotated[Optional[str], Form()] = None,
-           tags: Annotated[TagsIn, Form()] = None,
+           tags: Annotated[TagsIn, Form(description="comma separated")] = None,
            language: Annotated[Optional[str], Form()] = None,
            category: Annotated[Optional[str], Form()] = None,
-           hidden: Annotated[Optional[Union[bool, str]], Form()] = None):
+           hidden: Annotated[Optional[bool], Form()] = None):
     owner = current_user(app)
-    fields = _draft(dict(url=url, title=title, description=description, tags=tags, language=language,
-                         category=category, hidden=hidden))
-    draft = _checked(NewThing, fields)
-    created = things.register(owner, **{**draft.model_dump(), "title": draft.title or _title_of(draft.url)})
-    return json_response(201, {"id": int(created.thing_id), "link": f"{_origin()}/rest/v2/things/{created.thing_id}",
-                               "message": "ok", "description": "Thing was created successfully"})
+    draft = _checked(NewThing, dict(url=url, title=title, description=description, tags=tags,
+                                    language=language, category=category, hidden=hidden))
+    try:
+        created = things.register(owner, **draft.fields())
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, code="validation") from None
+    resource = _shapes().thing_mini(created.thing_id, created.url, created.title)["resource"]
+    return json_response(201, {"id": int(created.thing_id), "link": resource, "message": "ok",
+                               "description": "Thing was created successfully"})
 
 
-def _title_of(url: str) -> str:
-    return url[:100]
-
-
-def _update(thing_id: str, fields: dict):
+def _update(thing_id: str, fields: dict) -> dict:
     owner = current_user(app)
-    changes = _checked(Changes, _draft(fields)).model_dump(exclude_none=True)
+    changes = _checked(Changes, fields).model_dump(exclude_none=True)
     things.update(rules.parse_id(thing_id), owner, **changes)
     return {"message": "ok", "description": "Thing was updated correctly"}
 
@@ -280,10 +232,10 @@ def _update(thing_id: str, fields: dict):
 def update(thing_id: Annotated[str, Path()],
            title: Annotated[Optional[str], Form()] = None,
            description: Annotated[Optional[str], Form()] = None,
-           tags: Annotated[TagsIn, Form()] = None,
+           tags: Annotated[TagsIn, Form(description="comma separated")] = None,
            language: Annotated[Optional[str], Form()] = None,
            category: Annotated[Optional[str], Form()] = None,
-           hidden: Annotated[Optional[Union[bool, str]], Form()] = None):
+           hidden: Annotated[Optional[bool], Form()] = None):
     return _update(thing_id, dict(title=title, description=description, tags=tags, language=language,
                                   category=category, hidden=hidden))
 
@@ -293,11 +245,11 @@ def update_by_post(thing_id: Annotated[str, Path()],
                    method: Annotated[Literal["patch", "PATCH"], Form(alias="_method")],
                    title: Annotated[Optional[str], Form()] = None,
                    description: Annotated[Optional[str], Form()] = None,
-                   tags: Annotated[TagsIn, Form()] = None,
+                   tags: Annotated[TagsIn, Form(description="comma separated")] = None,
                    language: Annotated[Optional[str], Form()] = None,
                    category: Annotated[Optional[str], Form()] = None,
-                   hidden: Annotated[Optional[Union[bool, str]], Form()] = None):
-    """v2's workaround for clients that cannot send PATCH: POST with `_method=patch`."""
+                   hidden: Annotated[Optional[bool], Form()] = None):
+    """v2's way for clients that cannot send PATCH: POST with `_method=patch`."""
     return _update(thing_id, dict(title=title, description=description, tags=tags, language=language,
                                   category=category, hidden=hidden))
 
@@ -318,8 +270,9 @@ def _flattr(user_id: str, thing_id: str) -> Response:
     if not click.created:
         raise FlattrOnce("You have already flattred this thing this month.")
     metrics.add_metric(name="Flattrs", unit=MetricUnit.Count, value=1)
-    return json_response(200, {"message": "ok", "description": "Thing was successfully flattred",
-                               "location": f"{_origin()}/rest/v2/things/{thing_id}"})
+    # The thing as the click knew it: reading its counts too would cost the click more requests.
+    thing = _shapes().thing_mini(thing_id, click.thing.url, click.thing.title)
+    return json_response(200, {"message": "ok", "description": "Thing was successfully flattred", "thing": thing})
 
 
 @app.post("/rest/v2/things/<thing_id>/flattr")
@@ -328,64 +281,61 @@ def flattr_thing(thing_id: Annotated[str, Path()]):
 
 
 @app.post("/rest/v2/flattr")
-def flattr_url(url: Annotated[str, Form(max_length=4000)]):
+def flattr_url(url: Annotated[str, Form(max_length=4000, description="a thing's URL, or an auto-submit URL")]):
     """Flattr by URL. An auto-submit URL whose thing does not exist yet makes it, for its owner."""
     user_id = current_user(app)
-    fields = rules.auto_submit(url)
-    if fields is None:
-        thing = things.lookup(url)
-        if not things.visible_to(thing, user_id):
+    thing = _named_by(url, user_id)
+    if thing is None:
+        fields = rules.auto_submit(url)
+        if fields is None:
             raise ThingNotFound("No thing is registered for that URL.")
-        return _flattr(user_id, thing.thing_id)
-    return _flattr(user_id, _submitted(fields, user_id).thing_id)
+        thing = _first_flattr(_checked(AutoSubmit, fields), user_id)
+    return _flattr(user_id, thing.thing_id)
 
 
-def _submitted(fields: dict, viewer: str | None):
-    """The thing an auto-submit URL names, made now if this is its first flattr."""
-    auto = _checked(AutoSubmit, _draft(fields))
-    thing = things.lookup(auto.url)
-    if thing is not None:
-        if not things.visible_to(thing, viewer):
-            raise ThingNotFound()
-        return thing
+def _first_flattr(auto: AutoSubmit, user_id: str):
+    """Make an auto-submitted thing, on its first flattr, for the owner its URL names."""
     if users.get(auto.owner) is None:
         raise NotFound("No user has that user_id.", code="user_not_found")
-    if auto.owner == viewer:
+    if auto.owner == user_id:
         raise FlattrOwner("You cannot flattr your own thing.")
     try:
-        return things.register(auto.owner, **{**auto.model_dump(exclude={"owner"}),
-                                              "title": auto.title or _title_of(auto.url)})
+        return things.register(auto.owner, **auto.fields())
     except UrlTaken:
-        return things.lookup(auto.url)  # the same first flattr, from someone else, just made it
+        made = things.lookup(auto.url)  # someone else's first flattr made it a moment ago
+        if made is None or made.owner_id != auto.owner:
+            raise ValidationFailed("Owner mismatch. Current thing owned by other account.", code="validation") from None
+        return made
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, code="validation") from None
 
 
 @app.get("/rest/v2/things/<thing_id>/flattrs")
-def flattrs_of_thing(thing_id: Annotated[str, Path()], page: Page = 1, count: Count = 30,
-                     full: Annotated[Optional[str], Query(max_length=10)] = None):
-    viewer = optional_user(app)
-    thing = _visible(thing_id, viewer)
+def flattrs_of_thing(thing_id: Annotated[str, Path()], page: Page = 1, count: Count = 30, full: Full = None):
+    shapes = _shapes()
+    thing = _visible(thing_id, shapes.viewer)
     fans = things.fans(thing.thing_id, page * count)
-    return _page(_flattrs_v2([(f.user_id, thing.thing_id, f.at) for f in fans], viewer), page, count)
+    return _page(shapes.flattrs([(f.user_id, thing.thing_id, f.at) for f in fans]), page, count)
 
 
-def _flattrs_of(user_id: str, viewer: str | None, page: int, count: int) -> list[dict]:
-    if viewer != user_id and users.hides_flattrs(user_id):
+def _flattrs_of(user_id: str, shapes: Shapes, page: int, count: int) -> list[dict]:
+    """Empty when the user keeps their flattrs private, as v2 documents."""
+    if shapes.viewer != user_id and users.hides_flattrs(user_id):
         return []
     made = users.flattrs(user_id, page * count)
-    return _page(_flattrs_v2([(user_id, f.thing_id, f.at) for f in made], viewer), page, count)
+    return _page(shapes.flattrs([(user_id, f.thing_id, f.at) for f in made]), page, count)
 
 
 @app.get("/rest/v2/user/flattrs")
-def my_flattrs(page: Page = 1, count: Count = 30, full: Annotated[Optional[str], Query(max_length=10)] = None):
-    user_id = current_user(app)
-    return _flattrs_of(user_id, user_id, page, count)
+def my_flattrs(page: Page = 1, count: Count = 30, full: Full = None):
+    return _flattrs_of(current_user(app), _shapes(), page, count)
 
 
 @app.get("/rest/v2/users/<username>/flattrs")
 def flattrs_of_user(username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30,
-                    full: Annotated[Optional[str], Query(max_length=10)] = None):
+                    full: Full = None):
     _existing(username)
-    return _flattrs_of(username, optional_user(app), page, count)
+    return _flattrs_of(username, _shapes(), page, count)
 
 
 # ---------------------------------------------------------------- users
@@ -394,14 +344,14 @@ def flattrs_of_user(username: Annotated[str, Path(max_length=128)], page: Page =
 def _existing(username: str):
     user = users.get(username)
     if user is None:
-        raise NotFound("No user has that username.", code="user_not_found")
+        raise NotFound("The requested user could not be found.", code="user_not_found")
     return user
 
 
-def _things_of(user_id: str, viewer: str | None, page: int, count: int) -> list[dict]:
-    owned = [t for t in things.get_many(things.owned_by(user_id)) if things.visible_to(t, viewer)]
+def _things_of(user_id: str, shapes: Shapes, page: int, count: int) -> list[dict]:
+    owned = [t for t in things.get_many(things.owned_by(user_id)) if things.visible_to(t, shapes.viewer)]
     owned.sort(key=lambda t: t.created_at or "", reverse=True)
-    return _things_v2(_page(owned, page, count), viewer)
+    return shapes.things(_page(owned, page, count))
 
 
 @app.get("/rest/v2/user")
@@ -410,66 +360,81 @@ def me():
     user = users.get(user_id)
     if user is None:
         raise NotFound("You have no account yet: create it with PUT /me.", code="user_not_found")
-    return _user_full(user, own=True)
+    return _shapes().user(user, email=claims(app).get("email"))
 
 
 @app.get("/rest/v2/user/things")
-def my_things(page: Page = 1, count: Count = 30, full: Annotated[Optional[str], Query(max_length=10)] = None):
-    user_id = current_user(app)
-    return _things_of(user_id, user_id, page, count)
+def my_things(page: Page = 1, count: Count = 30, full: Full = None):
+    return _things_of(current_user(app), _shapes(), page, count)
 
 
 @app.get("/rest/v2/users/<username>")
 def user(username: Annotated[str, Path(max_length=128)]):
-    return _user_full(_existing(username), own=optional_user(app) == username)
+    shapes = _shapes()
+    return shapes.user(_existing(username), email=claims(app).get("email"))
 
 
 @app.get("/rest/v2/users/<username>/things")
 def things_of_user(username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30,
-                   full: Annotated[Optional[str], Query(max_length=10)] = None):
+                   full: Full = None):
     _existing(username)
-    return _things_of(username, optional_user(app), page, count)
+    return _things_of(username, _shapes(), page, count)
 
 
 # ---------------------------------------------------------------- subscriptions
 
 
-def _subscription_v2(sub, thing) -> dict:
-    started = _unix(f"{sub.first}-01T00:00:00+00:00")
-    return {"type": "subscription", "active": True, "created_at": started, "started_at": started,
-            "months": int(sub.months), "first_month": sub.first, "last_month": sub.last,
-            "thing": _things_v2([thing], None)[0]}
-
-
 @app.get("/rest/v2/user/subscriptions")
 def my_subscriptions():
-    user_id = current_user(app)
-    subs = subscriptions.of_user(user_id)
+    shapes = _shapes()
+    subs = subscriptions.of_user(current_user(app))
     found = {t.thing_id: t for t in things.get_many([s.thing_id for s in subs])}
-    return [_subscription_v2(s, found[s.thing_id]) for s in subs if s.thing_id in found]
+    return [shapes.subscription(s, found[s.thing_id]) for s in subs if s.thing_id in found]
 
 
 @app.post("/rest/v2/things/<thing_id>/subscriptions")
 def subscribe(thing_id: Annotated[str, Path()],
-              months: Annotated[Literal[3, 6, 12], Form(description="our addition: 3 (default), 6 or 12")] = 3):
-    """A subscription here runs 3, 6 or 12 months; v2 clients, which cannot say, get the shortest."""
+              months: Annotated[Literal[3, 6, 12], Form(description="ours: the term; v2 clients get 3")] = 3):
+    """v2 clients cannot name a term, so they get the shortest: the least money committed."""
     user_id = current_user(app)
     thing = _visible(thing_id, user_id)
     if subscriptions.get(user_id, thing.thing_id) is not None:
         raise FlattrError("You are already subscribed to this thing.", code="subscribed", status=403)
     cfg = settings.get()
     try:
-        sub = subscriptions.subscribe(user_id, thing.thing_id, months, min_budget=cfg.min_budget,
-                                      give_to_get=cfg.give_to_get)
+        subscriptions.subscribe(user_id, thing.thing_id, months, min_budget=cfg.min_budget,
+                                give_to_get=cfg.give_to_get)
     except FlattrOwner as exc:
         raise FlattrError(exc.message, code="thing_owner", status=403) from None
-    return {"message": "ok", "description": "Subscribed to thing", **_subscription_v2(sub, thing)}
+    return {"message": "ok", "description": "Successfully subscribed to Thing",
+            "thing": _shapes().thing_mini(thing.thing_id, thing.url, thing.title)}
 
 
 @app.delete("/rest/v2/things/<thing_id>/subscriptions", responses={204: {"description": "Unsubscribed"}})
 def unsubscribe(thing_id: Annotated[str, Path()]):
     subscriptions.cancel(current_user(app), rules.parse_id(thing_id))
     return Response(204, "application/json", "")
+
+
+# ---------------------------------------------------------------- lists and limits
+
+
+@app.get("/rest/v2/categories")
+def categories():
+    return [{"id": k, "text": text} for k, text in CATEGORIES]
+
+
+@app.get("/rest/v2/languages")
+def languages():
+    return [{"id": k, "text": text} for k, text in LANGUAGES]
+
+
+@app.get("/rest/v2/rate_limit")
+def rate_limit():
+    """Not itself counted."""
+    window = ratelimit.peek(_caller(app.current_event.raw_event), settings.get().v2_rate_limit)
+    return {"hourly_limit": window.limit, "remaining_hits": window.remaining, "current_hits": window.used,
+            "reset_time_in_seconds": window.resets_at, "reset_time": formatdate(window.resets_at, usegmt=True)}
 
 
 # ---------------------------------------------------------------- auto-submit
@@ -482,58 +447,76 @@ def auto_submit(user_id: Annotated[str, Query(min_length=1, max_length=128)],
                 description: Annotated[Optional[str], Query()] = None,
                 language: Annotated[Optional[str], Query()] = None,
                 tags: Annotated[Optional[str], Query()] = None,
-                hidden: Annotated[Optional[str], Query()] = None,
+                hidden: Annotated[Optional[str], Query(description="1 hides it from listings")] = None,
                 category: Annotated[Optional[str], Query()] = None):
-    """The flattr page of the thing; a thing not made yet is made there on its first flattr."""
-    fields = {k: v for k, v in dict(user_id=user_id, url=url, title=title, description=description,
-                                    language=language, tags=tags, hidden=hidden, category=category).items()
-              if v is not None}
-    auto = _checked(AutoSubmit, _draft(fields))
-    thing = things.lookup(auto.url)
-    if things.visible_to(thing, optional_user(app)):
-        target = f"{_pages()}/flattr.html?thing={thing.thing_id}"
-    elif users.get(auto.owner) is None:
+    """The thing's flattr page; a thing not made yet is made there, on its first flattr."""
+    shapes = _shapes()
+    raw = app.current_event.raw_event.get("rawQueryString", "")
+    here = f"{shapes.origin}/submit/auto?{raw}"
+    thing = _named_by(here, shapes.viewer)
+    if thing is not None:
+        target = f"{shapes.pages}/flattr.html?thing={thing.thing_id}"
+    elif users.get(user_id) is None:
         raise NotFound("No user has that user_id.", code="user_not_found")
     else:
-        submit = f"{_origin()}/submit/auto?{app.current_event.raw_event.get('rawQueryString', '')}"
-        target = f"{_pages()}/flattr.html?submit={quote(submit, safe='')}"
+        target = f"{shapes.pages}/flattr.html?submit={quote(here, safe='')}"
     return Response(302, "application/json", json.dumps({"location": target}), headers={"Location": target})
 
 
-# ---------------------------------------------------------------- rate limit and formats
+# ---------------------------------------------------------------- the gate
+
+
+def _caller(event: dict) -> str:
+    sub = _claims(event).get("sub")
+    return f"user:{sub}" if sub else f"ip:{((event.get('requestContext') or {}).get('http') or {}).get('sourceIp')}"
 
 
 def _claims(event: dict) -> dict:
     return (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
 
 
-def _refusal(status: int, code: str, message: str) -> dict:
-    body = {"error": code, "error_description": message, "error_uri": "/openapi.json"}
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+def _with_claims(event: dict, verified: dict) -> dict:
+    """The event as the authorizer would have passed it: claims as strings, lists as "[a b]"."""
+    flat = {k: ("[" + " ".join(map(str, v)) + "]" if isinstance(v, list) else str(v)) for k, v in verified.items()}
+    context = {**(event.get("requestContext") or {}), "authorizer": {"jwt": {"claims": flat, "scopes": None}}}
+    return {**event, "requestContext": context}
+
+
+def _refusal(status: int, code: str, message: str, **headers: str) -> dict:
+    body = {"error": code, "error_description": message, "error_uri": V2_ERROR_URI}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json", **headers}, "body": json.dumps(body)}
 
 
 def _accepts_json(accept: str) -> bool:
     kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    return not accept.strip() or any(k in ("application/json", "application/*", "*/*", "") for k in kinds)
+    return not accept.strip() or any(k in ("application/json", "application/*", "*/*") for k in kinds)
 
 
 def around(event: dict, resolve) -> dict:
-    """Count the caller's request in this hour and refuse past v2's limit; JSON is the one format."""
-    sub = _claims(event).get("sub")
-    caller = f"user:{sub}" if sub else f"ip:{((event.get('requestContext') or {}).get('http') or {}).get('sourceIp')}"
+    """v2's gate. No authorizer guards v2's routes, so that a bad token is refused in v2's shape:
+    it is checked here. Then the caller's request is counted against the hour's limit."""
+    headers = event.get("headers") or {}
+    token = tokens.bearer(headers)
+    if token and not _claims(event):
+        verified = tokens.verify(token)
+        if verified is None:
+            return _refusal(401, "unauthorized", "The bearer token is not valid.",
+                            **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        event = _with_claims(event, verified)
+    if (event.get("rawPath") or "").rstrip("/") == "/rest/v2/rate_limit":
+        return resolve(event)
     try:
-        window = ratelimit.hit(caller, settings.get().v2_rate_limit)
+        window = ratelimit.hit(_caller(event), settings.get().v2_rate_limit)
     except ClientError:
-        logger.exception("rate limit not counted")  # fail open: the limit guards, it must not block
+        logger.exception("rate limit not counted")  # fail open: the limit protects, it must not block
         return resolve(event)
     if window.exceeded:
         result = _refusal(403, "rate_limit_exceeded", "Too many requests this hour; the count resets each hour.")
-    elif not _accepts_json((event.get("headers") or {}).get("accept", "")):
+    elif not _accepts_json(headers.get("accept", "")):
         result = _refusal(406, "not_acceptable", "This API answers in application/json only.")
     else:
         result = resolve(event)
-    result.setdefault("headers", {}).update({
-        "X-RateLimit-Limit": str(window.limit), "X-RateLimit-Remaining": str(window.remaining)})
+    result.setdefault("headers", {}).update(window.headers())
     return result
 
 

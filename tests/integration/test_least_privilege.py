@@ -85,6 +85,20 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
     api.get("/users/bob/things")
     api.get("/users/ada/flattrs")
     assert api.flattr("ada", thing)[0] == 201
+    # v2's routes, on the same items: made, edited, read, searched, flattred, subscribed, deleted.
+    status, made = api.post("/rest/v2/things", {"url": "https://bob.example/v2", "title": "Bob, via v2"}, user="bob")
+    assert status == 201, made
+    v2 = made["id"]
+    assert api.call("PATCH", f"/rest/v2/things/{v2}", {"title": "Bob, via v2, edited"}, user="bob")[0] == 200
+    assert api.get(f"/rest/v2/things/{v2},{thing}", user="ada")[0] == 200
+    assert api.get("/rest/v2/things/search?query=bob")[0] == 200
+    assert api.post(f"/rest/v2/things/{v2}/flattr", user="ada")[0] == 200
+    assert api.get(f"/rest/v2/things/{v2}/flattrs")[0] == 200
+    assert api.get("/rest/v2/user/flattrs", user="ada")[0] == 200
+    assert api.post(f"/rest/v2/things/{v2}/subscriptions", user="ada")[0] == 200
+    assert api.call("DELETE", f"/rest/v2/things/{v2}/subscriptions", user="ada")[0] == 204
+    assert api.get("/rest/v2/rate_limit")[0] == 200
+    assert api.call("DELETE", f"/rest/v2/things/{v2}", user="bob")[0] == 204
     api.post(f"/things/{thing}/subscription", {"months": 3}, user="ada")
     api.get("/me/subscriptions", user="ada")
     close("2026-10", now="2026-11-01T00:10:00")

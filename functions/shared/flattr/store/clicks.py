@@ -20,7 +20,17 @@ from . import things, users
 from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, User
 from .tx import Cancelled, Tx
 
-_OWNERS: OrderedDict[str, str] = OrderedDict()  # thing id -> owner id
+@dataclass(frozen=True)
+class ThingRef:
+    """What a click needs of its thing. A thing's owner and URL never change; a title edited
+    since it was cached may show its old text in a v2 flattr's answer, and nowhere else."""
+
+    owner_id: str
+    url: str
+    title: str
+
+
+_OWNERS: OrderedDict[str, ThingRef] = OrderedDict()  # thing id -> its ref
 _OWNERS_MAX = 50_000
 
 
@@ -29,24 +39,26 @@ class Click:
     thing_id: str
     month: str
     created: bool  # False: the user had already flattred it this month
+    thing: ThingRef
 
 
-def _owner_of(thing_id: str, user_id: str) -> str:
-    owner = _OWNERS.get(thing_id)
-    if owner is None:
+def _owner_of(thing_id: str, user_id: str) -> ThingRef:
+    ref = _OWNERS.get(thing_id)
+    if ref is None:
         thing = things.get(thing_id)
         if not things.visible_to(thing, user_id):
             raise ThingNotFound()
-        owner = thing.owner_id
-        _OWNERS[thing_id] = owner
+        ref = ThingRef(thing.owner_id, thing.url, thing.title)
+        _OWNERS[thing_id] = ref
         if len(_OWNERS) > _OWNERS_MAX:
             _OWNERS.popitem(last=False)
-    return owner
+    return ref
 
 
 def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -> Click:
     month = month_of(now())
-    owner_id = _owner_of(thing_id, user_id)
+    ref = _owner_of(thing_id, user_id)
+    owner_id = ref.owner_id
     if owner_id == user_id:
         raise FlattrOwner("You cannot flattr your own thing.")
 
@@ -69,13 +81,14 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
         tx.check(User, *User.key(owner_id), condition=gives, label="owner")
     counter = ThingCount(*ThingCount.key(thing_id, shard))
     this_month = ThingCount.months[month]
-    tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1)], label="counter")
+    tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
+                      ThingCount.last_at.set(now().isoformat())], label="counter")
     try:
         tx.commit()
     except Cancelled as exc:
         _explain(exc.failed, user_id, month)
-        return Click(thing_id, month, created=False)
-    return Click(thing_id, month, created=True)
+        return Click(thing_id, month, created=False, thing=ref)
+    return Click(thing_id, month, created=True, thing=ref)
 
 
 def _explain(failed: set[str], user_id: str, month: str) -> None:

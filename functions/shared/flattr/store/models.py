@@ -160,6 +160,7 @@ class ThingCount(_Base):
 
     total = NumberAttribute(default=0)
     months = MapAttribute(default=dict)
+    last_at = UnicodeAttribute(null=True)  # the latest flattr this shard counted
 
     @staticmethod
     def key(thing_id: str, shard: int) -> tuple[str, str]:

@@ -54,6 +54,11 @@ def get(user_id: str, thing_id: str) -> Subscription | None:
         return None
 
 
+def subscribed_many(user_id: str, thing_ids: list[str]) -> set[str]:
+    found = Subscription.batch_get([Subscription.key(user_id, t) for t in dict.fromkeys(thing_ids)])
+    return {s.thing_id for s in found}
+
+
 def of_user(user_id: str) -> list[Subscription]:
     return list(Subscription.query(f"USER#{user_id}", Subscription.sk.startswith(Subscription.PREFIX),
                                    consistent_read=True))
@@ -77,7 +82,8 @@ def materialize(user_id: str, month: str) -> None:
                  label="thing")
         counter = ThingCount(*ThingCount.key(sub.thing_id, shard))
         this_month = ThingCount.months[month]
-        tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1)], label="counter")
+        tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
+                          ThingCount.last_at.set(now().isoformat())], label="counter")
         try:
             tx.commit()
         except Cancelled:

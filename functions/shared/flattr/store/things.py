@@ -19,6 +19,7 @@ from .tx import Cancelled, Tx
 class Counts:
     total: int
     month: int
+    last_at: str | None = None  # when it was last flattred
 
 
 def register(
@@ -145,12 +146,14 @@ def counts_many(thing_ids: list[str], month: str | None = None) -> dict[str, Cou
     month = month or month_of(now())
     total = dict.fromkeys(thing_ids, 0)
     this_month = dict.fromkeys(thing_ids, 0)
+    last: dict[str, str | None] = dict.fromkeys(thing_ids)
     keys = [ThingCount.key(t, s) for t in dict.fromkeys(thing_ids) for s in range(COUNTER_SHARDS)]
     for shard in ThingCount.batch_get(keys):
         thing_id = shard.pk.split("#")[1]
         total[thing_id] += int(shard.total or 0)
         this_month[thing_id] += int((shard.months.as_dict() if shard.months else {}).get(month, 0))
-    return {t: Counts(total=total[t], month=this_month[t]) for t in total}
+        last[thing_id] = max(filter(None, (last[thing_id], shard.last_at)), default=None)
+    return {t: Counts(total=total[t], month=this_month[t], last_at=last[t]) for t in total}
 
 
 def get_many(thing_ids: list[str]) -> list[Thing]:
