@@ -1,6 +1,6 @@
-/* Flattr button: <div class="flattr-button" data-thing-id="123"> (or data-flattr-url), or [Flattr=123] in
-   text; content added later: FlattrWidget.scan(element). A window on our origin flattrs; this page never
-   sees the reader's token, only the outcome. */
+/* Flattr button: <div class="flattr-button" data-thing-id="123"> (or data-flattr-url), [Flattr=123] in
+   text, <link rel="payment" href=".../submit/auto?..."> (see README); content added later:
+   FlattrWidget.scan(element). A window on our origin flattrs; this page never sees the reader's token. */
 (function () {
   "use strict";
   if (window.FlattrWidget) return;
@@ -17,13 +17,14 @@
     owner_not_participating: "Its owner doesn't give on Flattr yet, so it can't take flattrs.",
     month_closed: "Your month is already settled: try again next month.",
     thing_not_found: "This thing isn't on Flattr.",
+    invalid: "This Flattr link is not valid.",
     cancelled: "Not flattred.",
     blocked: "Allow pop-ups for this site to flattr.",
     pending: "Continue in the Flattr window\u2026",
     error: "Something went wrong. Please try again."
   };
   var widgets = [];
-  var popup = null; // the window we opened: the only one we hear
+  var popup = null, opened; // the window we opened (the only one we hear), and its button
 
   function el(tag, cls) {
     var e = document.createElement(tag);
@@ -48,10 +49,15 @@
       (n ? ", " + n + (n === "1" ? " flattr" : " flattrs") : ""));
   }
 
-  function mount(host) {
+  function off(w, k) {
+    w.b.disabled = true;
+    w.m.textContent = TEXT[k];
+  }
+
+  function mount(host, auto) { // auto: an auto-submit URL's query
     var w = { id: idOf(host.getAttribute("data-thing-id") || ""), b: el("button", "flattr-w-b"),
-      n: el("span", "flattr-w-n"), m: el("span", "flattr-w-m") };
-    var url = host.getAttribute("data-flattr-url");
+      n: el("span", "flattr-w-n"), m: el("span", "flattr-w-m"), auto: auto };
+    var url = auto ? auto.get("url") : host.getAttribute("data-flattr-url");
     host.setAttribute("data-flattr-ready", "");
     host.classList.add("flattr-w");
     host.textContent = "";
@@ -63,22 +69,42 @@
     host.appendChild(w.b);
     host.appendChild(w.m);
     w.b.onclick = function () {
-      if (!w.id) return;
-      popup = window.open(SITE + "/flattr.html?thing=" + w.id + "&origin=" + encodeURIComponent(location.origin),
-        "flattr", "popup,width=460,height=560");
+      var to = w.id ? SITE + "/flattr.html?thing=" + w.id + "&origin=" + encodeURIComponent(location.origin)
+        : auto && API + "/submit/auto?" + auto;
+      if (!to) return;
+      popup = window.open(to, "flattr", "popup,width=460,height=560");
+      opened = w;
       w.m.textContent = TEXT[popup ? "pending" : "blocked"];
     };
     widgets.push(w);
+    if (auto) {
+      w.title = auto.get("title") || url;
+      auto.set("origin", location.origin); // the window reports there, and drops it
+      if (!auto.get("user_id") || !/^https?:\/\/[^/]/i.test(url)) return off(w, "invalid");
+    }
     label(w);
     var found = w.id ? get("/things/" + w.id) : url ? get("/things/lookup?url=" + encodeURIComponent(url)) : null;
-    if (!found) return (w.b.disabled = true);
+    if (!found) return off(w);
     found.then(function (t) {
+      if (auto && t.owner.user_id !== auto.get("user_id")) return off(w, "invalid"); // someone else's
       w.id = String(t.id);
       w.title = t.title;
       w.n.textContent = t.flattrs;
       label(w);
-    }, function () {
-      if (!w.id) { w.b.disabled = true; w.m.textContent = TEXT.thing_not_found; }
+    }, function (status) {
+      if (auto) { if (status === 404) w.n.textContent = 0; label(w); } // not submitted yet
+      else if (!w.id) off(w, "thing_not_found");
+    });
+  }
+
+  function links(root) { // on any host: flattr.com's too
+    [].forEach.call(root.querySelectorAll("link[rel~=payment i]:not([data-flattr-ready])"), function (l) {
+      var u = el("a");
+      u.href = l.href; // an anchor parses any href without throwing
+      l.setAttribute("data-flattr-ready", "");
+      if (/^https?:$/.test(u.protocol) && /\/submit\/auto\/?$/.test(u.pathname))
+        mount(document.querySelector("[data-flattr-payment]:not([data-flattr-ready])") ||
+          document.body.appendChild(el("div")), new URLSearchParams(u.search));
     });
   }
 
@@ -88,11 +114,12 @@
     if (d.type === "flattr:hello") { // the window checks who opened it
       return popup.postMessage({ type: "flattr:ready", thing_id: d.thing_id }, SITE);
     }
-    var id = idOf(String(d.thing_id));
-    if (d.type !== "flattr:result" || !id) return;
+    var id = idOf(String(d.thing_id)), o = opened;
+    if (d.type !== "flattr:result") return;
+    if (!o.id) o.id = id; // an auto-submitted thing: made now, or (no id) only its button hears
     var ok = d.status === "flattred" || d.status === "already_flattred";
     widgets.forEach(function (w) {
-      if (w.id !== id) return;
+      if (id ? w.id !== id : w !== o || o.id) return;
       if (typeof d.flattrs === "number") w.n.textContent = d.flattrs;
       if (ok) { w.done = true; w.b.classList.add("flattred"); w.b.firstChild.textContent = "Flattred"; }
       w.m.textContent = TEXT[ok ? d.status : d.code] || TEXT.error;
@@ -104,7 +131,8 @@
     root = root || document.body;
     var hosts = [].slice.call(root.querySelectorAll(".flattr-button:not([data-flattr-ready])"));
     if (root.matches(".flattr-button:not([data-flattr-ready])")) hosts.push(root);
-    hosts.forEach(mount);
+    hosts.forEach(function (h) { mount(h); });
+    links(root);
     var walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), texts = [], t;
     while ((t = walk.nextNode())) {
       if (t.nodeValue.indexOf("[Flattr=") >= 0 && !t.parentNode.closest(SKIP)) texts.push(t);
@@ -131,6 +159,7 @@
       ".flattr-w-b:focus-visible{outline:3px solid #1a56db}.flattr-w-b.flattred{background:#fff;color:#3f7a14}" +
       ".flattr-w-n{min-width:1.4em;padding:0 .3em;border-radius:3px;" +
       "background:#fff;color:#2f5c0f}.flattr-w-m{font-size:.9em}";
+    links(document.head);
     scan(document.body);
   }
 

@@ -1,5 +1,10 @@
 /* The first-party flattr window: /flattr.html?thing=<id>&origin=<the embedding page's origin>.
  *
+ * Or /flattr.html?submit=<auto-submit URL>, where our /submit/auto redirects for a thing that is not
+ * registered yet: the reader confirms, and POST /rest/v2/flattr makes the thing for the owner the URL
+ * names and flattrs it. The widget puts the embedding page's origin in the auto-submit URL as `origin`
+ * (the redirect keeps only that URL); it is dropped again before the URL is sent.
+ *
  * The reader's token lives in this origin's localStorage ("flattr.token") and never leaves it: the
  * embedding page only gets the outcome, by postMessage to exactly the origin it named (never "*").
  * Before flattring without a further click, this window checks that its opener really is that origin
@@ -15,7 +20,8 @@
   var $ = function (id) { return document.getElementById(id); };
   var params = new URLSearchParams(location.search);
   var id = thingId(params.get("thing"));
-  var target = httpOrigin(params.get("origin"));
+  var submit = id ? null : autoSubmit(params.get("submit"));
+  var target = httpOrigin(params.get("origin") || (submit && submit.origin));
   var opener = target && window.opener ? window.opener : null; // we report only to a valid origin
   var verified = verify();
 
@@ -24,6 +30,9 @@
     already_flattred: "You already flattred this thing this month.",
     cancelled: "Not flattred.",
   };
+  // v2's error codes, as the widget knows them; the others are the same in both versions.
+  var V2_CODES = { not_found: "thing_not_found", validation: "invalid", invalid_parameters: "invalid",
+    invalid_request: "invalid" };
 
   function thingId(s) {
     return /^\d{1,16}$/.test(s || "") && +s > 0 && +s <= Number.MAX_SAFE_INTEGER ? +s : null;
@@ -38,6 +47,17 @@
     } catch (e) {
       return null;
     }
+  }
+
+  // An auto-submit URL (any host, path ending in /submit/auto): its query, and the URL to send without
+  // our `origin`. Null for anything else.
+  function autoSubmit(s) {
+    var u;
+    try { u = new URL(s || ""); } catch (e) { return null; }
+    if ((u.protocol !== "http:" && u.protocol !== "https:") || !/\/submit\/auto\/?$/.test(u.pathname)) return null;
+    var from = u.searchParams.get("origin");
+    u.searchParams.delete("origin");
+    return { url: u.href, q: u.searchParams, origin: from };
   }
 
   function originOf(url) {
@@ -99,6 +119,7 @@
 
   function failure(r) {
     var err = (r.data && r.data.error) || {};
+    if (typeof err === "string") err = { code: V2_CODES[err] || err, message: r.data.error_description }; // v2's shape
     return { code: err.code || "error", message: err.message || "Something went wrong (HTTP " + r.status + ")." };
   }
 
@@ -126,6 +147,7 @@
   }
 
   function start() {
+    if (submit || params.has("submit")) return startSubmit();
     if (!id) return fail("thing_not_found", "This link does not name a thing to flattr.");
     var token = localStorage.getItem(KEY);
     if (!token) return needSignIn();
@@ -136,16 +158,31 @@
       return verified.then(function (ok) {
         var ours = target === location.origin || originOf(r.data.url) === target;
         if (ok && ours) return flattr(token);
-        askFirst(token, ok);
+        askFirst(token, ok ? "This thing lives on another site than the page you came from. Flattr it?"
+          : "Flattr this thing?");
       });
     }).catch(function () { fail("error", "Flattr could not be reached. Please try again."); });
   }
 
-  function askFirst(token, fromVerifiedPage) {
-    say(fromVerifiedPage ? "This thing lives on another site than the page you came from. Flattr it?"
-      : "Flattr this thing?");
+  // A thing not on Flattr yet: always the reader's confirmation first, since it is made for its owner.
+  function startSubmit() {
+    var q = submit && submit.q;
+    var url = q && q.get("url"), owner = q && q.get("user_id");
+    if (!owner || !originOf(url) || !/^https?:/.test(url)) {
+      return fail("invalid", "This Flattr link does not name an owner and a page.");
+    }
+    showThing({ title: q.get("title") || url, url: url, owner: { user_id: owner } });
+    $("thing-url").textContent = url;
+    $("thing-url").hidden = false;
+    var token = localStorage.getItem(KEY);
+    if (!token) return needSignIn();
+    askFirst(token, "This page is not on Flattr yet: your flattr adds it for " + owner + ". Flattr it?");
+  }
+
+  function askFirst(token, question) {
+    say(question);
     $("confirm").hidden = false;
-    $("confirm-yes").onclick = function () { $("confirm").hidden = true; flattr(token); };
+    $("confirm-yes").onclick = function () { $("confirm").hidden = true; (submit ? flattrNew : flattr)(token); };
     $("confirm-no").onclick = function () {
       $("confirm").hidden = true;
       say(MESSAGES.cancelled);
@@ -160,12 +197,34 @@
     api("POST", "/things/" + id + "/flattr", token).then(function (r) {
       if (r.status === 401) return needSignIn();
       if (r.status !== 200 && r.status !== 201) { var f = failure(r); return fail(f.code, f.message); }
-      var status = r.data.status === "already_flattred" ? "already_flattred" : "flattred";
-      return api("GET", "/things/" + id, token).then(function (t) {
-        var count = t.status === 200 ? t.data.flattrs : null;
-        say(MESSAGES[status], "ok");
-        report(status, null, MESSAGES[status], count);
-        closeSoon(700);
+      return done(r.data.status === "already_flattred" ? "already_flattred" : "flattred", token);
+    }).catch(function () { fail("error", "Flattr could not be reached. Please try again."); });
+  }
+
+  function done(status, token) {
+    return api("GET", "/things/" + id, token).then(function (t) {
+      var count = t.status === 200 ? t.data.flattrs : null;
+      say(MESSAGES[status], "ok");
+      report(status, null, MESSAGES[status], count);
+      closeSoon(700);
+    });
+  }
+
+  // v2's flattr by URL: an auto-submit URL's thing is made (for its owner) if it does not exist yet.
+  function flattrNew(token) {
+    say("Flattring\u2026");
+    api("POST", "/rest/v2/flattr", token, { url: submit.url }).then(function (r) {
+      var code = r.data && r.data.error;
+      if (code === "unauthorized") return needSignIn(); // v2 says 401 for no_means too
+      if (r.status === 200 && r.data.thing) {
+        id = thingId(String(r.data.thing.id));
+        return done("flattred", token);
+      }
+      if (code !== "flattr_once") { var f = failure(r); return fail(f.code, f.message); }
+      // Already flattred this month: v2 does not say which thing, so look it up for the reader's button.
+      return api("GET", "/things/lookup?url=" + encodeURIComponent(submit.q.get("url")), token).then(function (t) {
+        id = t.status === 200 ? thingId(String(t.data.id)) : null;
+        return done("already_flattred", token);
       });
     }).catch(function () { fail("error", "Flattr could not be reached. Please try again."); });
   }
