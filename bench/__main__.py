@@ -121,8 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         clicks["cold"]["requests"], 2, note="first click on a thing in a fresh container"
     )
     metrics["click.requests_warm"] = _row(warm["requests"], 1, note="owner cached: one TransactWriteItems")
+    metrics["click.v2_requests"] = _row(
+        clicks["v2_cold"]["requests"], 3, note="through /rest/v2: the rate-limit count, then as click.requests"
+    )
+    metrics["click.v2_requests_warm"] = _row(
+        clicks["v2_warm"]["requests"], 2, note="the rate-limit count and the one TransactWriteItems"
+    )
     metrics["click.wcu"] = _row(
-        warm["wcu"], 4, unit="WCU", note="5 transaction items (put, 3 checks, counter update) x 2 WCU"
+        warm["wcu"], 4, unit="WCU", note="5 transaction items (put, 3 checks, counter) x 2 WCU, + 1 index write"
     )
     metrics["click.overhead_ratio"] = _row(
         round(clicks["overhead_ratio"], 3),

@@ -12,6 +12,10 @@ Sources (AWS DynamoDB Developer Guide):
   prepare the transaction and one to commit the transaction." So every item of a
   TransactWriteItems, ConditionCheck items included, costs 2 WCU per KB, and the capacity is
   consumed even when the transaction is cancelled.
+- "Using Global Secondary Indexes", section "Provisioned throughput considerations": writing an item
+  that carries an index's keys also writes the index, at 1 WCU per KB of the projected item. Modeled
+  for puts that take effect (the click's flattr item and flattrs_by_thing); no measured path changes
+  an index's keys by an update.
 
 Sizes of items that a request does not carry whole (an Update's or a ConditionCheck's target) are
 read from the table before and after the call by a separate, unmetered client (`Recorder(sizing=True)`).
@@ -113,6 +117,7 @@ class Recorder:
         self.calls: list[Call] = []
         self._peek = None
         self._keys: dict[str, list[str]] = {}
+        self._indexes: dict[str, list] = {}
 
     # -- the process-wide patch
 
@@ -169,9 +174,28 @@ class Recorder:
 
     def _table_keys(self, table: str) -> list[str]:
         if table not in self._keys:
-            schema = self.peek.describe_table(TableName=table)["Table"]["KeySchema"]
-            self._keys[table] = [k["AttributeName"] for k in schema]
+            described = self.peek.describe_table(TableName=table)["Table"]
+            self._keys[table] = [k["AttributeName"] for k in described["KeySchema"]]
+            self._indexes[table] = [
+                ([k["AttributeName"] for k in gsi["KeySchema"]], gsi["Projection"])
+                for gsi in described.get("GlobalSecondaryIndexes", [])
+            ]
         return self._keys[table]
+
+    def index_units(self, table: str, item: dict) -> int:
+        """WCU that putting `item` adds in the table's indexes: each whose keys the item carries."""
+        self._table_keys(table)
+        units = 0
+        for keys, projection in self._indexes[table]:
+            if not all(k in item for k in keys):
+                continue
+            kept = set(keys) | set(self._keys[table])
+            if projection["ProjectionType"] == "ALL":
+                kept = set(item)
+            elif projection["ProjectionType"] == "INCLUDE":
+                kept |= set(projection.get("NonKeyAttributes", []))
+            units += write_units(item_size({k: v for k, v in item.items() if k in kept}))
+        return units
 
     def _targets(self, op: str, params: dict) -> list[tuple[str, dict]]:
         """(table, key item) of every item a write request touches."""
@@ -239,9 +263,23 @@ class Recorder:
             if c.service != "dynamodb":
                 continue
             w, r = call_units(c, self._table_keys if self.sizing else None)
-            wcu += w
+            wcu += w + (self._index_writes(c) if self.sizing else 0)
             rcu += r
         return wcu, rcu
+
+    def _index_writes(self, call: Call) -> int:
+        if call.error is not None:
+            return 0  # a refused put, or a cancelled transaction, writes no index
+        p = call.params
+        if call.op == "PutItem":
+            return self.index_units(p["TableName"], p["Item"])
+        if call.op == "TransactWriteItems":
+            return sum(self.index_units(body["TableName"], body["Item"])
+                       for entry in p["TransactItems"] for kind, body in entry.items() if kind == "Put")
+        if call.op == "BatchWriteItem":
+            return sum(self.index_units(table, req["PutRequest"]["Item"])
+                       for table, reqs in p["RequestItems"].items() for req in reqs if "PutRequest" in req)
+        return 0
 
 
 def _write_size(call: Call, table: str, item: dict, table_keys) -> int:

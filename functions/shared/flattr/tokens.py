@@ -9,7 +9,6 @@ audience in `aud` or `client_id`, as the authorizer does. PyJWT loads on first u
 from __future__ import annotations
 
 import json
-import urllib.request
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +17,8 @@ from . import settings
 
 @lru_cache(maxsize=4)
 def _keys(issuer: str):
+    import urllib.request  # with ssl and http.client: only where a token is checked here
+
     import jwt
 
     with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=3) as response:
