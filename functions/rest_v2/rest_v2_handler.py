@@ -20,8 +20,26 @@ from v2_shapes import Shapes
 
 from flattr import settings, tokens
 from flattr.domain import things as rules
-from flattr.domain.errors import FlattrError, FlattrOnce, FlattrOwner, NotFound, ThingNotFound, UrlTaken, ValidationFailed
-from flattr.http import V2_ERROR_URI, claims, current_user, entry, error_v2, json_response, make_app, metrics, optional_user
+from flattr.domain.errors import (
+    FlattrError,
+    FlattrOnce,
+    FlattrOwner,
+    NotFound,
+    ThingNotFound,
+    UrlTaken,
+    ValidationFailed,
+)
+from flattr.http import (
+    V2_ERROR_URI,
+    claims,
+    current_user,
+    entry,
+    error_v2,
+    json_response,
+    make_app,
+    metrics,
+    optional_user,
+)
 from flattr.observability import logger
 from flattr.store import clicks, ratelimit, subscriptions, things, users
 
@@ -32,19 +50,61 @@ Count = Annotated[int, Query(ge=1, le=100, description="records per page")]
 Full = Annotated[Optional[str], Query(max_length=10, description="whole owner objects instead of mini ones")]
 TagsIn = Optional[Union[list[str], str]]
 SORTS = ("relevance", "trend", "flattrs", "flattrs_month", "flattrs_week", "flattrs_day")
-CATEGORIES = [("text", "Text"), ("images", "Images"), ("video", "Video"), ("audio", "Audio"),
-              ("software", "Software"), ("people", "People"), ("rest", "Other")]
-LANGUAGES = [("en_GB", "English"), ("sq_AL", "Albanian"), ("ar_DZ", "Arabic"), ("be_BY", "Belarusian"),
-             ("bg_BG", "Bulgarian"), ("ca_ES", "Catalan"), ("zh_CN", "Chinese"), ("hr_HR", "Croatian"),
-             ("cs_CZ", "Czech"), ("da_DK", "Danish"), ("nl_NL", "Dutch"), ("et_EE", "Estonian"),
-             ("fi_FI", "Finnish"), ("fr_FR", "French"), ("de_DE", "German"), ("el_GR", "Greek"),
-             ("iw_IL", "Hebrew"), ("hi_IN", "Hindi"), ("hu_HU", "Hungarian"), ("is_IS", "Icelandic"),
-             ("in_ID", "Indonesian"), ("ga_IE", "Irish"), ("it_IT", "Italian"), ("ja_JP", "Japanese"),
-             ("ko_KR", "Korean"), ("lv_LV", "Latvian"), ("lt_LT", "Lithuanian"), ("mk_MK", "Macedonian"),
-             ("ms_MY", "Malay"), ("mt_MT", "Maltese"), ("no_NO", "Norwegian"), ("pl_PL", "Polish"),
-             ("pt_PT", "Portuguese"), ("ro_RO", "Romanian"), ("ru_RU", "Russian"), ("sr_RS", "Serbian"),
-             ("sk_SK", "Slovak"), ("sl_SI", "Slovenian"), ("es_ES", "Spanish"), ("sv_SE", "Swedish"),
-             ("th_TH", "Thai"), ("tr_TR", "Turkish"), ("uk_UA", "Ukrainian"), ("vi_VN", "Vietnamese")]
+CATEGORIES = [
+    ("text", "Text"),
+    ("images", "Images"),
+    ("video", "Video"),
+    ("audio", "Audio"),
+    ("software", "Software"),
+    ("people", "People"),
+    ("rest", "Other"),
+]
+LANGUAGES = [
+    ("en_GB", "English"),
+    ("sq_AL", "Albanian"),
+    ("ar_DZ", "Arabic"),
+    ("be_BY", "Belarusian"),
+    ("bg_BG", "Bulgarian"),
+    ("ca_ES", "Catalan"),
+    ("zh_CN", "Chinese"),
+    ("hr_HR", "Croatian"),
+    ("cs_CZ", "Czech"),
+    ("da_DK", "Danish"),
+    ("nl_NL", "Dutch"),
+    ("et_EE", "Estonian"),
+    ("fi_FI", "Finnish"),
+    ("fr_FR", "French"),
+    ("de_DE", "German"),
+    ("el_GR", "Greek"),
+    ("iw_IL", "Hebrew"),
+    ("hi_IN", "Hindi"),
+    ("hu_HU", "Hungarian"),
+    ("is_IS", "Icelandic"),
+    ("in_ID", "Indonesian"),
+    ("ga_IE", "Irish"),
+    ("it_IT", "Italian"),
+    ("ja_JP", "Japanese"),
+    ("ko_KR", "Korean"),
+    ("lv_LV", "Latvian"),
+    ("lt_LT", "Lithuanian"),
+    ("mk_MK", "Macedonian"),
+    ("ms_MY", "Malay"),
+    ("mt_MT", "Maltese"),
+    ("no_NO", "Norwegian"),
+    ("pl_PL", "Polish"),
+    ("pt_PT", "Portuguese"),
+    ("ro_RO", "Romanian"),
+    ("ru_RU", "Russian"),
+    ("sr_RS", "Serbian"),
+    ("sk_SK", "Slovak"),
+    ("sl_SI", "Slovenian"),
+    ("es_ES", "Spanish"),
+    ("sv_SE", "Swedish"),
+    ("th_TH", "Thai"),
+    ("tr_TR", "Turkish"),
+    ("uk_UA", "Ukrainian"),
+    ("vi_VN", "Vietnamese"),
+]
 
 
 class NewThing(BaseModel):
@@ -96,12 +156,16 @@ def _shapes() -> Shapes:
     host = headers.get("host") or app.current_event.request_context.domain_name
     origin = f"{headers.get('x-forwarded-proto', 'https')}://{host}"
     full = app.current_event.query_string_parameters or {}
-    return Shapes(origin=origin, pages=settings.get().pages_url or origin, viewer=optional_user(app),
-                  full="full" in full and full["full"].lower() not in ("false", "0"))
+    return Shapes(
+        origin=origin,
+        pages=settings.get().pages_url or origin,
+        viewer=optional_user(app),
+        full="full" in full and full["full"].lower() not in ("false", "0"),
+    )
 
 
 def _page(items: list, page: int, count: int) -> list:
-    return items[(page - 1) * count: page * count]
+    return items[(page - 1) * count : page * count]
 
 
 def _visible(thing_id: str, viewer: str | None):
@@ -135,23 +199,41 @@ def lookup(url: Annotated[str, Query(max_length=4000)]):
     """302 to the thing, as v2 did; 404 with v2's lookup body (and its error fields) if none."""
     thing = _named_by(url, optional_user(app))
     if thing is None:
-        return Response(404, "application/json", json.dumps({
-            "message": "not_found", "description": "No thing was found",
-            "error": "not_found", "error_description": "No thing was found", "error_uri": V2_ERROR_URI}))
+        return Response(
+            404,
+            "application/json",
+            json.dumps(
+                {
+                    "message": "not_found",
+                    "description": "No thing was found",
+                    "error": "not_found",
+                    "error_description": "No thing was found",
+                    "error_uri": V2_ERROR_URI,
+                }
+            ),
+        )
     location = _shapes().thing_mini(thing.thing_id, thing.url, thing.title)["resource"]
-    return Response(302, "application/json", json.dumps({"message": "found", "location": location}),
-                    headers={"Location": location})
+    return Response(
+        302,
+        "application/json",
+        json.dumps({"message": "found", "location": location}),
+        headers={"Location": location},
+    )
 
 
 @app.get("/rest/v2/things/search")
-def search(query: Annotated[Optional[str], Query(max_length=200)] = None,
-           url: Annotated[Optional[str], Query(max_length=4000)] = None,
-           tags: Annotated[Optional[str], Query(max_length=500, description="a | b & c ! d")] = None,
-           language: Annotated[Optional[str], Query(max_length=200)] = None,
-           category: Annotated[Optional[str], Query(max_length=200)] = None,
-           user: Annotated[Optional[str], Query(max_length=128)] = None,
-           sort: Annotated[Literal[SORTS], Query()] = "relevance",
-           page: Page = 1, count: Count = 30, full: Full = None):
+def search(
+    query: Annotated[Optional[str], Query(max_length=200)] = None,
+    url: Annotated[Optional[str], Query(max_length=4000)] = None,
+    tags: Annotated[Optional[str], Query(max_length=500, description="a | b & c ! d")] = None,
+    language: Annotated[Optional[str], Query(max_length=200)] = None,
+    category: Annotated[Optional[str], Query(max_length=200)] = None,
+    user: Annotated[Optional[str], Query(max_length=128)] = None,
+    sort: Annotated[Literal[SORTS], Query()] = "relevance",
+    page: Page = 1,
+    count: Count = 30,
+    full: Full = None,
+):
     """Public things only. Week, day and trend sort by this month: months are what is counted."""
     if user:
         found = things.get_many(things.owned_by(user))
@@ -185,13 +267,16 @@ def search(query: Annotated[Optional[str], Query(max_length=200)] = None,
     return {"total_items": len(found), "items": len(shown), "page": page, "things": _shapes().things(shown)}
 
 
-@app.get("/rest/v2/things/<ids>")
-def get_things(ids: Annotated[str, Path(max_length=1700)], full: Full = None):
+@app.get("/rest/v2/things/<thing_id>")
+def get_things(
+    thing_id: Annotated[str, Path(max_length=1700, description="an id, or several joined by commas")],
+    full: Full = None,
+):
     """One id: the thing. Several, joined by commas: a list of those that exist."""
     shapes = _shapes()
-    if "," not in ids:
-        return shapes.things([_visible(ids, shapes.viewer)])[0]
-    wanted = [rules.parse_id(i) for i in ids.split(",")]
+    if "," not in thing_id:
+        return shapes.things([_visible(thing_id, shapes.viewer)])[0]
+    wanted = [rules.parse_id(i) for i in thing_id.split(",")]
     if len(wanted) > 100:
         raise ValidationFailed("Ask for at most 100 things at a time.")
     found = [t for t in things.get_many(wanted) if things.visible_to(t, shapes.viewer)]
@@ -202,23 +287,42 @@ def get_things(ids: Annotated[str, Path(max_length=1700)], full: Full = None):
 
 @app.post("/rest/v2/things", responses={201: {"description": "Created"}})
 @app.post("/rest/v2/things/", responses={201: {"description": "Created"}})  # as flattrclient sends it
-def create(url: Annotated[str, Form(max_length=2000)],
-           title: Annotated[Optional[str], Form()] = None,
-           description: Annotated[Optional[str], Form()] = None,
-           tags: Annotated[TagsIn, Form(description="comma separated")] = None,
-           language: Annotated[Optional[str], Form()] = None,
-           category: Annotated[Optional[str], Form()] = None,
-           hidden: Annotated[Optional[bool], Form()] = None):
+def create(
+    url: Annotated[str, Form(max_length=2000)],
+    title: Annotated[Optional[str], Form()] = None,
+    description: Annotated[Optional[str], Form()] = None,
+    tags: Annotated[TagsIn, Form(description="comma separated")] = None,
+    language: Annotated[Optional[str], Form()] = None,
+    category: Annotated[Optional[str], Form()] = None,
+    hidden: Annotated[Optional[bool], Form()] = None,
+):
     owner = current_user(app)
-    draft = _checked(NewThing, dict(url=url, title=title, description=description, tags=tags,
-                                    language=language, category=category, hidden=hidden))
+    draft = _checked(
+        NewThing,
+        dict(
+            url=url,
+            title=title,
+            description=description,
+            tags=tags,
+            language=language,
+            category=category,
+            hidden=hidden,
+        ),
+    )
     try:
         created = things.register(owner, **draft.fields())
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, code="validation") from None
     resource = _shapes().thing_mini(created.thing_id, created.url, created.title)["resource"]
-    return json_response(201, {"id": int(created.thing_id), "link": resource, "message": "ok",
-                               "description": "Thing was created successfully"})
+    return json_response(
+        201,
+        {
+            "id": int(created.thing_id),
+            "link": resource,
+            "message": "ok",
+            "description": "Thing was created successfully",
+        },
+    )
 
 
 def _update(thing_id: str, fields: dict) -> dict:
@@ -229,29 +333,51 @@ def _update(thing_id: str, fields: dict) -> dict:
 
 
 @app.patch("/rest/v2/things/<thing_id>")
-def update(thing_id: Annotated[str, Path()],
-           title: Annotated[Optional[str], Form()] = None,
-           description: Annotated[Optional[str], Form()] = None,
-           tags: Annotated[TagsIn, Form(description="comma separated")] = None,
-           language: Annotated[Optional[str], Form()] = None,
-           category: Annotated[Optional[str], Form()] = None,
-           hidden: Annotated[Optional[bool], Form()] = None):
-    return _update(thing_id, dict(title=title, description=description, tags=tags, language=language,
-                                  category=category, hidden=hidden))
+def update(
+    thing_id: Annotated[str, Path()],
+    title: Annotated[Optional[str], Form()] = None,
+    description: Annotated[Optional[str], Form()] = None,
+    tags: Annotated[TagsIn, Form(description="comma separated")] = None,
+    language: Annotated[Optional[str], Form()] = None,
+    category: Annotated[Optional[str], Form()] = None,
+    hidden: Annotated[Optional[bool], Form()] = None,
+):
+    return _update(
+        thing_id,
+        dict(
+            title=title,
+            description=description,
+            tags=tags,
+            language=language,
+            category=category,
+            hidden=hidden,
+        ),
+    )
 
 
 @app.post("/rest/v2/things/<thing_id>")
-def update_by_post(thing_id: Annotated[str, Path()],
-                   method: Annotated[Literal["patch", "PATCH"], Form(alias="_method")],
-                   title: Annotated[Optional[str], Form()] = None,
-                   description: Annotated[Optional[str], Form()] = None,
-                   tags: Annotated[TagsIn, Form(description="comma separated")] = None,
-                   language: Annotated[Optional[str], Form()] = None,
-                   category: Annotated[Optional[str], Form()] = None,
-                   hidden: Annotated[Optional[bool], Form()] = None):
+def update_by_post(
+    thing_id: Annotated[str, Path()],
+    method: Annotated[Literal["patch", "PATCH"], Form(alias="_method")],
+    title: Annotated[Optional[str], Form()] = None,
+    description: Annotated[Optional[str], Form()] = None,
+    tags: Annotated[TagsIn, Form(description="comma separated")] = None,
+    language: Annotated[Optional[str], Form()] = None,
+    category: Annotated[Optional[str], Form()] = None,
+    hidden: Annotated[Optional[bool], Form()] = None,
+):
     """v2's way for clients that cannot send PATCH: POST with `_method=patch`."""
-    return _update(thing_id, dict(title=title, description=description, tags=tags, language=language,
-                                  category=category, hidden=hidden))
+    return _update(
+        thing_id,
+        dict(
+            title=title,
+            description=description,
+            tags=tags,
+            language=language,
+            category=category,
+            hidden=hidden,
+        ),
+    )
 
 
 @app.delete("/rest/v2/things/<thing_id>", responses={204: {"description": "Deleted"}})
@@ -272,7 +398,9 @@ def _flattr(user_id: str, thing_id: str) -> Response:
     metrics.add_metric(name="Flattrs", unit=MetricUnit.Count, value=1)
     # The thing as the click knew it: reading its counts too would cost the click more requests.
     thing = _shapes().thing_mini(thing_id, click.thing.url, click.thing.title)
-    return json_response(200, {"message": "ok", "description": "Thing was successfully flattred", "thing": thing})
+    return json_response(
+        200, {"message": "ok", "description": "Thing was successfully flattred", "thing": thing}
+    )
 
 
 @app.post("/rest/v2/things/<thing_id>/flattr")
@@ -281,7 +409,9 @@ def flattr_thing(thing_id: Annotated[str, Path()]):
 
 
 @app.post("/rest/v2/flattr")
-def flattr_url(url: Annotated[str, Form(max_length=4000, description="a thing's URL, or an auto-submit URL")]):
+def flattr_url(
+    url: Annotated[str, Form(max_length=4000, description="a thing's URL, or an auto-submit URL")],
+):
     """Flattr by URL. An auto-submit URL whose thing does not exist yet makes it, for its owner."""
     user_id = current_user(app)
     thing = _named_by(url, user_id)
@@ -304,7 +434,9 @@ def _first_flattr(auto: AutoSubmit, user_id: str):
     except UrlTaken:
         made = things.lookup(auto.url)  # someone else's first flattr made it a moment ago
         if made is None or made.owner_id != auto.owner:
-            raise ValidationFailed("Owner mismatch. Current thing owned by other account.", code="validation") from None
+            raise ValidationFailed(
+                "Owner mismatch. Current thing owned by other account.", code="validation"
+            ) from None
         return made
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, code="validation") from None
@@ -332,8 +464,9 @@ def my_flattrs(page: Page = 1, count: Count = 30, full: Full = None):
 
 
 @app.get("/rest/v2/users/<username>/flattrs")
-def flattrs_of_user(username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30,
-                    full: Full = None):
+def flattrs_of_user(
+    username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30, full: Full = None
+):
     _existing(username)
     return _flattrs_of(username, _shapes(), page, count)
 
@@ -375,8 +508,9 @@ def user(username: Annotated[str, Path(max_length=128)]):
 
 
 @app.get("/rest/v2/users/<username>/things")
-def things_of_user(username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30,
-                   full: Full = None):
+def things_of_user(
+    username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30, full: Full = None
+):
     _existing(username)
     return _things_of(username, _shapes(), page, count)
 
@@ -393,8 +527,10 @@ def my_subscriptions():
 
 
 @app.post("/rest/v2/things/<thing_id>/subscriptions")
-def subscribe(thing_id: Annotated[str, Path()],
-              months: Annotated[Literal[3, 6, 12], Form(description="ours: the term; v2 clients get 3")] = 3):
+def subscribe(
+    thing_id: Annotated[str, Path()],
+    months: Annotated[Literal[3, 6, 12], Form(description="ours: the term; v2 clients get 3")] = 3,
+):
     """v2 clients cannot name a term, so they get the shortest: the least money committed."""
     user_id = current_user(app)
     thing = _visible(thing_id, user_id)
@@ -402,12 +538,16 @@ def subscribe(thing_id: Annotated[str, Path()],
         raise FlattrError("You are already subscribed to this thing.", code="subscribed", status=403)
     cfg = settings.get()
     try:
-        subscriptions.subscribe(user_id, thing.thing_id, months, min_budget=cfg.min_budget,
-                                give_to_get=cfg.give_to_get)
+        subscriptions.subscribe(
+            user_id, thing.thing_id, months, min_budget=cfg.min_budget, give_to_get=cfg.give_to_get
+        )
     except FlattrOwner as exc:
         raise FlattrError(exc.message, code="thing_owner", status=403) from None
-    return {"message": "ok", "description": "Successfully subscribed to Thing",
-            "thing": _shapes().thing_mini(thing.thing_id, thing.url, thing.title)}
+    return {
+        "message": "ok",
+        "description": "Successfully subscribed to Thing",
+        "thing": _shapes().thing_mini(thing.thing_id, thing.url, thing.title),
+    }
 
 
 @app.delete("/rest/v2/things/<thing_id>/subscriptions", responses={204: {"description": "Unsubscribed"}})
@@ -433,22 +573,29 @@ def languages():
 def rate_limit():
     """Not itself counted."""
     window = ratelimit.peek(_caller(app.current_event.raw_event), settings.get().v2_rate_limit)
-    return {"hourly_limit": window.limit, "remaining_hits": window.remaining, "current_hits": window.used,
-            "reset_time_in_seconds": window.resets_at, "reset_time": formatdate(window.resets_at, usegmt=True)}
+    return {
+        "hourly_limit": window.limit,
+        "remaining_hits": window.remaining,
+        "current_hits": window.used,
+        "reset_time_in_seconds": window.resets_at,
+        "reset_time": formatdate(window.resets_at, usegmt=True),
+    }
 
 
 # ---------------------------------------------------------------- auto-submit
 
 
 @app.get("/submit/auto", responses={302: {"description": "To the thing's flattr page"}})
-def auto_submit(user_id: Annotated[str, Query(min_length=1, max_length=128)],
-                url: Annotated[str, Query(max_length=2000)],
-                title: Annotated[Optional[str], Query()] = None,
-                description: Annotated[Optional[str], Query()] = None,
-                language: Annotated[Optional[str], Query()] = None,
-                tags: Annotated[Optional[str], Query()] = None,
-                hidden: Annotated[Optional[str], Query(description="1 hides it from listings")] = None,
-                category: Annotated[Optional[str], Query()] = None):
+def auto_submit(
+    user_id: Annotated[str, Query(min_length=1, max_length=128)],
+    url: Annotated[str, Query(max_length=2000)],
+    title: Annotated[Optional[str], Query()] = None,
+    description: Annotated[Optional[str], Query()] = None,
+    language: Annotated[Optional[str], Query()] = None,
+    tags: Annotated[Optional[str], Query()] = None,
+    hidden: Annotated[Optional[str], Query(description="1 hides it from listings")] = None,
+    category: Annotated[Optional[str], Query()] = None,
+):
     """The thing's flattr page; a thing not made yet is made there, on its first flattr."""
     shapes = _shapes()
     raw = app.current_event.raw_event.get("rawQueryString", "")
@@ -468,23 +615,35 @@ def auto_submit(user_id: Annotated[str, Query(min_length=1, max_length=128)],
 
 def _caller(event: dict) -> str:
     sub = _claims(event).get("sub")
-    return f"user:{sub}" if sub else f"ip:{((event.get('requestContext') or {}).get('http') or {}).get('sourceIp')}"
+    return (
+        f"user:{sub}"
+        if sub
+        else f"ip:{((event.get('requestContext') or {}).get('http') or {}).get('sourceIp')}"
+    )
 
 
 def _claims(event: dict) -> dict:
-    return (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    return (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get(
+        "claims"
+    ) or {}
 
 
 def _with_claims(event: dict, verified: dict) -> dict:
     """The event as the authorizer would have passed it: claims as strings, lists as "[a b]"."""
-    flat = {k: ("[" + " ".join(map(str, v)) + "]" if isinstance(v, list) else str(v)) for k, v in verified.items()}
+    flat = {
+        k: ("[" + " ".join(map(str, v)) + "]" if isinstance(v, list) else str(v)) for k, v in verified.items()
+    }
     context = {**(event.get("requestContext") or {}), "authorizer": {"jwt": {"claims": flat, "scopes": None}}}
     return {**event, "requestContext": context}
 
 
 def _refusal(status: int, code: str, message: str, **headers: str) -> dict:
     body = {"error": code, "error_description": message, "error_uri": V2_ERROR_URI}
-    return {"statusCode": status, "headers": {"Content-Type": "application/json", **headers}, "body": json.dumps(body)}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **headers},
+        "body": json.dumps(body),
+    }
 
 
 def _accepts_json(accept: str) -> bool:
@@ -500,8 +659,12 @@ def around(event: dict, resolve) -> dict:
     if token and not _claims(event):
         verified = tokens.verify(token)
         if verified is None:
-            return _refusal(401, "unauthorized", "The bearer token is not valid.",
-                            **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return _refusal(
+                401,
+                "unauthorized",
+                "The bearer token is not valid.",
+                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         event = _with_claims(event, verified)
     if (event.get("rawPath") or "").rstrip("/") == "/rest/v2/rate_limit":
         return resolve(event)
@@ -511,7 +674,9 @@ def around(event: dict, resolve) -> dict:
         logger.exception("rate limit not counted")  # fail open: the limit protects, it must not block
         return resolve(event)
     if window.exceeded:
-        result = _refusal(403, "rate_limit_exceeded", "Too many requests this hour; the count resets each hour.")
+        result = _refusal(
+            403, "rate_limit_exceeded", "Too many requests this hour; the count resets each hour."
+        )
     elif not _accepts_json(headers.get("accept", "")):
         result = _refusal(406, "not_acceptable", "This API answers in application/json only.")
     else:

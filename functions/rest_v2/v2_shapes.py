@@ -25,20 +25,38 @@ class Shapes:
 
     def user_mini(self, user_id: str) -> dict:
         name = quote(user_id, safe="")
-        return {"type": "user", "resource": f"{self.origin}/rest/v2/users/{name}",
-                "link": f"{self.origin}/users/{name}/things", "username": user_id}
+        return {
+            "type": "user",
+            "resource": f"{self.origin}/rest/v2/users/{name}",
+            "link": f"{self.origin}/users/{name}/things",
+            "username": user_id,
+        }
 
     def user(self, user, *, email: str | None = None) -> dict:
-        body = {**self.user_mini(user.uid), "url": "", "firstname": user.display_name or "", "lastname": "",
-                "avatar": "", "about": "", "city": "", "country": ""}
+        body = {
+            **self.user_mini(user.uid),
+            "url": "",
+            "firstname": user.display_name or "",
+            "lastname": "",
+            "avatar": "",
+            "about": "",
+            "city": "",
+            "country": "",
+        }
         if user.uid == self.viewer:  # what v2 showed with the email and extendedread scopes
             body.update(email=email or "", registered_at=unix(user.created_at))
         return body
 
     def thing_mini(self, thing_id: str, url: str, title: str, flattrs: int | None = None) -> dict:
-        body = {"type": "thing", "resource": f"{self.origin}/rest/v2/things/{thing_id}",
-                "link": f"{self.pages}/flattr.html?thing={thing_id}", "id": int(thing_id), "url": url,
-                "title": title, "image": ""}
+        body = {
+            "type": "thing",
+            "resource": f"{self.origin}/rest/v2/things/{thing_id}",
+            "link": f"{self.pages}/flattr.html?thing={thing_id}",
+            "id": int(thing_id),
+            "url": url,
+            "title": title,
+            "image": "",
+        }
         if flattrs is not None:
             body["flattrs"] = flattrs
         return body
@@ -82,7 +100,11 @@ class Shapes:
             return []
         people = users.get_many({u for u, _, _ in rows})
         private = {u for u, p in people.items() if p.hide_flattrs and u != self.viewer}
-        seen = {t.thing_id: t for t in things.get_many([t for _, t, _ in rows]) if things.visible_to(t, self.viewer)}
+        seen = {
+            t.thing_id: t
+            for t in things.get_many([t for _, t, _ in rows])
+            if things.visible_to(t, self.viewer)
+        }
         counts = things.counts_many(list(seen))
         owners = users.get_many({t.owner_id for t in seen.values()}) if self.full else {}
         out = []
@@ -91,17 +113,31 @@ class Shapes:
             if thing is None or user_id in private:
                 continue
             owner = owners.get(thing.owner_id)
-            mini = {**self.thing_mini(thing_id, thing.url, thing.title, counts[thing_id].total),
-                    "owner": self.user(owner) if owner else self.user_mini(thing.owner_id)}
+            mini = {
+                **self.thing_mini(thing_id, thing.url, thing.title, counts[thing_id].total),
+                "owner": self.user(owner) if owner else self.user_mini(thing.owner_id),
+            }
             flattrer = people.get(user_id)
-            out.append({"type": "flattr", "thing": mini,
-                        "owner": self.user(flattrer) if self.full and flattrer else self.user_mini(user_id),
-                        "created_at": unix(at)})
+            out.append(
+                {
+                    "type": "flattr",
+                    "thing": mini,
+                    "owner": self.user(flattrer) if self.full and flattrer else self.user_mini(user_id),
+                    "created_at": unix(at),
+                }
+            )
         return out
 
     def subscription(self, sub, thing) -> dict:
         started = unix(f"{sub.first}-01T00:00:00+00:00")
-        return {"type": "subscription", "active": True, "created_at": started, "started_at": started,
-                "thing": self.things([thing])[0],
-                # Ours: a subscription here runs a term of months.
-                "months": int(sub.months), "first_month": sub.first, "last_month": sub.last}
+        return {
+            "type": "subscription",
+            "active": True,
+            "created_at": started,
+            "started_at": started,
+            "thing": self.things([thing])[0],
+            # Ours: a subscription here runs a term of months.
+            "months": int(sub.months),
+            "first_month": sub.first,
+            "last_month": sub.last,
+        }

@@ -28,7 +28,7 @@ class BaseUrl(requests.adapters.HTTPAdapter):
         self.base = base
 
     def send(self, request, **kwargs):
-        request.url = self.base + request.url[len(FLATTR):]
+        request.url = self.base + request.url[len(FLATTR) :]
         return super().send(request, **kwargs)
 
 
@@ -53,13 +53,24 @@ def test_things_through_the_v2_client(api, client):
     bob_v2 = client(bob_tok)
     url = f"https://{bob}.example/post"
 
-    thing = new_thing(bob_v2, url, title="Bob's first post", description="About things",
-                      tags=["music", "jazz"], category="audio")
+    thing = new_thing(
+        bob_v2,
+        url,
+        title="Bob's first post",
+        description="About things",
+        tags=["music", "jazz"],
+        category="audio",
+    )
     assert isinstance(thing.id, int)
 
     # Looked up by URL (v2 answers 302 to the thing) and fetched by id, one or several at once.
     found = bob_v2.things.lookup(url)
-    assert (found.id, found.title, found.tags, found.category) == (thing.id, "Bob's first post", ["music", "jazz"], "audio")
+    assert (found.id, found.title, found.tags, found.category) == (
+        thing.id,
+        "Bob's first post",
+        ["music", "jazz"],
+        "audio",
+    )
     assert (found.language, found.hidden, found.flattrs) == ("en_GB", False, 0)
     assert found.owner["username"] == bob
     other = new_thing(bob_v2, f"https://{bob}.example/other", title="Another post")

@@ -57,9 +57,13 @@ def test_a_thing_made_through_v2_takes_v2_defaults(api, people):
 
 def test_json_and_form_bodies_carry_the_same_fields(api, people):
     one = v2_thing(api, "bob", "https://bob.example/a", title="Sent as JSON", tags="jazz, live", hidden=True)
-    status, made = form(api, "POST", "/rest/v2/things",
-                        {"url": "https://bob.example/b", "title": "Sent as a form", "tags": "jazz,live",
-                         "hidden": "True"}, user="bob")
+    status, made = form(
+        api,
+        "POST",
+        "/rest/v2/things",
+        {"url": "https://bob.example/b", "title": "Sent as a form", "tags": "jazz,live", "hidden": "True"},
+        user="bob",
+    )
     two = made["id"]
     for thing_id in (one, two):
         thing = api.get(f"/rest/v2/things/{thing_id}", user="bob")[1]
@@ -68,10 +72,18 @@ def test_json_and_form_bodies_carry_the_same_fields(api, people):
 
 
 def test_a_thing_that_breaks_a_rule_is_a_validation_error_and_nothing_is_made(api, people):
-    refused(api.post("/rest/v2/things", {"url": "https://bob.example/x", "title": "abc"}, user="bob"), 400, "validation")
+    refused(
+        api.post("/rest/v2/things", {"url": "https://bob.example/x", "title": "abc"}, user="bob"),
+        400,
+        "validation",
+    )
     refused(api.post("/rest/v2/things", {"url": "ftp://bob.example/x"}, user="bob"), 400, "validation")
     eleven = ",".join(f"tag{i}" for i in range(11))
-    refused(api.post("/rest/v2/things", {"url": "https://bob.example/x", "tags": eleven}, user="bob"), 400, "validation")
+    refused(
+        api.post("/rest/v2/things", {"url": "https://bob.example/x", "tags": eleven}, user="bob"),
+        400,
+        "validation",
+    )
     refused(api.post("/rest/v2/things", {"title": "No URL at all"}, user="bob"), 400, "invalid_parameters")
     refused(api.post("/rest/v2/things", raw=b"{not json", user="bob"), 400, "invalid_request")
     refused(api.post("/rest/v2/things", {"url": "https://bob.example/x"}), 401, "unauthorized")
@@ -109,28 +121,49 @@ def test_lookup_answers_as_v2_did(api, people):
     # An auto-submit URL is looked up by the URL it carries, if its owner is the thing's.
     status, _ = api.get("/rest/v2/things/lookup?url=" + quote(auto_url("bob", "https://bob.example/post")))
     assert status == 302
-    refused(api.get("/rest/v2/things/lookup?url=" + quote(auto_url("carol", "https://bob.example/post"))),
-            400, "validation")
+    refused(
+        api.get("/rest/v2/things/lookup?url=" + quote(auto_url("carol", "https://bob.example/post"))),
+        400,
+        "validation",
+    )
     status, body = api.get("/rest/v2/things/lookup?url=" + quote("https://nobody.example/"))
     assert status == 404
-    assert (body["message"], body["description"], body["error"]) == ("not_found", "No thing was found", "not_found")
+    assert (body["message"], body["description"], body["error"]) == (
+        "not_found",
+        "No thing was found",
+        "not_found",
+    )
 
 
 def test_an_owner_updates_by_patch_or_by_post_with_method(api, people):
     thing = v2_thing(api, "bob", "https://bob.example/post", title="First title")
     assert api.call("PATCH", f"/rest/v2/things/{thing}", {"title": "Second title"}, user="bob") == (
-        200, {"message": "ok", "description": "Thing was updated correctly"})
-    status, _ = form(api, "POST", f"/rest/v2/things/{thing}",
-                     {"_method": "patch", "tags": "a,b", "category": "audio"}, user="bob")
+        200,
+        {"message": "ok", "description": "Thing was updated correctly"},
+    )
+    status, _ = form(
+        api,
+        "POST",
+        f"/rest/v2/things/{thing}",
+        {"_method": "patch", "tags": "a,b", "category": "audio"},
+        user="bob",
+    )
     assert status == 200
     seen = api.get(f"/rest/v2/things/{thing}", user="bob")[1]
     assert (seen["title"], seen["tags"], seen["category"]) == ("Second title", ["a", "b"], "audio")
     assert seen["updated_at"] >= seen["created_at"] > 0
 
-    refused(api.call("PATCH", f"/rest/v2/things/{thing}", {"title": "Hijacked title"}, user="carol"), 403, "forbidden")
+    refused(
+        api.call("PATCH", f"/rest/v2/things/{thing}", {"title": "Hijacked title"}, user="carol"),
+        403,
+        "forbidden",
+    )
     refused(api.call("PATCH", f"/rest/v2/things/{thing}", {"title": "no"}, user="bob"), 400, "validation")
-    refused(form(api, "POST", f"/rest/v2/things/{thing}", {"title": "Without a method"}, user="bob"),
-            400, "invalid_parameters")
+    refused(
+        form(api, "POST", f"/rest/v2/things/{thing}", {"title": "Without a method"}, user="bob"),
+        400,
+        "invalid_parameters",
+    )
     assert api.get(f"/rest/v2/things/{thing}")[1]["title"] == "Second title"
 
 
@@ -153,10 +186,18 @@ def test_a_deleted_thing_is_gone_but_its_month_is_still_paid(api, close, audit, 
 
 
 def test_search_filters_sorts_and_pages(api, people):
-    jazz = v2_thing(api, "bob", "https://bob.example/jazz", title="Late night jazz", tags="music,jazz",
-                    category="audio", language="sv_SE")
-    rock = v2_thing(api, "bob", "https://bob.example/rock", title="Loud rock tonight", tags="music,rock",
-                    category="audio")
+    jazz = v2_thing(
+        api,
+        "bob",
+        "https://bob.example/jazz",
+        title="Late night jazz",
+        tags="music,jazz",
+        category="audio",
+        language="sv_SE",
+    )
+    rock = v2_thing(
+        api, "bob", "https://bob.example/rock", title="Loud rock tonight", tags="music,rock", category="audio"
+    )
     essay = v2_thing(api, "carol", "https://carol.example/essay", title="An essay on jazz", tags="writing")
     v2_thing(api, "carol", "https://carol.example/secret", title="Secret jazz notes", hidden=True)
     for user in ("ada", "carol"):
@@ -197,7 +238,9 @@ def test_flattr_refusals_carry_v2_codes_and_statuses(api, people):
     refused(api.post(f"/rest/v2/things/{thing}/flattr", user="dan"), 401, "no_means")
     refused(api.post("/rest/v2/things/123/flattr", user="ada"), 404, "not_found")
     refused(api.post(f"/rest/v2/things/{thing}/flattr"), 401, "unauthorized")
-    status, body = api.call("POST", f"/rest/v2/things/{thing}/flattr", headers={"Authorization": "Bearer nonsense"})
+    status, body = api.call(
+        "POST", f"/rest/v2/things/{thing}/flattr", headers={"Authorization": "Bearer nonsense"}
+    )
     refused((status, body), 401, "unauthorized")
     assert api.get(f"/things/{thing}")[1]["flattrs"] == 1
 
@@ -208,7 +251,10 @@ def test_a_flattr_through_v1_and_v2_is_one_flattr_paid_once(api, close, audit, a
     thing = v2_thing(api, "bob", "https://bob.example/post")
     other = api.thing("bob", "https://bob.example/other")
     assert api.post(f"/rest/v2/things/{thing}/flattr", user="ada")[0] == 200
-    assert api.flattr("ada", thing) == (200, {"thing_id": thing, "month": "2026-10", "status": "already_flattred"})
+    assert api.flattr("ada", thing) == (
+        200,
+        {"thing_id": thing, "month": "2026-10", "status": "already_flattred"},
+    )
     assert api.flattr("carol", thing)[0] == 201
     refused(api.post(f"/rest/v2/things/{thing}/flattr", user="carol"), 403, "flattr_once")
     assert api.flattr("carol", other)[0] == 201
@@ -237,30 +283,61 @@ def test_flattr_by_url(api, people):
 
 
 def test_an_auto_submit_url_makes_its_thing_on_the_first_flattr(api, people):
-    url = auto_url("bob", "https://bob.example/podcast/1", title="Bob's podcast, episode 1", tags="talk,radio",
-                   category="audio", language="en_GB", hidden="0")
+    url = auto_url(
+        "bob",
+        "https://bob.example/podcast/1",
+        title="Bob's podcast, episode 1",
+        tags="talk,radio",
+        category="audio",
+        language="en_GB",
+        hidden="0",
+    )
     status, body = api.post("/rest/v2/flattr", {"url": url}, user="ada")
     assert status == 200, body
     thing = api.get(f"/rest/v2/things/{body['thing']['id']}")[1]
-    assert (thing["owner"]["username"], thing["title"], thing["tags"], thing["category"], thing["flattrs"]) == (
-        "bob", "Bob's podcast, episode 1", ["talk", "radio"], "audio", 1)
+    assert (
+        thing["owner"]["username"],
+        thing["title"],
+        thing["tags"],
+        thing["category"],
+        thing["flattrs"],
+    ) == ("bob", "Bob's podcast, episode 1", ["talk", "radio"], "audio", 1)
     refused(api.post("/rest/v2/flattr", {"url": url}, user="ada"), 403, "flattr_once")
     # Our own host's auto-submit URLs work the same, and name the same thing.
-    status, again = api.post("/rest/v2/flattr", {"url": auto_url("bob", "https://bob.example/podcast/1",
-                                                                 host="http://localhost")}, user="carol")
+    status, again = api.post(
+        "/rest/v2/flattr",
+        {"url": auto_url("bob", "https://bob.example/podcast/1", host="http://localhost")},
+        user="carol",
+    )
     assert (status, again["thing"]["id"]) == (200, thing["id"])
     assert api.get("/rest/v2/users/bob/things")[1][0]["flattrs"] == 2
 
 
 def test_an_auto_submit_url_that_cannot_be_made_makes_nothing(api, people):
-    refused(api.post("/rest/v2/flattr", {"url": auto_url("nobody", "https://x.example/1")}, user="ada"),
-            404, "not_found")
-    refused(api.post("/rest/v2/flattr", {"url": auto_url("bob", "https://bob.example/1")}, user="bob"),
-            403, "flattr_owner")
-    refused(api.post("/rest/v2/flattr", {"url": auto_url("bob", "https://bob.example/1", title="abc")}, user="ada"),
-            400, "validation")
-    refused(api.post("/rest/v2/flattr", {"url": "https://flattr.com/submit/auto?url=https://bob.example/1"},
-                     user="ada"), 400, "validation")
+    refused(
+        api.post("/rest/v2/flattr", {"url": auto_url("nobody", "https://x.example/1")}, user="ada"),
+        404,
+        "not_found",
+    )
+    refused(
+        api.post("/rest/v2/flattr", {"url": auto_url("bob", "https://bob.example/1")}, user="bob"),
+        403,
+        "flattr_owner",
+    )
+    refused(
+        api.post(
+            "/rest/v2/flattr", {"url": auto_url("bob", "https://bob.example/1", title="abc")}, user="ada"
+        ),
+        400,
+        "validation",
+    )
+    refused(
+        api.post(
+            "/rest/v2/flattr", {"url": "https://flattr.com/submit/auto?url=https://bob.example/1"}, user="ada"
+        ),
+        400,
+        "validation",
+    )
     assert api.get("/rest/v2/things/search?user=bob")[1]["total_items"] == 0
 
 
@@ -338,7 +415,11 @@ def test_subscriptions_through_v2(api, people):
     refused(api.post("/rest/v2/things/123/subscriptions", user="ada"), 404, "not_found")
     [sub] = api.get("/rest/v2/user/subscriptions", user="ada")[1]
     assert (sub["type"], sub["active"], sub["thing"]["id"], sub["thing"]["subscribed"]) == (
-        "subscription", True, thing, True)
+        "subscription",
+        True,
+        thing,
+        True,
+    )
     assert api.get("/me/subscriptions", user="ada")[1]["subscriptions"][0]["months"] == 3  # the shortest term
     assert api.call("DELETE", f"/rest/v2/things/{thing}/subscriptions", user="ada") == (204, None)
     refused(api.call("DELETE", f"/rest/v2/things/{thing}/subscriptions", user="ada"), 404, "not_found")
@@ -356,7 +437,10 @@ def test_every_v2_answer_carries_the_rate_limit_and_the_limit_holds(api, people,
     missing = api.client.get("/rest/v2/things/123")
     for response in (ok, missing):
         assert int(response.headers["X-RateLimit-Limit"]) == 5000
-        assert int(response.headers["X-RateLimit-Remaining"]) + int(response.headers["X-RateLimit-Current"]) == 5000
+        assert (
+            int(response.headers["X-RateLimit-Remaining"]) + int(response.headers["X-RateLimit-Current"])
+            == 5000
+        )
         assert int(response.headers["X-RateLimit-Reset"]) % 3600 == 0
     assert "X-RateLimit-Limit" not in api.client.get(f"/things/{thing}").headers  # v1 has no such limit
 
@@ -389,7 +473,16 @@ def test_the_auto_submit_url_leads_to_the_flattr_page(api, people):
     assert status == 302 and "/flattr.html?submit=" in body["location"]
     assert quote(f"/submit/auto?{query}", safe="") in body["location"]
     refused(api.get("/submit/auto?url=" + quote("https://bob.example/new")), 400, "invalid_parameters")
-    refused(api.get("/submit/auto?" + urlencode({"user_id": "nobody", "url": "https://x.example/"})), 404, "not_found")
-    refused(api.get("/submit/auto?" + urlencode({"user_id": "bob", "url": "https://bob.example/z", "title": "ab"})),
-            400, "validation")
+    refused(
+        api.get("/submit/auto?" + urlencode({"user_id": "nobody", "url": "https://x.example/"})),
+        404,
+        "not_found",
+    )
+    refused(
+        api.get(
+            "/submit/auto?" + urlencode({"user_id": "bob", "url": "https://bob.example/z", "title": "ab"})
+        ),
+        400,
+        "validation",
+    )
     assert api.get("/rest/v2/things/search?user=bob")[1]["total_items"] == 1  # visiting makes nothing

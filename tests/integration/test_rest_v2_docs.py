@@ -13,14 +13,21 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "flattr_v2_docs"
 RUBY = (DOCS / "_repo_root" / "lib" / "flattr.rb").read_text()
-ERROR_PAGES = [DOCS / "api" / "errors.md", DOCS / "api" / "index.md", *sorted((DOCS / "api" / "resources").glob("*.md"))]
+ERROR_PAGES = [
+    DOCS / "api" / "errors.md",
+    DOCS / "api" / "index.md",
+    *sorted((DOCS / "api" / "resources").glob("*.md")),
+]
 
 # Documented, and out of reach for a client of ours; why, for each.
 UNREACHABLE = {
     ("invalid_request", 401): "'Requires ssl': API Gateway serves HTTPS only, so plain HTTP never reaches us",
     ("invalid_scope", 403): "our tokens are the user's own sign-in, with no Flattr scopes to ask for",
     ("insufficient_scope", 403): "likewise: a signed-in user may do all that v2's scopes allowed",
-    ("server_error", 500): "never for anything a client sends: a 5xx is a bug, and the fuzz tests hunt for one",
+    (
+        "server_error",
+        500,
+    ): "never for anything a client sends: a 5xx is a bug, and the fuzz tests hunt for one",
 }
 
 
@@ -47,8 +54,8 @@ def _expression(name: str) -> str:
             depth += 1
         elif ch in "}])":
             depth -= 1
-            if depth == 0 and not re.match(r"\s*\.merge", RUBY[i + 1:]):
-                return RUBY[start:i + 1]
+            if depth == 0 and not re.match(r"\s*\.merge", RUBY[i + 1 :]):
+                return RUBY[start : i + 1]
         i += 1
 
 
@@ -63,8 +70,11 @@ def example(name: str):
 
 def _literal(text: str):
     text = re.sub(r"^\s*#.*$", "", text, flags=re.M).replace("=>", ":")
-    text = re.sub(r"(?<=[:\[,\s])(true|false|nil)(?=\s*[,\]}\n])",
-                  lambda m: {"true": "True", "false": "False", "nil": "None"}[m[1]], text)
+    text = re.sub(
+        r"(?<=[:\[,\s])(true|false|nil)(?=\s*[,\]}\n])",
+        lambda m: {"true": "True", "false": "False", "nil": "None"}[m[1]],
+        text,
+    )
     text = re.sub(r"(?<=[:\[]\s)\s*([A-Z][A-Z0-9_]{2,})(?=\s*[,\]}\n])", lambda m: repr(example(m[1])), text)
     text = re.sub(r"(?<=\[)([A-Z][A-Z0-9_]{2,})(?=\])", lambda m: repr(example(m[1])), text)
     return ast.literal_eval(text)
@@ -76,7 +86,9 @@ def field_table(name: str) -> dict[str, str]:
     if mini:
         return {k: v for k, v in field_table(mini[1]).items() if k in mini[2].split()}
     table = {}
-    for key, spec in re.findall(r"^\s*['\"](\w+)['\"]\s*=>\s*\{(.*?)^\s*\}", _expression(f"FIELDS_{name}"), re.M | re.S):
+    for key, spec in re.findall(
+        r"^\s*['\"](\w+)['\"]\s*=>\s*\{(.*?)^\s*\}", _expression(f"FIELDS_{name}"), re.M | re.S
+    ):
         scope = re.search(r":scope\s*=>\s*\[(.*?)\]", spec, re.S)[1]
         # A scope is written "owner", or as a link whose text is the scope's name.
         table[key] = ",".join(re.findall(r">(\w+)</a>", scope) or re.findall(r"\"(\w+)\"", scope))
@@ -107,8 +119,13 @@ def test_the_documents_are_read_as_expected():
 
 
 def _post_form(api, path, fields, user):
-    return api.call("POST", path, raw=urlencode(fields).encode(), user=user,
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return api.call(
+        "POST",
+        path,
+        raw=urlencode(fields).encode(),
+        user=user,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
 
 
 @pytest.fixture
@@ -117,7 +134,9 @@ def scene(api, monkeypatch):
     api.giver("ada")
     api.giver("bob", budget=200, funds=1000)
     api.put("/me", {"display_name": "Dan"}, user="dan")
-    status, made = api.post("/rest/v2/things", {"url": "https://bob.example/post", "title": "Bob's post"}, user="bob")
+    status, made = api.post(
+        "/rest/v2/things", {"url": "https://bob.example/post", "title": "Bob's post"}, user="bob"
+    )
     assert status == 201, made
     thing = made["id"]
     assert api.post(f"/rest/v2/things/{thing}/flattr", user="ada")[0] == 200
@@ -137,7 +156,9 @@ def _over_the_limit(api, thing, monkeypatch):
 SCENARIOS = {
     ("invalid_request", 400): lambda api, t, mp: api.post("/rest/v2/things", raw=b"{oops", user="bob"),
     ("invalid_parameters", 400): lambda api, t, mp: api.get("/rest/v2/things/search?count=0"),
-    ("validation", 400): lambda api, t, mp: api.post("/rest/v2/things", {"url": "ftp://x.example/"}, user="bob"),
+    ("validation", 400): lambda api, t, mp: api.post(
+        "/rest/v2/things", {"url": "ftp://x.example/"}, user="bob"
+    ),
     ("unauthorized", 401): lambda api, t, mp: api.get("/rest/v2/user"),
     ("no_means", 401): lambda api, t, mp: api.post(f"/rest/v2/things/{t}/flattr", user="dan"),
     ("rate_limit_exceeded", 403): _over_the_limit,
@@ -147,7 +168,9 @@ SCENARIOS = {
     ("thing_owner", 403): lambda api, t, mp: api.post(f"/rest/v2/things/{t}/subscriptions", user="bob"),
     ("subscribed", 403): lambda api, t, mp: api.post(f"/rest/v2/things/{t}/subscriptions", user="ada"),
     ("not_found", 404): lambda api, t, mp: api.get("/rest/v2/things/nothing_here"),
-    ("not_acceptable", 406): lambda api, t, mp: api.get("/rest/v2/categories", headers={"Accept": "text/xml"}),
+    ("not_acceptable", 406): lambda api, t, mp: api.get(
+        "/rest/v2/categories", headers={"Accept": "text/xml"}
+    ),
 }
 
 
@@ -213,18 +236,26 @@ def test_every_documented_answer_body_has_its_fields(api, scene):
     assert keys(example("THING_CREATE")) <= set(created)
     updated = api.call("PATCH", f"/rest/v2/things/{thing}", {"title": "Bob's post, again"}, user="bob")[1]
     assert keys(example("THING_UPDATE")) <= set(updated)
-    assert keys(example("THING_LOOKUP")) <= set(api.get("/rest/v2/things/lookup?url=" + quote("https://bob.example/post"))[1])
-    assert keys(example("THING_LOOKUP_ERROR")) <= set(api.get("/rest/v2/things/lookup?url=" + quote("https://x.example/"))[1])
+    assert keys(example("THING_LOOKUP")) <= set(
+        api.get("/rest/v2/things/lookup?url=" + quote("https://bob.example/post"))[1]
+    )
+    assert keys(example("THING_LOOKUP_ERROR")) <= set(
+        api.get("/rest/v2/things/lookup?url=" + quote("https://x.example/"))[1]
+    )
     flattred = api.post(f"/rest/v2/things/{thing}/flattr", user="carol")[1]
     assert keys(example("FLATTR_CREATE")) <= set(flattred)
-    assert keys(example("FLATTR_CREATE")["thing"]) - {"flattrs"} <= set(flattred["thing"])  # see BENCHMARKS.md
+    assert keys(example("FLATTR_CREATE")["thing"]) - {"flattrs"} <= set(
+        flattred["thing"]
+    )  # see BENCHMARKS.md
     subscribed = api.post(f"/rest/v2/things/{thing}/subscriptions", user="carol")[1]
     assert keys(example("SUBSCRIPTION_CREATE")) <= set(subscribed)
     [sub] = api.get("/rest/v2/user/subscriptions", user="ada")[1]
     assert keys(example("SUBSCRIPTION")) <= set(sub)
     assert keys(example("SUBSCRIPTION")["thing"]) <= set(sub["thing"])
     found = api.get("/rest/v2/things/search?query=bob")[1]
-    assert keys(example("SEARCH")) <= set(found) and keys(example("SEARCH")["things"]) <= set(found["things"][0])
+    assert keys(example("SEARCH")) <= set(found) and keys(example("SEARCH")["things"]) <= set(
+        found["things"][0]
+    )
     assert keys(example("CATEGORIES")) <= keys(api.get("/rest/v2/categories")[1])
     assert keys(example("LANGUAGES")) <= keys(api.get("/rest/v2/languages")[1])
     assert [c["id"] for c in example("CATEGORIES")] == [c["id"] for c in api.get("/rest/v2/categories")[1]]
@@ -236,5 +267,5 @@ def test_the_rate_limit_headers_and_body_are_the_documented_ones(api, scene):
     assert len(headers) == 4
     response = api.client.get(f"/rest/v2/things/{scene}")
     assert headers <= set(response.headers.keys())
-    body_keys = set(re.findall(r'"(\w+)"\s*=>', index[index.index("/rate_limit"):]))
+    body_keys = set(re.findall(r'"(\w+)"\s*=>', index[index.index("/rate_limit") :]))
     assert body_keys <= set(api.get("/rest/v2/rate_limit")[1])

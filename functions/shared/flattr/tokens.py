@@ -36,8 +36,14 @@ def verify(token: str) -> dict[str, Any] | None:
 
     try:
         key = _keys(cfg.jwt_issuer.rstrip("/")).get_signing_key_from_jwt(token)
-        claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=cfg.jwt_issuer,
-                            options={"verify_aud": False, "require": ["exp", "iss", "sub"]}, leeway=5)
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            issuer=cfg.jwt_issuer,
+            options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
+            leeway=5,
+        )
     except (jwt.PyJWTError, OSError, KeyError, ValueError):
         return None
     audiences = claims.get("aud") or []

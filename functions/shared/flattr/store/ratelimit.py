@@ -29,8 +29,12 @@ class Window:
 
     def headers(self) -> dict[str, str]:
         """v2's four headers."""
-        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
-                "X-RateLimit-Current": str(self.used), "X-RateLimit-Reset": str(self.resets_at)}
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Current": str(self.used),
+            "X-RateLimit-Reset": str(self.resets_at),
+        }
 
 
 def _key(caller: str, hour: int) -> dict:
@@ -53,6 +57,12 @@ def hit(caller: str, limit: int) -> Window:
 def peek(caller: str, limit: int) -> Window:
     """This hour's window without counting a request (GET /rest/v2/rate_limit)."""
     hour = int(time.time()) // 3600
-    item = connection().client.get_item(TableName=settings.get().idempotency_table, Key=_key(caller, hour),
-                                        ConsistentRead=True).get("Item") or {}
+    item = (
+        connection()
+        .client.get_item(
+            TableName=settings.get().idempotency_table, Key=_key(caller, hour), ConsistentRead=True
+        )
+        .get("Item")
+        or {}
+    )
     return Window(limit=limit, used=int(item.get("used", {}).get("N", 0)), resets_at=(hour + 1) * 3600)
