@@ -125,6 +125,7 @@ Flattr local stack: {url}   (moto at {handle.moto_url})
   a token         curl -s -X POST {url}/_local/token -d '{{"sub": "alice"}}'
   fund a user     curl -s -X POST {url}/_local/deposit -d '{{"user_id": "alice", "amount": 1000}}'
   run the queue   curl -s -X POST {url}/_local/drain
+  Flattr API v2   curl -s {url}/rest/v2/things/search?query=blog   (v2 clients: base URL {url})
   check the books make audit
 
 Ctrl-C stops it; all state lives in memory.

@@ -193,8 +193,14 @@ def _named_by(url: str, viewer: str | None):
 # ---------------------------------------------------------------- things
 
 
-@app.get("/rest/v2/things/lookup")
-@app.get("/rest/v2/things/lookup/")  # as v2's documentation writes it
+LOOKUP_ANSWERS = {
+    302: {"description": "Found: `Location` is the thing's resource"},
+    404: {"description": "No thing was found: v2's lookup body, with the error fields too"},
+}
+
+
+@app.get("/rest/v2/things/lookup", responses=LOOKUP_ANSWERS)
+@app.get("/rest/v2/things/lookup/", responses=LOOKUP_ANSWERS)  # as v2's documentation writes it
 def lookup(url: Annotated[str, Query(max_length=4000)]):
     """302 to the thing, as v2 did; 404 with v2's lookup body (and its error fields) if none."""
     thing = _named_by(url, optional_user(app))
