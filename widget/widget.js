@@ -56,7 +56,7 @@
 
   function mount(host, auto) { // auto: an auto-submit URL's query
     var w = { id: idOf(host.getAttribute("data-thing-id") || ""), b: el("button", "flattr-w-b"),
-      n: el("span", "flattr-w-n"), m: el("span", "flattr-w-m"), auto: auto };
+      n: el("span", "flattr-w-n"), m: el("span", "flattr-w-m") };
     var url = auto ? auto.get("url") : host.getAttribute("data-flattr-url");
     host.setAttribute("data-flattr-ready", "");
     host.classList.add("flattr-w");
@@ -80,9 +80,9 @@
     if (auto) {
       w.title = auto.get("title") || url;
       auto.set("origin", location.origin); // the window reports there, and drops it
-      if (!auto.get("user_id") || !/^https?:\/\/[^/]/i.test(url)) return off(w, "invalid");
     }
     label(w);
+    if (auto && (!auto.get("user_id") || !/^https?:\/\/[^/]/i.test(url))) return off(w, "invalid");
     var found = w.id ? get("/things/" + w.id) : url ? get("/things/lookup?url=" + encodeURIComponent(url)) : null;
     if (!found) return off(w);
     found.then(function (t) {

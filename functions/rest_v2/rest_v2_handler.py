@@ -168,22 +168,22 @@ def _page(items: list, page: int, count: int) -> list:
     return items[(page - 1) * count : page * count]
 
 
-def _visible(thing_id: str, viewer: str | None):
+def _reachable(thing_id: str):
     thing = things.get(rules.parse_id(thing_id))
-    if not things.visible_to(thing, viewer):
+    if not things.reachable(thing):
         raise ThingNotFound()
     return thing
 
 
-def _named_by(url: str, viewer: str | None):
+def _named_by(url: str):
     """The thing a URL names: an auto-submit URL names the thing of its `url`, if its owner matches."""
     fields = rules.auto_submit(url)
     if fields is None:
         thing = things.lookup(url)
-        return thing if things.visible_to(thing, viewer) else None
+        return thing if things.reachable(thing) else None
     auto = _checked(AutoSubmit, fields)
     thing = things.lookup(auto.url)
-    if not things.visible_to(thing, viewer):
+    if not things.reachable(thing):
         return None
     if thing.owner_id != auto.owner:
         raise ValidationFailed("Owner mismatch. Current thing owned by other account.", code="validation")
@@ -203,7 +203,7 @@ LOOKUP_ANSWERS = {
 @app.get("/rest/v2/things/lookup/", responses=LOOKUP_ANSWERS)  # as v2's documentation writes it
 def lookup(url: Annotated[str, Query(max_length=4000)]):
     """302 to the thing, as v2 did; 404 with v2's lookup body (and its error fields) if none."""
-    thing = _named_by(url, optional_user(app))
+    thing = _named_by(url)
     if thing is None:
         return Response(
             404,
@@ -244,7 +244,7 @@ def search(
     if user:
         found = things.get_many(things.owned_by(user))
     elif url:
-        found = [t for t in [_named_by(url, None)] if t]
+        found = [t for t in [_named_by(url)] if t]
     else:
         found = things.public()
     found = [t for t in found if not t.hidden and not t.deleted_at]
@@ -281,11 +281,11 @@ def get_things(
     """One id: the thing. Several, joined by commas: a list of those that exist."""
     shapes = _shapes()
     if "," not in thing_id:
-        return shapes.things([_visible(thing_id, shapes.viewer)])[0]
+        return shapes.things([_reachable(thing_id)])[0]
     wanted = [rules.parse_id(i) for i in thing_id.split(",")]
     if len(wanted) > 100:
         raise ValidationFailed("Ask for at most 100 things at a time.")
-    found = [t for t in things.get_many(wanted) if things.visible_to(t, shapes.viewer)]
+    found = [t for t in things.get_many(wanted) if things.reachable(t)]
     if not found:
         raise ThingNotFound("The requested things could not be found.")
     return shapes.things(found)
@@ -401,9 +401,13 @@ def _flattr(user_id: str, thing_id: str) -> Response:
     click = clicks.flattr(user_id, thing_id, min_budget=cfg.min_budget, give_to_get=cfg.give_to_get)
     if not click.created:
         raise FlattrOnce("You have already flattred this thing this month.")
+    return _flattred(click)
+
+
+def _flattred(click: clicks.Click) -> Response:
     metrics.add_metric(name="Flattrs", unit=MetricUnit.Count, value=1)
     # The thing as the click knew it: reading its counts too would cost the click more requests.
-    thing = _shapes().thing_mini(thing_id, click.thing.url, click.thing.title)
+    thing = _shapes().thing_mini(click.thing_id, click.thing.url, click.thing.title)
     return json_response(
         200, {"message": "ok", "description": "Thing was successfully flattred", "thing": thing}
     )
@@ -418,42 +422,41 @@ def flattr_thing(thing_id: Annotated[str, Path()]):
 def flattr_url(
     url: Annotated[str, Form(max_length=4000, description="a thing's URL, or an auto-submit URL")],
 ):
-    """Flattr by URL. An auto-submit URL whose thing does not exist yet makes it, for its owner."""
+    """Flattr by URL. An auto-submit URL whose thing does not exist yet makes it, for its owner,
+    in the same transaction as this first flattr: if the flattr is refused, nothing is made."""
     user_id = current_user(app)
-    thing = _named_by(url, user_id)
-    if thing is None:
-        fields = rules.auto_submit(url)
-        if fields is None:
-            raise ThingNotFound("No thing is registered for that URL.")
-        thing = _first_flattr(_checked(AutoSubmit, fields), user_id)
-    return _flattr(user_id, thing.thing_id)
-
-
-def _first_flattr(auto: AutoSubmit, user_id: str):
-    """Make an auto-submitted thing, on its first flattr, for the owner its URL names."""
+    thing = _named_by(url)
+    if thing is not None:
+        return _flattr(user_id, thing.thing_id)
+    fields = rules.auto_submit(url)
+    if fields is None:
+        raise ThingNotFound("No thing is registered for that URL.")
+    auto = _checked(AutoSubmit, fields)
     if users.get(auto.owner) is None:
         raise NotFound("No user has that user_id.", code="user_not_found")
-    if auto.owner == user_id:
-        raise FlattrOwner("You cannot flattr your own thing.")
+    cfg = settings.get()
     try:
-        return things.register(auto.owner, **auto.fields())
-    except UrlTaken:
-        made = things.lookup(auto.url)  # someone else's first flattr made it a moment ago
-        if made is None or made.owner_id != auto.owner:
-            raise ValidationFailed(
-                "Owner mismatch. Current thing owned by other account.", code="validation"
-            ) from None
-        return made
+        click = clicks.first_flattr(
+            user_id, auto.owner, auto.fields(), min_budget=cfg.min_budget, give_to_get=cfg.give_to_get
+        )
+    except UrlTaken:  # another first flattr made it a moment ago: flattr that one
+        made = _named_by(url)
+        if made is None:
+            raise ThingNotFound("No thing is registered for that URL.") from None
+        return _flattr(user_id, made.thing_id)
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, code="validation") from None
+    return _flattred(click)
 
 
 @app.get("/rest/v2/things/<thing_id>/flattrs")
 def flattrs_of_thing(thing_id: Annotated[str, Path()], page: Page = 1, count: Count = 30, full: Full = None):
     shapes = _shapes()
-    thing = _visible(thing_id, shapes.viewer)
+    thing = _reachable(thing_id)
     fans = things.fans(thing.thing_id, page * count)
-    return _page(shapes.flattrs([(f.user_id, thing.thing_id, f.at) for f in fans]), page, count)
+    return _page(
+        shapes.flattrs([(f.user_id, thing.thing_id, f.at) for f in fans], of_thing=True), page, count
+    )
 
 
 def _flattrs_of(user_id: str, shapes: Shapes, page: int, count: int) -> list[dict]:
@@ -488,7 +491,7 @@ def _existing(username: str):
 
 
 def _things_of(user_id: str, shapes: Shapes, page: int, count: int) -> list[dict]:
-    owned = [t for t in things.get_many(things.owned_by(user_id)) if things.visible_to(t, shapes.viewer)]
+    owned = [t for t in things.get_many(things.owned_by(user_id)) if things.listed_to(t, shapes.viewer)]
     owned.sort(key=lambda t: t.created_at or "", reverse=True)
     return shapes.things(_page(owned, page, count))
 
@@ -539,7 +542,7 @@ def subscribe(
 ):
     """v2 clients cannot name a term, so they get the shortest: the least money committed."""
     user_id = current_user(app)
-    thing = _visible(thing_id, user_id)
+    thing = _reachable(thing_id)
     if subscriptions.get(user_id, thing.thing_id) is not None:
         raise FlattrError("You are already subscribed to this thing.", code="subscribed", status=403)
     cfg = settings.get()
@@ -601,17 +604,21 @@ def auto_submit(
     tags: Annotated[Optional[str], Query()] = None,
     hidden: Annotated[Optional[str], Query(description="1 hides it from listings")] = None,
     category: Annotated[Optional[str], Query()] = None,
+    origin: Annotated[
+        Optional[str], Query(max_length=300, description="ours: the page to report back to")
+    ] = None,
 ):
     """The thing's flattr page; a thing not made yet is made there, on its first flattr."""
     shapes = _shapes()
     raw = app.current_event.raw_event.get("rawQueryString", "")
     here = f"{shapes.origin}/submit/auto?{raw}"
-    thing = _named_by(here, shapes.viewer)
+    thing = _named_by(here)
     if thing is not None:
+        # The widget names the page that opened the window, for the window to report back to.
         target = f"{shapes.pages}/flattr.html?thing={thing.thing_id}"
-    elif users.get(user_id) is None:
-        raise NotFound("No user has that user_id.", code="user_not_found")
+        target += f"&origin={quote(origin, safe='')}" if origin else ""
     else:
+        # An owner not signed up here yet is told on the page, when the first flattr is refused.
         target = f"{shapes.pages}/flattr.html?submit={quote(here, safe='')}"
     return Response(302, "application/json", json.dumps({"location": target}), headers={"Location": target})
 

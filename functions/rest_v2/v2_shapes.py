@@ -94,8 +94,9 @@ class Shapes:
             out.append(body)
         return out
 
-    def flattrs(self, rows: list[tuple[str, str, str]]) -> list[dict]:
-        """(user, thing, at) rows as v2 flattrs, leaving out private flattrs and hidden things."""
+    def flattrs(self, rows: list[tuple[str, str, str]], of_thing: bool = False) -> list[dict]:
+        """(user, thing, at) rows as v2 flattrs, leaving out private flattrs, and hidden things from a
+        user's list (one thing's own list is reachable as the thing is)."""
         if not rows:
             return []
         people = users.get_many({u for u, _, _ in rows})
@@ -103,7 +104,7 @@ class Shapes:
         seen = {
             t.thing_id: t
             for t in things.get_many([t for _, t, _ in rows])
-            if things.visible_to(t, self.viewer)
+            if (things.reachable(t) if of_thing else things.listed_to(t, self.viewer))
         }
         counts = things.counts_many(list(seen))
         owners = users.get_many({t.owner_id for t in seen.values()}) if self.full else {}

@@ -53,9 +53,9 @@ def present(thing, viewer: str | None) -> dict:
     return body
 
 
-def _visible(thing_id: str, viewer: str | None):
+def _reachable(thing_id: str):
     thing = things.get(rules.parse_id(thing_id))
-    if not things.visible_to(thing, viewer):
+    if not things.reachable(thing):
         raise ThingNotFound()
     return thing
 
@@ -71,7 +71,7 @@ def register(thing: Annotated[ThingIn, Body()]):
 def lookup(url: Annotated[str, Query(max_length=2000)]):
     viewer = optional_user(app)
     thing = things.lookup(url)
-    if not things.visible_to(thing, viewer):
+    if not things.reachable(thing):
         raise ThingNotFound("No thing is registered for that URL.")
     return present(thing, viewer)
 
@@ -79,12 +79,12 @@ def lookup(url: Annotated[str, Query(max_length=2000)]):
 @app.get("/things/<thing_id>")
 def get_thing(thing_id: Annotated[str, Path()]):
     viewer = optional_user(app)
-    return present(_visible(thing_id, viewer), viewer)
+    return present(_reachable(thing_id), viewer)
 
 
 @app.get("/things/<thing_id>/qr.svg")
 def qr(thing_id: Annotated[str, Path()]):
-    thing = _visible(thing_id, optional_user(app))
+    thing = _reachable(thing_id)
     headers = app.current_event.headers
     scheme = headers.get("x-forwarded-proto", "https")
     host = headers.get("host") or app.current_event.request_context.domain_name
@@ -100,7 +100,7 @@ def things_of(user_id: Annotated[str, Path(max_length=128)]):
     viewer = optional_user(app)
     owned = [things.get(t) for t in things.owned_by(user_id)]
     return {"user_id": user_id,
-            "things": [present(t, viewer) for t in owned if things.visible_to(t, viewer)]}
+            "things": [present(t, viewer) for t in owned if things.listed_to(t, viewer)]}
 
 
 @app.get("/users/<user_id>/flattrs")

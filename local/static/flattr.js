@@ -168,7 +168,7 @@
   function startSubmit() {
     var q = submit && submit.q;
     var url = q && q.get("url"), owner = q && q.get("user_id");
-    if (!owner || !originOf(url) || !/^https?:/.test(url)) {
+    if (!owner || !/^https?:\/\/[^/]/i.test(url || "")) {
       return fail("invalid", "This Flattr link does not name an owner and a page.");
     }
     showThing({ title: q.get("title") || url, url: url, owner: { user_id: owner } });

@@ -66,9 +66,9 @@ def test_json_and_form_bodies_carry_the_same_fields(api, people):
     )
     two = made["id"]
     for thing_id in (one, two):
-        thing = api.get(f"/rest/v2/things/{thing_id}", user="bob")[1]
+        thing = api.get(f"/rest/v2/things/{thing_id}", user="ada")[1]
         assert (thing["tags"], thing["hidden"]) == (["jazz", "live"], True)
-        refused(api.get(f"/rest/v2/things/{thing_id}", user="ada"), 404, "not_found")
+    assert api.get("/rest/v2/users/bob/things", user="ada")[1] == []  # hidden: out of listings
 
 
 def test_a_thing_that_breaks_a_rule_is_a_validation_error_and_nothing_is_made(api, people):
@@ -313,6 +313,15 @@ def test_an_auto_submit_url_makes_its_thing_on_the_first_flattr(api, people):
     assert api.get("/rest/v2/users/bob/things")[1][0]["flattrs"] == 2
 
 
+def test_a_hidden_auto_submitted_thing_is_flattred_and_left_out_of_listings(api, people):
+    url = auto_url("bob", "https://bob.example/quiet", title="A quiet post", hidden="1")
+    status, body = api.post("/rest/v2/flattr", {"url": url}, user="ada")
+    assert status == 200, body
+    assert api.get(f"/rest/v2/things/{body['thing']['id']}")[1]["hidden"] is True
+    assert api.get("/rest/v2/things/search?query=quiet")[1]["total_items"] == 0
+    assert api.post("/rest/v2/flattr", {"url": url}, user="carol")[0] == 200
+
+
 def test_an_auto_submit_url_that_cannot_be_made_makes_nothing(api, people):
     refused(
         api.post("/rest/v2/flattr", {"url": auto_url("nobody", "https://x.example/1")}, user="ada"),
@@ -338,7 +347,23 @@ def test_an_auto_submit_url_that_cannot_be_made_makes_nothing(api, people):
         400,
         "validation",
     )
+    api.put("/me", {"display_name": "Dan"}, user="dan")  # no budget, no funds
+    refused(
+        api.post("/rest/v2/flattr", {"url": auto_url("bob", "https://bob.example/1")}, user="dan"),
+        401,
+        "no_means",
+    )
+    api.put("/me", {"display_name": "Erin"}, user="erin")  # an owner who does not give cannot receive
+    refused(
+        api.post("/rest/v2/flattr", {"url": auto_url("erin", "https://erin.example/1")}, user="ada"),
+        409,
+        "owner_not_participating",
+    )
+    assert api.get("/things/lookup?url=https://erin.example/1")[0] == 404
     assert api.get("/rest/v2/things/search?user=bob")[1]["total_items"] == 0
+    assert (
+        api.get("/things/lookup?url=https://bob.example/1")[0] == 404
+    )  # a refused first flattr made nothing
 
 
 def test_a_first_flattr_that_loses_the_race_flattrs_the_thing_the_winner_made(api, people, monkeypatch):
@@ -380,10 +405,10 @@ def test_flattr_lists_page_and_keep_private_flattrs_private(api, people):
     assert api.get("/rest/v2/users/ada/flattrs", user="carol")[1] == []
     assert len(api.get("/rest/v2/users/ada/flattrs", user="ada")[1]) == 2
     assert {f["owner"]["username"] for f in api.get(f"/rest/v2/things/{a}/flattrs")[1]} == {"carol"}
-    # A thing its owner hides drops out of everyone else's lists.
+    # A thing its owner hides drops out of everyone else's lists, but its own page still has them.
     assert api.call("PATCH", f"/rest/v2/things/{b}", {"hidden": True}, user="bob")[0] == 200
     assert [f["thing"]["id"] for f in api.get("/rest/v2/users/carol/flattrs")[1]] == [a]
-    refused(api.get(f"/rest/v2/things/{b}/flattrs"), 404, "not_found")
+    assert len(api.get(f"/rest/v2/things/{b}/flattrs")[1]) == 1  # ada keeps hers private
     refused(api.get("/rest/v2/users/nobody/flattrs"), 404, "not_found")
 
 
@@ -473,11 +498,12 @@ def test_the_auto_submit_url_leads_to_the_flattr_page(api, people):
     assert status == 302 and "/flattr.html?submit=" in body["location"]
     assert quote(f"/submit/auto?{query}", safe="") in body["location"]
     refused(api.get("/submit/auto?url=" + quote("https://bob.example/new")), 400, "invalid_parameters")
-    refused(
-        api.get("/submit/auto?" + urlencode({"user_id": "nobody", "url": "https://x.example/"})),
-        404,
-        "not_found",
-    )
+    opened = {"user_id": "bob", "url": "https://bob.example/made", "origin": "https://blog.example"}
+    status, body = api.get("/submit/auto?" + urlencode(opened))
+    assert body["location"].endswith(f"?thing={made}&origin=https%3A%2F%2Fblog.example")  # to report back
+    # An owner not signed up here yet: the page says so, when the first flattr is refused.
+    status, body = api.get("/submit/auto?" + urlencode({"user_id": "nobody", "url": "https://x.example/"}))
+    assert status == 302 and "?submit=" in body["location"]
     refused(
         api.get(
             "/submit/auto?" + urlencode({"user_id": "bob", "url": "https://bob.example/z", "title": "ab"})

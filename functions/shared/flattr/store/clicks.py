@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..clock import now
-from ..domain.errors import FlattrOwner, MonthClosed, NoMeans, OwnerNotParticipating, ThingNotFound
+from ..domain.errors import FlattrOwner, MonthClosed, NoMeans, OwnerNotParticipating, ThingNotFound, UrlTaken
 from ..domain.months import month_of
 from . import things, users
 from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, User
@@ -46,7 +46,7 @@ def _owner_of(thing_id: str, user_id: str) -> ThingRef:
     ref = _OWNERS.get(thing_id)
     if ref is None:
         thing = things.get(thing_id)
-        if not things.visible_to(thing, user_id):
+        if not things.reachable(thing):
             raise ThingNotFound()
         ref = ThingRef(thing.owner_id, thing.url, thing.title)
         _OWNERS[thing_id] = ref
@@ -76,7 +76,8 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
         condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
         label="giver",
     )
-    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & (Thing.hidden == False), label="thing")  # noqa: E712
+    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
+             label="thing")
     if give_to_get:
         tx.check(User, *User.key(owner_id), condition=gives, label="owner")
     counter = ThingCount(*ThingCount.key(thing_id, shard))
@@ -89,6 +90,41 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
         _explain(exc.failed, user_id, month)
         return Click(thing_id, month, created=False, thing=ref)
     return Click(thing_id, month, created=True, thing=ref)
+
+
+def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, give_to_get: bool) -> Click:
+    """Make a thing and count its first flattr in one transaction. An auto-submitted thing is made
+    by its first flattr, so it exists only with that flattr: a refused flattr makes nothing.
+    UrlTaken if the URL is a thing already (another first flattr may have just made it)."""
+    if owner_id == user_id:
+        raise FlattrOwner("You cannot flattr your own thing.")
+    month, at = month_of(now()), now().isoformat()
+    gives = (User.budget >= min_budget) & (User.funds > 0)
+    for _ in range(5):
+        thing = things.draft(owner_id, **fields)
+        shard = random.randrange(COUNTER_SHARDS)
+        tx = Tx()
+        things.stage(tx, thing, counted=(shard, month, at))
+        tx.put(Flattr(*Flattr.key(user_id, month, thing.thing_id), thing_id=thing.thing_id, owner_id=owner_id,
+                      month=month, at=at, flattr_of=Flattr.of(thing.thing_id, shard)), label="flattr")
+        tx.check(User, *User.key(user_id),
+                 condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+                 label="giver")
+        if give_to_get:
+            tx.check(User, *User.key(owner_id), condition=gives, label="owner")
+        try:
+            tx.commit()
+        except Cancelled as exc:
+            if "url" in exc.failed:
+                raise UrlTaken("That URL is already registered as a thing.") from exc
+            if exc.failed == {"id"}:
+                continue  # a random id that is taken: draw again
+            _explain(exc.failed - {"id"}, user_id, month)
+            raise
+        ref = ThingRef(owner_id, thing.url, thing.title)
+        _OWNERS[thing.thing_id] = ref
+        return Click(thing.thing_id, month, created=True, thing=ref)
+    raise RuntimeError("could not find a free thing id")
 
 
 def _explain(failed: set[str], user_id: str, month: str) -> None:

@@ -22,7 +22,7 @@ def subscribe(user_id: str, thing_id: str, months: int, *, min_budget: int, give
     if months not in TERMS:
         raise ValidationFailed("A subscription runs 3, 6 or 12 months.", code="invalid_months")
     thing = things.get(thing_id)
-    if not things.visible_to(thing, user_id):
+    if not things.reachable(thing):
         raise NotFound("No thing has that id.", code="thing_not_found")
     if thing.owner_id == user_id:
         raise FlattrOwner("You cannot subscribe to your own thing.")
@@ -78,7 +78,7 @@ def materialize(user_id: str, month: str) -> None:
         tx.put(Flattr(*Flattr.key(user_id, month, sub.thing_id), thing_id=sub.thing_id, owner_id=sub.owner_id,
                       month=month, at=now().isoformat(), via="subscription", flattr_of=Flattr.of(sub.thing_id, shard)),
                condition=Flattr.pk.does_not_exist(), label="flattr")
-        tx.check(Thing, *Thing.key(sub.thing_id), condition=Thing.pk.exists() & (Thing.hidden == False),  # noqa: E712
+        tx.check(Thing, *Thing.key(sub.thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
                  label="thing")
         counter = ThingCount(*ThingCount.key(sub.thing_id, shard))
         this_month = ThingCount.months[month]
@@ -87,4 +87,4 @@ def materialize(user_id: str, month: str) -> None:
         try:
             tx.commit()
         except Cancelled:
-            pass  # already flattred this month, or the thing is gone or hidden
+            pass  # already flattred this month, or the thing is gone

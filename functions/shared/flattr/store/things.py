@@ -22,7 +22,7 @@ class Counts:
     last_at: str | None = None  # when it was last flattred
 
 
-def register(
+def draft(
     owner_id: str,
     *,
     url: str,
@@ -33,28 +33,35 @@ def register(
     category: str | None = None,
     hidden: bool = False,
 ) -> Thing:
-    url = rules.normalize_url(url)
+    """A new thing's item under a fresh random id, not written yet."""
+    thing_id = str(rules.new_id())
+    return Thing(*Thing.key(thing_id), thing_id=thing_id, url=rules.normalize_url(url), title=title,
+                 description=description, tags=list(tags or []), language=language, category=category,
+                 hidden=hidden, owner_id=owner_id, created_at=now().isoformat())
+
+
+def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> None:
+    """Add a new thing's items to `tx`: the thing, its URL's claim and its counter shards, one of
+    them already counting a first flattr (shard, month, at) when that flattr is what makes it."""
+    tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
+    # The URL claim is what keeps a URL to one thing when registrations race.
+    tx.put(UrlClaim(*UrlClaim.key(thing.url), thing_id=thing.thing_id), condition=UrlClaim.pk.does_not_exist(),
+           label="url")
+    for shard in range(COUNTER_SHARDS):
+        if counted and counted[0] == shard:
+            _, month, at = counted
+            tx.put(ThingCount(*ThingCount.key(thing.thing_id, shard), total=1, months={month: 1}, last_at=at),
+                   label="counter")
+        else:
+            tx.put(ThingCount(*ThingCount.key(thing.thing_id, shard), total=0, months={}), label="counter")
+
+
+def register(owner_id: str, **fields) -> Thing:
+    """Register a thing (fields as `draft` takes them). A URL is one thing: else UrlTaken."""
     for _ in range(5):
-        thing_id = str(rules.new_id())
-        thing = Thing(
-            *Thing.key(thing_id),
-            thing_id=thing_id,
-            url=url,
-            title=title,
-            description=description,
-            tags=list(tags or []),
-            language=language,
-            category=category,
-            hidden=hidden,
-            owner_id=owner_id,
-            created_at=now().isoformat(),
-        )
+        thing = draft(owner_id, **fields)
         tx = Tx()
-        tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
-        # The URL claim is what keeps a URL to one thing when registrations race.
-        tx.put(UrlClaim(*UrlClaim.key(url), thing_id=thing_id), condition=UrlClaim.pk.does_not_exist(), label="url")
-        for shard in range(COUNTER_SHARDS):
-            tx.put(ThingCount(*ThingCount.key(thing_id, shard), total=0, months={}), label="counter")
+        stage(tx, thing)
         try:
             tx.commit()
             return thing
@@ -81,15 +88,20 @@ def lookup(url: str) -> Thing | None:
     return get(claim.thing_id)
 
 
-def visible_to(thing: Thing | None, user_id: str | None) -> bool:
-    if thing is None or thing.deleted_at:
-        return False
-    return not thing.hidden or thing.owner_id == user_id
+def reachable(thing: Thing | None) -> bool:
+    """By id or URL, and to flattr: every thing not deleted. As in Flattr, `hidden` keeps a thing
+    out of listings (search, a user's things), not out of reach of its buttons."""
+    return thing is not None and not thing.deleted_at
+
+
+def listed_to(thing: Thing | None, user_id: str | None) -> bool:
+    """In listings: a hidden thing only for its owner."""
+    return reachable(thing) and (not thing.hidden or thing.owner_id == user_id)
 
 
 def _owned(thing_id: str, owner_id: str) -> Thing:
     thing = get(thing_id, consistent=True)
-    if not visible_to(thing, owner_id):
+    if not reachable(thing):
         raise ThingNotFound()
     if thing.owner_id != owner_id:
         raise Forbidden("Only the owner of a thing can change it.", code="not_owner")
@@ -118,11 +130,11 @@ def update(thing_id: str, owner_id: str, **changes) -> Thing:
 
 
 def delete(thing_id: str, owner_id: str) -> None:
-    """Take a thing down and free its URL. The item stays (hidden) so that its month still settles."""
+    """Take a thing down and free its URL. The item stays, marked, so that its month still settles."""
     thing = _owned(thing_id, owner_id)
     at = now().isoformat()
     tx = Tx()
-    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at), Thing.hidden.set(True)],
+    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at)],
               condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(), label="thing")
     tx.delete(UrlClaim(*UrlClaim.key(thing.url)), condition=UrlClaim.thing_id == thing_id, label="url")
     try:
