@@ -45,7 +45,9 @@ from flattr.store import clicks, ratelimit, subscriptions, things, users
 
 app = make_app(render=error_v2)
 
-Page = Annotated[int, Query(ge=1, le=10_000, description="first page is 1")]
+Page = Annotated[
+    int, Query(ge=1, le=100, description="first page is 1; at most 100: a page reads those before it")
+]
 Count = Annotated[int, Query(ge=1, le=100, description="records per page")]
 Full = Annotated[Optional[str], Query(max_length=10, description="whole owner objects instead of mini ones")]
 TagsIn = Optional[Union[list[str], str]]
@@ -331,16 +333,11 @@ def create(
     )
 
 
-def _update(thing_id: str, fields: dict) -> dict:
-    owner = current_user(app)
-    changes = _checked(Changes, fields).model_dump(exclude_none=True)
-    things.update(rules.parse_id(thing_id), owner, **changes)
-    return {"message": "ok", "description": "Thing was updated correctly"}
-
-
 @app.patch("/rest/v2/things/<thing_id>")
+@app.post("/rest/v2/things/<thing_id>")  # v2's way for clients that cannot send PATCH: `_method=patch`
 def update(
     thing_id: Annotated[str, Path()],
+    method: Annotated[Optional[Literal["patch", "PATCH"]], Form(alias="_method")] = None,
     title: Annotated[Optional[str], Form()] = None,
     description: Annotated[Optional[str], Form()] = None,
     tags: Annotated[TagsIn, Form(description="comma separated")] = None,
@@ -348,42 +345,14 @@ def update(
     category: Annotated[Optional[str], Form()] = None,
     hidden: Annotated[Optional[bool], Form()] = None,
 ):
-    return _update(
-        thing_id,
-        dict(
-            title=title,
-            description=description,
-            tags=tags,
-            language=language,
-            category=category,
-            hidden=hidden,
-        ),
+    if app.current_event.http_method == "POST" and method is None:
+        raise ValidationFailed("A POST to a thing updates it, with _method=patch.")
+    owner = current_user(app)
+    fields = dict(
+        title=title, description=description, tags=tags, language=language, category=category, hidden=hidden
     )
-
-
-@app.post("/rest/v2/things/<thing_id>")
-def update_by_post(
-    thing_id: Annotated[str, Path()],
-    method: Annotated[Literal["patch", "PATCH"], Form(alias="_method")],
-    title: Annotated[Optional[str], Form()] = None,
-    description: Annotated[Optional[str], Form()] = None,
-    tags: Annotated[TagsIn, Form(description="comma separated")] = None,
-    language: Annotated[Optional[str], Form()] = None,
-    category: Annotated[Optional[str], Form()] = None,
-    hidden: Annotated[Optional[bool], Form()] = None,
-):
-    """v2's way for clients that cannot send PATCH: POST with `_method=patch`."""
-    return _update(
-        thing_id,
-        dict(
-            title=title,
-            description=description,
-            tags=tags,
-            language=language,
-            category=category,
-            hidden=hidden,
-        ),
-    )
+    things.update(rules.parse_id(thing_id), owner, **_checked(Changes, fields).model_dump(exclude_none=True))
+    return {"message": "ok", "description": "Thing was updated correctly"}
 
 
 @app.delete("/rest/v2/things/<thing_id>", responses={204: {"description": "Deleted"}})
