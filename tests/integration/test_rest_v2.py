@@ -282,7 +282,7 @@ def test_flattr_by_url(api, people):
     assert api.get(f"/rest/v2/things/{thing}")[1]["flattrs"] == 2
 
 
-def test_an_auto_submit_url_makes_its_thing_on_the_first_flattr(api, people):
+def test_an_auto_submit_url_makes_its_thing_on_the_first_flattr(api, people, audit):
     url = auto_url(
         "bob",
         "https://bob.example/podcast/1",
@@ -311,6 +311,7 @@ def test_an_auto_submit_url_makes_its_thing_on_the_first_flattr(api, people):
     )
     assert (status, again["thing"]["id"]) == (200, thing["id"])
     assert api.get("/rest/v2/users/bob/things")[1][0]["flattrs"] == 2
+    audit()  # the counter the first flattr wrote with the thing agrees with the flattr items
 
 
 def test_a_hidden_auto_submitted_thing_is_flattred_and_left_out_of_listings(api, people):
@@ -366,7 +367,9 @@ def test_an_auto_submit_url_that_cannot_be_made_makes_nothing(api, people):
     )  # a refused first flattr made nothing
 
 
-def test_a_first_flattr_that_loses_the_race_flattrs_the_thing_the_winner_made(api, people, monkeypatch):
+def test_a_first_flattr_that_loses_the_race_flattrs_the_thing_the_winner_made(
+    api, people, monkeypatch, audit
+):
     from flattr.store import things
 
     url = auto_url("bob", "https://bob.example/race")
@@ -386,6 +389,7 @@ def test_a_first_flattr_that_loses_the_race_flattrs_the_thing_the_winner_made(ap
     monkeypatch.setattr(things, "lookup", real_lookup)
     found = api.get("/rest/v2/things/search?user=bob")[1]
     assert found["total_items"] == 1 and found["things"][0]["flattrs"] == 1
+    audit()
 
 
 def test_flattr_lists_page_and_keep_private_flattrs_private(api, people):
