@@ -501,7 +501,9 @@ def my_subscriptions():
     shapes = _shapes()
     subs = subscriptions.of_user(current_user(app))
     found = {t.thing_id: t for t in things.get_many([s.thing_id for s in subs])}
-    return [shapes.subscription(s, found[s.thing_id]) for s in subs if s.thing_id in found]
+    return [
+        shapes.subscription(s, found[s.thing_id]) for s in subs if things.reachable(found.get(s.thing_id))
+    ]
 
 
 @app.post("/rest/v2/things/<thing_id>/subscriptions")

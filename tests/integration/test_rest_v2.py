@@ -472,6 +472,8 @@ def test_every_v2_answer_carries_the_rate_limit_and_the_limit_holds(api, people,
         )
         assert int(response.headers["X-RateLimit-Reset"]) % 3600 == 0
     assert "X-RateLimit-Limit" not in api.client.get(f"/things/{thing}").headers  # v1 has no such limit
+    exposed = api.client.get(f"/rest/v2/things/{thing}", headers={"Origin": "https://blog.example"}).headers
+    assert "x-ratelimit-remaining" in exposed["Access-Control-Expose-Headers"]  # browsers may read them
 
     monkeypatch.setenv("FLATTR_V2_RATE_LIMIT", "3")
     settings.get.cache_clear()
