@@ -52,7 +52,7 @@ def test_racing_registrations_of_one_url_make_one_thing(api):
 
 
 def test_unknown_and_malformed_ids_are_thing_not_found(api):
-    for raw in ("123", "abc", "-1", "0", "1.5", "99999999999999999999", "9007199254740992"):
+    for raw in ("123", "abc", "-1", "0", "1.5", "99999999999999999999", "9007199254740992", "%C2%B9"):
         status, body = api.get(f"/things/{raw}")
         assert (status, body["error"]["code"]) == (404, "thing_not_found"), raw
         status, body = api.post(f"/things/{raw}/flattr", user="ada")

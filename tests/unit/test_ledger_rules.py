@@ -63,8 +63,8 @@ def test_months():
 
 def test_thing_ids_and_urls():
     assert things.parse_id("42") == "42"
-    for bad in ("0", "-1", "x", "9007199254740992", "", None, "1e5"):
-        with pytest.raises(ThingNotFound):
+    for bad in ("0", "-1", "x", "9007199254740992", "", None, "1e5", "\u00b9", "\u0661\u0662", "\uff11"):
+        with pytest.raises(ThingNotFound):  # digits of other scripts too: "¹", "١٢", "１"
             things.parse_id(bad)
     assert things.normalize_url("HTTP://Example.COM:80/a?b=1#frag") == "http://example.com/a?b=1"
     for bad in ("ftp://x.org/", "https://", "mailto:a@b.c", "https://user:pw@x.org/", "http://[::1"):

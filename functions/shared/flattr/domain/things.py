@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated, Optional
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -30,7 +31,8 @@ def new_id() -> int:
 def parse_id(raw: str | int | None) -> str:
     """A path id that names no possible thing is simply not found, never a 5xx."""
     text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 16:
+    # ASCII digits only: str.isdigit() takes "¹" too, which int() then refuses.
+    if not re.fullmatch(r"[0-9]{1,16}", text):
         raise ThingNotFound()
     value = int(text)
     if not 1 <= value <= MAX_ID:
