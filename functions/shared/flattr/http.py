@@ -67,7 +67,9 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts) or "The request is invalid."
 
 
-def make_app(*, validation: bool = True, render: Callable[[int, str, str], Response] = error) -> APIGatewayHttpResolver:
+def make_app(
+    *, validation: bool = True, render: Callable[[int, str, str], Response] = error
+) -> APIGatewayHttpResolver:
     """A resolver whose every refusal is drawn by `render` (v1's shape unless told otherwise)."""
     app = APIGatewayHttpResolver(enable_validation=validation)
 
