@@ -42,27 +42,40 @@ class Click:
     thing: ThingRef
 
 
-def _owner_of(thing_id: str, user_id: str) -> ThingRef:
+def _owner_of(thing_id: str) -> ThingRef:
     ref = _OWNERS.get(thing_id)
     if ref is None:
         thing = things.get(thing_id)
         if not things.reachable(thing):
             raise ThingNotFound()
-        ref = ThingRef(thing.owner_id, thing.url, thing.title)
-        _OWNERS[thing_id] = ref
-        if len(_OWNERS) > _OWNERS_MAX:
-            _OWNERS.popitem(last=False)
+        ref = _remember(thing_id, ThingRef(thing.owner_id, thing.url, thing.title))
     return ref
+
+
+def _remember(thing_id: str, ref: ThingRef) -> ThingRef:
+    _OWNERS[thing_id] = ref
+    if len(_OWNERS) > _OWNERS_MAX:
+        _OWNERS.popitem(last=False)
+    return ref
+
+
+def _check_people(tx: Tx, user_id: str, owner_id: str, month: str, min_budget: int, give_to_get: bool) -> None:
+    """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get)."""
+    gives = (User.budget >= min_budget) & (User.funds > 0)
+    tx.check(User, *User.key(user_id),
+             condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+             label="giver")
+    if give_to_get:
+        tx.check(User, *User.key(owner_id), condition=gives, label="owner")
 
 
 def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -> Click:
     month = month_of(now())
-    ref = _owner_of(thing_id, user_id)
+    ref = _owner_of(thing_id)
     owner_id = ref.owner_id
     if owner_id == user_id:
         raise FlattrOwner("You cannot flattr your own thing.")
 
-    gives = (User.budget >= min_budget) & (User.funds > 0)
     shard = random.randrange(COUNTER_SHARDS)
     tx = Tx()
     tx.put(
@@ -71,15 +84,9 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
         condition=Flattr.pk.does_not_exist(),
         label="flattr",
     )
-    tx.check(
-        User, *User.key(user_id),
-        condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
-        label="giver",
-    )
+    _check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
     tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
              label="thing")
-    if give_to_get:
-        tx.check(User, *User.key(owner_id), condition=gives, label="owner")
     counter = ThingCount(*ThingCount.key(thing_id, shard))
     this_month = ThingCount.months[month]
     tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
@@ -99,7 +106,6 @@ def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, 
     if owner_id == user_id:
         raise FlattrOwner("You cannot flattr your own thing.")
     month, at = month_of(now()), now().isoformat()
-    gives = (User.budget >= min_budget) & (User.funds > 0)
     for _ in range(5):
         thing = things.draft(owner_id, **fields)
         shard = random.randrange(COUNTER_SHARDS)
@@ -107,11 +113,7 @@ def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, 
         things.stage(tx, thing, counted=(shard, month, at))
         tx.put(Flattr(*Flattr.key(user_id, month, thing.thing_id), thing_id=thing.thing_id, owner_id=owner_id,
                       month=month, at=at, flattr_of=Flattr.of(thing.thing_id, shard)), label="flattr")
-        tx.check(User, *User.key(user_id),
-                 condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
-                 label="giver")
-        if give_to_get:
-            tx.check(User, *User.key(owner_id), condition=gives, label="owner")
+        _check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
         try:
             tx.commit()
         except Cancelled as exc:
@@ -121,8 +123,7 @@ def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, 
                 continue  # a random id that is taken: draw again
             _explain(exc.failed - {"id"}, user_id, month)
             raise
-        ref = ThingRef(owner_id, thing.url, thing.title)
-        _OWNERS[thing.thing_id] = ref
+        ref = _remember(thing.thing_id, ThingRef(owner_id, thing.url, thing.title))
         return Click(thing.thing_id, month, created=True, thing=ref)
     raise RuntimeError("could not find a free thing id")
 

@@ -144,13 +144,7 @@ def delete(thing_id: str, owner_id: str) -> None:
 
 
 def counts(thing_id: str, month: str | None = None) -> Counts:
-    month = month or month_of(now())
-    shards = ThingCount.batch_get([ThingCount.key(thing_id, s) for s in range(COUNTER_SHARDS)])
-    total = month_total = 0
-    for shard in shards:
-        total += int(shard.total or 0)
-        month_total += int((shard.months.as_dict() if shard.months else {}).get(month, 0))
-    return Counts(total=total, month=month_total)
+    return counts_many([thing_id], month)[thing_id]
 
 
 def counts_many(thing_ids: list[str], month: str | None = None) -> dict[str, Counts]:
