@@ -176,3 +176,49 @@ class Fuzzer:
         curl = case.as_curl_command(headers=headers, base_url=self.base_url)
         key = (f"{operation.method.upper()} {operation.path}", kind)
         self.failures.setdefault(key, []).append(f"{answer} {body}\n      {curl}")
+
+
+# Bodies no generator makes by chance, sent to every operation of the spec that takes a body or
+# could be sent one: each must be a 4xx in the route's documented error shape, never a 5xx.
+HOSTILE_BODIES = {
+    "nested 50,000 levels": "[" * 50_000 + "]" * 50_000,
+    "nested 10,000 levels (under the size limit)": '{"url": ' + "[" * 10_000 + "]" * 10_000 + "}",
+    "an integer of 5,000 digits": '{"monthly_budget": ' + "7" * 5000 + ', "amount": ' + "7" * 5000 + "}",
+    "a float of 5,000 digits": '{"amount": 0.' + "3" * 5000 + "}",
+    "a body of 1 MB": '{"title": "' + "x" * 1_000_000 + '"}',
+}
+
+
+def test_hostile_bodies_are_refused_on_every_route(stack_url):
+    spec = served_spec(stack_url) or fallback_spec()
+    token = requests.post(f"{stack_url}/_local/token", json={"sub": "fuzzer"}, timeout=30).json()["token"]
+    admin = requests.post(f"{stack_url}/_local/token", json={"sub": "fuzz-admin", "admin": True},
+                          timeout=30).json()["token"]
+    failures = []
+    sent = 0
+    for path, methods in spec["paths"].items():
+        concrete = path.replace("{thing_id}", "1").replace("{month}", "2026-01").replace("{user_id}", "fuzzer")
+        concrete = concrete.replace("{username}", "fuzzer")
+        for method in methods:
+            if method.upper() not in ("POST", "PUT", "PATCH", "DELETE"):
+                continue
+            bearer = admin if path.startswith("/admin") else token
+            for name, body in HOSTILE_BODIES.items():
+                sent += 1
+                response = requests.request(
+                    method.upper(), f"{stack_url}{concrete}", data=body.encode(), timeout=60,
+                    headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+                )
+                try:
+                    payload = response.json()
+                except ValueError:
+                    payload = None
+                v2 = path.startswith(("/rest/v2/", "/submit/"))
+                shaped = isinstance(payload, dict) and (
+                    isinstance(payload.get("error"), str) if v2 else isinstance(payload.get("error"), dict)
+                )
+                if not (400 <= response.status_code < 500 and shaped):
+                    failures.append(f"{method.upper()} {path} with {name}: {response.status_code} "
+                                    f"{response.text[:200]}")
+    assert sent > 20, sent
+    assert not failures, "\n".join(failures)

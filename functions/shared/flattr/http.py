@@ -5,7 +5,10 @@ Every refusal is {"error": {"code", "message"}} with a 4xx status; a 5xx is alwa
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from typing import Any, Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -33,6 +36,7 @@ V2_CODES = {
     "subscription_not_found": ("not_found", 404),
     "no_means": ("no_means", 401),
     "invalid_json": ("invalid_request", 400),
+    "body_too_large": ("body_too_large", 413),
     "invalid_request": ("invalid_parameters", 400),
     "invalid_url": ("invalid_parameters", 400),
     "invalid_months": ("invalid_parameters", 400),
@@ -67,11 +71,61 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts) or "The request is invalid."
 
 
+# What any real request's body stays within: a thing with every field at its longest is under 8 KB,
+# and no field nests deeper than a list in an object, or counts past 2^53.
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
+MAX_DIGITS = 40
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)', re.DOTALL)  # an unclosed string runs to the end
+_BRACKETS = re.compile(r"[^\[\]{}]+")
+_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (MAX_DIGITS + 1))
+
+
+def body_refusal(event: dict) -> tuple[int, str, str] | None:
+    """Why a request's body is beyond what a JSON parser should be handed, if it is: too large,
+    nested too deep (a RecursionError in json.loads) or a number too long (int() refuses 4,300
+    digits). Form bodies are checked for size only. Cheap: a few regular-expression passes."""
+    raw = event.get("body")
+    if not raw:
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw, validate=False)
+        except (binascii.Error, ValueError):
+            return 400, "invalid_json", "The request body is not valid base64."
+    else:
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if len(data) > MAX_BODY_BYTES:
+        return 413, "body_too_large", f"The request body is over {MAX_BODY_BYTES // 1024} KB."
+    content_type = _header(event, "content-type").lower()
+    if "form" in content_type:
+        return None
+    text = _STRINGS.sub('""', data.decode("utf-8", "replace"))
+    depth = deepest = 0
+    for ch in _BRACKETS.sub("", text):
+        depth = depth + 1 if ch in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return 400, "invalid_json", f"The request body nests deeper than {MAX_DEPTH} levels."
+    if _LONG_NUMBER.search(text):
+        return 400, "invalid_json", f"The request body has a number of more than {MAX_DIGITS} digits."
+    return None
+
+
+def _header(event: dict, name: str) -> str:
+    return next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == name), "")
+
+
+def _as_result(response: Response) -> dict:
+    return {"statusCode": response.status_code, "headers": dict(response.headers), "body": response.body}
+
+
 def make_app(
     *, validation: bool = True, render: Callable[[int, str, str], Response] = error
 ) -> APIGatewayHttpResolver:
     """A resolver whose every refusal is drawn by `render` (v1's shape unless told otherwise)."""
     app = APIGatewayHttpResolver(enable_validation=validation)
+    app.flattr_render = render  # for `entry`, which refuses hostile bodies before the resolver
 
     @app.exception_handler(FlattrError)
     def _refused(exc: FlattrError):
@@ -146,8 +200,13 @@ def entry(app: APIGatewayHttpResolver, *, json_only: bool = True,
         if json_only and event.get("body") and "json" not in headers.get("content-type", ""):
             # The API speaks JSON only: a body sent as form data (curl -d) is still read as JSON.
             event = {**event, "headers": {**headers, "content-type": "application/json"}}
-        if around is None:
-            return app.resolve(event, context)
-        return around(event, lambda e: app.resolve(e, context))
+
+        def resolve(e: dict) -> dict:
+            refusal = body_refusal(e)
+            if refusal is not None:
+                return _as_result(app.flattr_render(*refusal))
+            return app.resolve(e, context)
+
+        return resolve(event) if around is None else around(event, resolve)
 
     return handler
