@@ -107,8 +107,13 @@ def start(port: int = 3000) -> Handle:
     poller = Poller()
     poller.start()
     server = make_server("127.0.0.1", port, Gateway(poller=poller), threaded=True, request_handler=_AccessLog)
-    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
+    # The template's ApiBaseUrl: links and Location headers name this server, whatever Host a client sends.
+    os.environ["FLATTR_API_URL"] = url
+    from flattr import settings
+
+    settings.get.cache_clear()
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     return Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
 
 

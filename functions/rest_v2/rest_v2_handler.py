@@ -31,6 +31,7 @@ from flattr.domain.errors import (
 )
 from flattr.http import (
     V2_ERROR_URI,
+    api_url,
     claims,
     current_user,
     entry,
@@ -39,6 +40,7 @@ from flattr.http import (
     make_app,
     metrics,
     optional_user,
+    pages_url,
 )
 from flattr.observability import logger
 from flattr.store import clicks, ratelimit, subscriptions, things, users
@@ -154,13 +156,10 @@ def _checked(model: type[BaseModel], fields: dict) -> BaseModel:
 
 
 def _shapes() -> Shapes:
-    headers = app.current_event.headers
-    host = headers.get("host") or app.current_event.request_context.domain_name
-    origin = f"{headers.get('x-forwarded-proto', 'https')}://{host}"
     full = app.current_event.query_string_parameters or {}
     return Shapes(
-        origin=origin,
-        pages=settings.get().pages_url or origin,
+        origin=api_url(app),
+        pages=pages_url(app),
         viewer=optional_user(app),
         full="full" in full and full["full"].lower() not in ("false", "0"),
     )

@@ -13,7 +13,7 @@ from flattr.clock import now
 from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound
 from flattr.domain.months import month_of
-from flattr.http import current_user, entry, json_response, make_app, optional_user
+from flattr.http import current_user, entry, json_response, make_app, optional_user, pages_url
 from flattr.store import things, users
 
 app = make_app()
@@ -85,10 +85,7 @@ def get_thing(thing_id: Annotated[str, Path()]):
 @app.get("/things/<thing_id>/qr.svg")
 def qr(thing_id: Annotated[str, Path()]):
     thing = _reachable(thing_id)
-    headers = app.current_event.headers
-    scheme = headers.get("x-forwarded-proto", "https")
-    host = headers.get("host") or app.current_event.request_context.domain_name
-    svg = segno.make(f"{scheme}://{host}/flattr.html?thing={thing.thing_id}", error="m").svg_inline(
+    svg = segno.make(f"{pages_url(app)}/flattr.html?thing={thing.thing_id}", error="m").svg_inline(
         scale=4, title=f"Flattr {thing.title}"
     )
     return Response(status_code=200, content_type="image/svg+xml", body=svg,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from typing import Any, Callable
 
@@ -15,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
-from . import tokens
+from . import settings, tokens
 from .domain.errors import FlattrError, Forbidden, Unauthorized
 from .observability import logger, metrics
 
@@ -151,6 +152,23 @@ def make_app(
         return render(404, "not_found", "There is nothing at this path.")
 
     return app
+
+
+def api_url(app: APIGatewayHttpResolver) -> str:
+    """The API's base URL for links and `Location`: the configured one (the ApiBaseUrl parameter;
+    the local stack sets its own), else the API's execute-api URL, named by the id API Gateway put
+    in the request context. Never the request's Host or X-Forwarded-* headers: a client sets those."""
+    configured = settings.get().api_url
+    if configured:
+        return configured
+    api_id = app.current_event.request_context.api_id
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com"
+
+
+def pages_url(app: APIGatewayHttpResolver) -> str:
+    """Where flattr.html is served: the configured pages URL, else the API's own origin."""
+    return settings.get().pages_url or api_url(app)
 
 
 def claims(app: APIGatewayHttpResolver) -> dict[str, Any]:

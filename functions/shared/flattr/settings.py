@@ -21,6 +21,7 @@ class Settings:
     webhook_secret_parameter: str
     v2_rate_limit: int = 5000  # requests per caller per hour, as Flattr's API v2 allowed
     pages_url: str = ""  # where flattr.html is served; empty: on the API's own origin
+    api_url: str = ""  # the API's base URL, for links and Location; empty: its execute-api URL
     jwt_issuer: str = ""  # the authorizer's, for tokens checked in a handler (flattr.tokens)
     jwt_audience: str = ""
 
@@ -43,6 +44,7 @@ def get() -> Settings:
         webhook_secret_parameter=env.get("FLATTR_WEBHOOK_SECRET_PARAMETER", "/flattr/webhook-secret"),
         v2_rate_limit=int(env.get("FLATTR_V2_RATE_LIMIT", "5000")),
         pages_url=env.get("FLATTR_PAGES_URL", "").rstrip("/"),
+        api_url=env.get("FLATTR_API_URL", "").rstrip("/"),
         jwt_issuer=env.get("FLATTR_JWT_ISSUER", ""),
         jwt_audience=env.get("FLATTR_JWT_AUDIENCE", ""),
     )
