@@ -19,8 +19,9 @@ import tomllib
 from local import stack
 
 BUILD = stack.ROOT / "build"
-PLATFORM = ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.12",
-            "--only-binary=:all:"]
+# Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels (ada-url's) run there too.
+PLATFORM = ["--platform", "manylinux2014_aarch64", "--platform", "manylinux_2_28_aarch64", "--implementation", "cp",
+            "--python-version", "3.12", "--only-binary=:all:"]
 
 
 def runtime_requirements() -> list[str]:

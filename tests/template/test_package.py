@@ -20,6 +20,9 @@ def test_package_builds_a_deployable_tree(tmp_path, monkeypatch):
     assert (layer / "flattr" / "store" / "clicks.py").exists()
     assert (layer / "pynamodb").is_dir() and (layer / "aws_lambda_powertools").is_dir()
     assert list(layer.glob("pydantic_core/*aarch64*.so")), "pydantic-core must be the arm64 build"
+    # ada-url (URL identity) names its library abi3 only: read the ELF header's machine (183: AArch64).
+    ada = (layer / "ada_url" / "_ada_wrapper.abi3.so").read_bytes()[:20]
+    assert ada[:4] == b"\x7fELF" and int.from_bytes(ada[18:20], "little") == 183, "ada-url must be arm64"
     for res in built["Resources"].values():
         if res["Type"] == "AWS::Serverless::Function":
             module = res["Properties"]["Handler"].rsplit(".", 1)[0]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 from typing import Annotated, Optional
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field
 
-from .errors import ThingNotFound, ValidationFailed
+from . import urls
+from .errors import ThingNotFound
 
 # The rules of a thing's fields, for every version of the API.
 Url = Annotated[str, Field(max_length=2000)]
@@ -41,21 +42,8 @@ def parse_id(raw: str | int | None) -> str:
 
 
 def normalize_url(url: str) -> str:
-    """One spelling per URL, so that two spellings cannot register the same page twice."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationFailed("The url is not a valid URL.", code="invalid_url") from exc
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise ValidationFailed("The url must be an http or https URL with a host.", code="invalid_url")
-    if parts.username or parts.password:
-        raise ValidationFailed("The url must not carry credentials.", code="invalid_url")
-    scheme = parts.scheme.lower()
-    default = {"http": 80, "https": 443}[scheme]
-    netloc = host.lower() + (f":{port}" if port and port != default else "")
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    """One spelling per URL (see domain.urls, where URL identity lives)."""
+    return urls.canonical(url)
 
 
 def split_tags(raw: str | list[str] | None) -> list[str]:

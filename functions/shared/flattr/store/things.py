@@ -9,6 +9,7 @@ from pynamodb.exceptions import UpdateError
 
 from ..clock import now
 from ..domain import things as rules
+from ..domain import urls
 from ..domain.errors import Forbidden, ThingNotFound, UrlTaken
 from ..domain.months import month_of
 from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, UrlClaim, User
@@ -45,7 +46,9 @@ def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> 
     them already counting a first flattr (shard, month, at) when that flattr is what makes it."""
     tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
     # The URL claim is what keeps a URL to one thing when registrations race.
-    tx.put(UrlClaim(*UrlClaim.key(thing.url), thing_id=thing.thing_id), condition=UrlClaim.pk.does_not_exist(),
+    # Keyed by the URL's identity, so no other spelling of it can claim it again (domain.urls).
+    tx.put(UrlClaim(*UrlClaim.key(urls.identity(thing.url)), thing_id=thing.thing_id),
+           condition=UrlClaim.pk.does_not_exist(),
            label="url")
     for shard in range(COUNTER_SHARDS):
         if counted and counted[0] == shard:
@@ -82,7 +85,7 @@ def get(thing_id: str, *, consistent: bool = False) -> Thing | None:
 
 def lookup(url: str) -> Thing | None:
     try:
-        claim = UrlClaim.get(*UrlClaim.key(rules.normalize_url(url)))
+        claim = UrlClaim.get(*UrlClaim.key(urls.identity(url)))
     except UrlClaim.DoesNotExist:
         return None
     return get(claim.thing_id)
@@ -136,7 +139,8 @@ def delete(thing_id: str, owner_id: str) -> None:
     tx = Tx()
     tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at)],
               condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(), label="thing")
-    tx.delete(UrlClaim(*UrlClaim.key(thing.url)), condition=UrlClaim.thing_id == thing_id, label="url")
+    tx.delete(UrlClaim(*UrlClaim.key(urls.identity(thing.url))), condition=UrlClaim.thing_id == thing_id,
+              label="url")
     try:
         tx.commit()
     except Cancelled as exc:
