@@ -132,6 +132,10 @@ class AutoSubmit(NewThing):
     model_config = ConfigDict(populate_by_name=True)
     owner: str = Field(alias="user_id", min_length=1, max_length=128)
 
+    def fields(self) -> dict:
+        # Made by someone else's flattr: unlisted until its owner claims it (or edits it).
+        return {**super().fields(), "unclaimed": True}
+
 
 class Changes(BaseModel):
     title: Optional[rules.Title] = None

@@ -43,6 +43,7 @@ def present(thing, viewer: str | None) -> dict:
         "language": thing.language,
         "category": thing.category,
         "hidden": bool(thing.hidden),
+        "claimed": not thing.unclaimed,  # false: auto-submitted by someone else, hidden until claimed
         "owner": {"user_id": thing.owner_id, "display_name": owner_name},
         "flattrs": counts.total,
         "flattrs_month": counts.month,
@@ -80,6 +81,20 @@ def lookup(url: Annotated[str, Query(max_length=2000)]):
 def get_thing(thing_id: Annotated[str, Path()]):
     viewer = optional_user(app)
     return present(_reachable(thing_id), viewer)
+
+
+@app.post("/things/<thing_id>/claim")
+def claim(thing_id: Annotated[str, Path()]):
+    """The owner takes on a thing someone's auto-submit made in their name: it is listed from now on."""
+    owner = current_user(app)
+    return present(things.claim(rules.parse_id(thing_id), owner), owner)
+
+
+@app.delete("/things/<thing_id>", responses={204: {"description": "Deleted: its URL is free again"}})
+def delete(thing_id: Annotated[str, Path()]):
+    """The owner takes a thing down (an unwanted auto-submitted one, say), which frees its URL."""
+    things.delete(rules.parse_id(thing_id), current_user(app))
+    return Response(204, "application/json", "")
 
 
 @app.get("/things/<thing_id>/qr.svg")

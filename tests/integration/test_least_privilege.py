@@ -99,6 +99,12 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
     assert api.call("DELETE", f"/rest/v2/things/{v2}/subscriptions", user="ada")[0] == 204
     assert api.get("/rest/v2/rate_limit")[0] == 200
     assert api.call("DELETE", f"/rest/v2/things/{v2}", user="bob")[0] == 204
+    # v1's claim and delete of a thing an auto-submit made in bob's name.
+    auto = "https://flattr.com/submit/auto?user_id=bob&url=https%3A%2F%2Fbob.example%2Fauto&title=Bob%27s+auto"
+    status, flattred = api.post("/rest/v2/flattr", {"url": auto}, user="ada")
+    assert status == 200, flattred
+    assert api.post(f"/things/{flattred['thing']['id']}/claim", user="bob")[0] == 200
+    assert api.call("DELETE", f"/things/{flattred['thing']['id']}", user="bob")[0] == 204
     api.post(f"/things/{thing}/subscription", {"months": 3}, user="ada")
     api.get("/me/subscriptions", user="ada")
     close("2026-10", now="2026-11-01T00:10:00")

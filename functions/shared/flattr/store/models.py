@@ -138,6 +138,7 @@ class Thing(_Base):
     hidden = BooleanAttribute(default=False)
     updated_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)  # kept, so months already flattred still settle
+    unclaimed = BooleanAttribute(null=True)  # auto-submitted, and hidden, until its owner claims it
 
     @staticmethod
     def key(thing_id: str) -> tuple[str, str]:

@@ -33,12 +33,15 @@ def draft(
     language: str | None = None,
     category: str | None = None,
     hidden: bool = False,
+    unclaimed: bool = False,
 ) -> Thing:
-    """A new thing's item under a fresh random id, not written yet."""
+    """A new thing's item under a fresh random id, not written yet. An `unclaimed` one (made by
+    someone else's auto-submit) is hidden until its owner claims it: see `claim`."""
     thing_id = str(rules.new_id())
     return Thing(*Thing.key(thing_id), thing_id=thing_id, url=rules.normalize_url(url), title=title,
                  description=description, tags=list(tags or []), language=language, category=category,
-                 hidden=hidden, owner_id=owner_id, created_at=now().isoformat())
+                 hidden=hidden or unclaimed, unclaimed=unclaimed or None, owner_id=owner_id,
+                 created_at=now().isoformat())
 
 
 def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> None:
@@ -115,13 +118,16 @@ EDITABLE = ("title", "description", "tags", "language", "category", "hidden")
 
 
 def update(thing_id: str, owner_id: str, **changes) -> Thing:
-    """Change a thing's fields. Its URL stays: the URL is what the thing is."""
+    """Change a thing's fields. Its URL stays: the URL is what the thing is. The owner's edit of an
+    unclaimed thing claims it (and it stays hidden unless the edit lists it)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     thing = _owned(thing_id, owner_id)
     if changes:
         actions = [getattr(Thing, k).set(v) for k, v in changes.items()]
+        if thing.unclaimed:
+            actions.append(Thing.unclaimed.remove())
         try:
             thing.update(actions=[*actions, Thing.updated_at.set(now().isoformat())],
                          condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist())
@@ -129,6 +135,15 @@ def update(thing_id: str, owner_id: str, **changes) -> Thing:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise ThingNotFound() from exc  # deleted meanwhile
             raise
+    return thing
+
+
+def claim(thing_id: str, owner_id: str) -> Thing:
+    """The owner takes on a thing someone else's auto-submit made for them: it is listed from now
+    on. Claiming a claimed thing changes nothing. Not wanted? `delete` it, which frees its URL."""
+    thing = _owned(thing_id, owner_id)
+    if thing.unclaimed:
+        return update(thing_id, owner_id, hidden=False)
     return thing
 
 
