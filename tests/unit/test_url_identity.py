@@ -62,7 +62,8 @@ def test_canonical_keeps_the_scheme_and_escapes_in_one_case():
 
 @pytest.mark.parametrize("bad", ["ftp://x.org/", "https://", "mailto:a@b.c", "https://user:pw@x.org/",
                                  "http://[::1", "javascript:alert(1)", "//x.org/", "x.org/p", "https://./p",
-                                 "", "   ", "https://x.org/" + "a" * 2100])
+                                 "", "   ", "https://x.org/" + "a" * 2100, "https://x.org/\x00a",
+                                 "https://x.org/\ud800"])
 def test_what_is_not_an_http_url_is_refused(bad):
     with pytest.raises(ValidationFailed) as refused:
         urls.canonical(bad)

@@ -46,6 +46,8 @@ def _unescape_unreserved(text: str) -> str:
 
 
 def _parse(url: str) -> URL:
+    if "\x00" in url:  # the parser reads a C string: it would stop there, at a shorter URL
+        raise _invalid("The url is not a valid URL.")
     try:
         return URL(url)
     except ValueError as exc:
