@@ -74,7 +74,7 @@ def _describe(errors: list[dict]) -> str:
 
 # What any real request's body stays within: a thing with every field at its longest is under 8 KB,
 # and no field nests deeper than a list in an object, or counts past 2^53.
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 256 * 1024  # a payment provider's webhook may be larger than our own bodies
 MAX_DEPTH = 32
 MAX_DIGITS = 40
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)', re.DOTALL)  # an unclosed string runs to the end
