@@ -66,3 +66,13 @@ def test_ordinary_bodies_still_pass(api):
     status, made = api.post("/things", {"url": "https://ada.example/x", "title": "A fine thing",
                                         "tags": ["a", "b"]}, user="ada")
     assert status == 201, made
+
+
+@pytest.mark.parametrize("path", [
+    "/rest/v2/things/search?page={n}", "/rest/v2/things/search?count={n}", "/rest/v2/users/ada/things?page={n}",
+    "/things/{n}", "/rest/v2/things/{n}", "/things/lookup?url=https://a.example:{n}/",
+    "/rest/v2/things/lookup?url=https://a.example/" + "%5B" * 5000,
+])
+def test_huge_numbers_in_paths_and_queries_are_refusals(api, path):
+    status, body = api.get(path.format(n="9" * 5000), user="ada")
+    assert 400 <= status < 500, (status, body)
