@@ -1,7 +1,9 @@
 """`make package`: the deployable artifacts in build/, from the template and pinned dependencies.
 
-    build/layer/python/     the shared layer: the flattr package and its dependencies, as wheels
-                            for Lambda's python3.12 on arm64 (no Docker, no local python3.12)
+    build/layer/python/     the shared layer: the flattr package and its locked dependencies
+                            (functions/shared/requirements.txt), as wheels for Lambda's
+                            python3.12 on arm64; built by functions/shared/Makefile, the very
+                            recipe `sam build` runs (no Docker, no local python3.12)
     build/functions/<name>/ each function's code
     build/template.yaml     the template, pointing at those folders
     build/static/           the widget (with a versioned name) and our pages, for the bucket
@@ -14,28 +16,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tomllib
 
 from local import stack
 
 BUILD = stack.ROOT / "build"
-PLATFORM = ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.12",
-            "--only-binary=:all:"]
-
-
-def runtime_requirements() -> list[str]:
-    project = tomllib.loads((stack.ROOT / "pyproject.toml").read_text())["project"]
-    return project["dependencies"]
 
 
 def build_layer() -> None:
-    target = BUILD / "layer" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), *PLATFORM,
-                    *runtime_requirements()], check=True)
     for shared in stack.layer_dirs():
-        for package in shared.iterdir():
-            if package.is_dir() and (package / "__init__.py").exists():
-                shutil.copytree(package, target / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["make", "--no-print-directory", "-C", str(shared), "build-SharedLayer",
+                        f"ARTIFACTS_DIR={BUILD / 'layer'}", f"PYTHON={sys.executable}"], check=True)
 
 
 def build_functions() -> dict[str, str]:
@@ -56,7 +46,7 @@ def build_template(paths: dict[str, str]) -> None:
     for shared in stack.layer_dirs():
         text = text.replace(f"ContentUri: ../functions/{shared.name}/", "ContentUri: layer/")
     # The layer is built above; sam must not build it again.
-    text = text.replace("    Metadata:\n      BuildMethod: python3.12\n      BuildArchitecture: arm64\n", "")
+    text = text.replace("    Metadata:\n      BuildMethod: makefile\n      BuildArchitecture: arm64\n", "")
     (BUILD / "template.yaml").write_text(text)
 
 
