@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -38,12 +39,16 @@ class Lock:
     path: Path
     groups: tuple[str, ...]  # "" is [project] dependencies; the rest are optional groups
     target: tuple[str, ...]
+    within: Path | None = None  # another lock whose versions this one must keep
 
 
+DEV = ROOT / "requirements" / "dev.txt"
+# The dev lock first: the layer and the run set take its versions, so `make run` and `make test`
+# share one .venv without reinstalling each other's versions, and the layer is what tests ran.
 LOCKS = [
-    Lock(ROOT / "functions" / "shared" / "requirements.txt", ("",), tuple(LAYER_TARGET)),
-    Lock(ROOT / "requirements" / "run.txt", ("", "local"), tuple(HOST_TARGET)),
-    Lock(ROOT / "requirements" / "dev.txt", ("", "local", "dev"), tuple(HOST_TARGET)),
+    Lock(DEV, ("", "local", "dev"), tuple(HOST_TARGET)),
+    Lock(ROOT / "functions" / "shared" / "requirements.txt", ("",), tuple(LAYER_TARGET), within=DEV),
+    Lock(ROOT / "requirements" / "run.txt", ("", "local"), tuple(HOST_TARGET), within=DEV),
     Lock(ROOT / "requirements" / "sam.txt", ("sam",), tuple(HOST_TARGET)),
     Lock(ROOT / "requirements" / "checkov.txt", ("checkov",), tuple(HOST_TARGET)),
     Lock(ROOT / "requirements" / "lock.txt", ("lock",), tuple(HOST_TARGET)),
@@ -80,14 +85,22 @@ def compile_lock(lock: Lock, uv_exe: str) -> None:
     lock.path.parent.mkdir(parents=True, exist_ok=True)
     spec = lock.path.with_suffix(".in")
     spec.write_text("\n".join(pins(lock.groups)) + "\n")
+    constraints = lock.path.with_suffix(".constraints")
+    extra = []
+    if lock.within is not None:
+        pinned = [line.split(" #", 1)[0].rstrip(" \\") for line in lock.within.read_text().splitlines()
+                  if re.match(r"^[A-Za-z0-9_.-]+==", line)]
+        constraints.write_text("\n".join(pinned) + "\n")
+        extra = ["--constraint", str(constraints.relative_to(ROOT))]
     try:
         result = subprocess.run(
             [uv_exe, "pip", "compile", str(spec.relative_to(ROOT)), "--output-file", str(lock.path.relative_to(ROOT)),
-             "--generate-hashes", "--no-header", "--annotation-style", "line", "--quiet", *lock.target],
+             "--generate-hashes", "--no-header", "--annotation-style", "line", "--quiet", *lock.target, *extra],
             cwd=ROOT, env={**os.environ, "UV_INDEX_URL": os.environ.get("UV_INDEX_URL", "https://pypi.org/simple")},
         )
     finally:
         spec.unlink()
+        constraints.unlink(missing_ok=True)
     if result.returncode != 0:
         sys.exit(f"make lock: could not resolve {lock.path.relative_to(ROOT)} (see above)")
     body = lock.path.read_text()
