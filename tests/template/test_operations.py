@@ -148,3 +148,12 @@ def test_the_local_stack_drops_what_moto_does_not_model():
     types = {r["Type"] for r in stack.expanded_template()["Resources"].values()}
     assert not {t for t in types if t.startswith(("AWS::Scheduler::", "AWS::CloudWatch::Alarm"))}
     assert {"AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::Logs::LogGroup"} <= types
+
+
+def test_deploys_set_a_stack_policy_that_refuses_to_replace_the_pool_or_the_table():
+    from local import publish
+
+    deny = [s for s in publish.STACK_POLICY["Statement"] if s["Effect"] == "Deny"]
+    assert deny and set(deny[0]["Action"]) == {"Update:Replace", "Update:Delete"}
+    assert set(deny[0]["Resource"]) == {"LogicalResourceId/UserPool", "LogicalResourceId/FlattrTable"}
+    assert set(stack.sam_template()["Resources"]) >= {"UserPool", "FlattrTable"}
