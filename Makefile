@@ -42,8 +42,9 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed .venv-deploy/.installed .venv-checkov/.installed
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
+# Checks the running `make run` on PORT: `make audit PORT=4000` for one started with PORT=4000.
 audit: $(VENV)/.run-installed
-	$(BIN)/python -m local.audit
+	PORT=$(PORT) $(BIN)/python -m local.audit
 
 soak: $(VENV)/.dev-installed
 	FLATTR_SIM_SEEDS=3000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py
