@@ -1,7 +1,9 @@
 """`make package`: the deployable artifacts in build/, from the template and pinned dependencies.
 
-    build/layer/python/     the shared layer: the flattr package and its dependencies, as wheels
-                            for Lambda's python3.12 on arm64 (no Docker, no local python3.12)
+    build/layer/python/     the shared layer: the flattr package and its locked dependencies
+                            (functions/shared/requirements.txt), as wheels for Lambda's
+                            python3.12 on arm64; built by functions/shared/Makefile, the very
+                            recipe `sam build` runs (no Docker, no local python3.12)
     build/functions/<name>/ each function's code
     build/template.yaml     the template, pointing at those folders
     build/static/           the widget (with a versioned name) and our pages, for the bucket
@@ -11,32 +13,50 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
-import tomllib
+from pathlib import Path
 
 from local import stack
 
 BUILD = stack.ROOT / "build"
-# Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels (ada-url's) run there too.
-PLATFORM = ["--platform", "manylinux2014_aarch64", "--platform", "manylinux_2_28_aarch64", "--implementation", "cp",
-            "--python-version", "3.12", "--only-binary=:all:"]
-
-
-def runtime_requirements() -> list[str]:
-    project = tomllib.loads((stack.ROOT / "pyproject.toml").read_text())["project"]
-    return project["dependencies"]
+LAYER_LOCK = stack.ROOT / "functions" / "shared" / "requirements.txt"
 
 
 def build_layer() -> None:
-    target = BUILD / "layer" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), *PLATFORM,
-                    *runtime_requirements()], check=True)
     for shared in stack.layer_dirs():
-        for package in shared.iterdir():
-            if package.is_dir() and (package / "__init__.py").exists():
-                shutil.copytree(package, target / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(["make", "--no-print-directory", "-C", str(shared), "build-SharedLayer",
+                        f"ARTIFACTS_DIR={BUILD / 'layer'}", f"PYTHON={sys.executable}"], check=True)
+
+
+def layer_problems(layer: Path) -> list[str]:
+    """What a built layer (layer/python) must be, by `make package` or `sam build`: exactly the
+    locked versions, boto3 beside its botocore, compiled code for Linux aarch64 and CPython 3.12
+    only, no .pyc compiled for the building machine's Python, no bin/ with its paths."""
+    problems = [f"compiled for this machine: {p.relative_to(layer)}" for p in layer.rglob("*.pyc")]
+    if (layer / "bin").exists():
+        problems.append("bin/ (scripts with this machine's paths)")
+    locked = {m[0].lower().replace("_", "-"): m[1]
+              for m in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LAYER_LOCK.read_text(), re.M)}
+    installed = {}
+    for info in layer.glob("*.dist-info"):
+        meta = dict(line.split(": ", 1) for line in (info / "METADATA").read_text().splitlines()[:4] if ": " in line)
+        installed[meta["Name"].lower().replace("_", "-")] = meta["Version"]
+        for tag in re.findall(r"^Tag: (\S+)", (info / "WHEEL").read_text(), re.M):
+            python, abi, platform = tag.split("-")
+            if platform == "any":
+                continue
+            if not ("linux" in platform and "aarch64" in platform):
+                problems.append(f"{info.name}: {tag} is not for Linux aarch64")
+            if not (python == "cp312" and abi == "cp312" or python.startswith("cp3") and abi == "abi3"):
+                problems.append(f"{info.name}: {tag} is not for CPython 3.12")
+    if installed != locked:
+        problems.append(f"not the lock: {sorted(set(installed.items()) ^ set(locked.items()))}")
+    if not {"boto3", "botocore"} <= set(installed):
+        problems.append("boto3 and botocore must both be in the layer")
+    return problems
 
 
 def build_functions() -> dict[str, str]:
@@ -57,7 +77,7 @@ def build_template(paths: dict[str, str]) -> None:
     for shared in stack.layer_dirs():
         text = text.replace(f"ContentUri: ../functions/{shared.name}/", "ContentUri: layer/")
     # The layer is built above; sam must not build it again.
-    text = text.replace("    Metadata:\n      BuildMethod: python3.12\n      BuildArchitecture: arm64\n", "")
+    text = text.replace("    Metadata:\n      BuildMethod: makefile\n      BuildArchitecture: arm64\n", "")
     (BUILD / "template.yaml").write_text(text)
 
 
@@ -75,6 +95,9 @@ def main() -> None:
     shutil.rmtree(BUILD, ignore_errors=True)
     BUILD.mkdir()
     build_layer()
+    problems = layer_problems(BUILD / "layer" / "python")
+    if problems:
+        sys.exit("make package: the layer is wrong:\n  " + "\n  ".join(problems))
     build_template(build_functions())
     build_static()
     size = sum(p.stat().st_size for p in (BUILD / "layer").rglob("*") if p.is_file())

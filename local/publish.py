@@ -17,6 +17,11 @@ import boto3
 from local import stack
 
 STATIC = stack.ROOT / "build" / "static"
+STACK_POLICY = {"Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+    {"Effect": "Deny", "Principal": "*", "Action": ["Update:Replace", "Update:Delete"],
+     "Resource": ["LogicalResourceId/UserPool", "LogicalResourceId/FlattrTable"]},
+]}
 
 
 def main() -> None:
@@ -24,6 +29,9 @@ def main() -> None:
     cfn = boto3.client("cloudformation", region_name=deploy["region"])
     outputs = {o["OutputKey"]: o["OutputValue"]
                for o in cfn.describe_stacks(StackName=deploy["stack_name"])["Stacks"][0].get("Outputs", [])}
+    # From now on no update may replace or delete the user pool or the table: every balance
+    # hangs on their ids (README, "Sign-in and user ids").
+    cfn.set_stack_policy(StackName=deploy["stack_name"], StackPolicyBody=json.dumps(STACK_POLICY))
     (STATIC / "config.json").write_text(json.dumps({
         "api": outputs["ApiUrl"], "signin": outputs.get("SignInUrl"), "widget": outputs["WidgetUrl"],
     }))

@@ -31,6 +31,11 @@ _DROPPED_TYPES = (
     "AWS::Lambda::EventSourceMapping",
     "AWS::CloudFront::",
     "AWS::Cognito::",
+    # Not modelled by moto (it would only warn and make nothing): alarms, EventBridge Scheduler
+    # (tests and the local stack call the scheduled handlers directly), async invoke settings.
+    "AWS::CloudWatch::Alarm",
+    "AWS::Scheduler::",
+    "AWS::Lambda::EventInvokeConfig",
 )
 
 
@@ -105,8 +110,8 @@ def http_routes() -> list[tuple[str, str, FunctionSpec, bool]]:
     return routes
 
 
-def expanded_template(parameters: dict[str, str] | None = None) -> dict:
-    """The SAM template expanded to plain CloudFormation, trimmed to what moto can create."""
+def transformed_template(parameters: dict[str, str] | None = None) -> dict:
+    """The SAM template expanded to plain CloudFormation, all of it, as AWS would deploy it."""
     from samtranslator.translator.transform import transform
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -122,7 +127,12 @@ def expanded_template(parameters: dict[str, str] | None = None) -> dict:
         def load(self):
             return {}
 
-    cfn = transform(tpl, parameters or {}, _NoManagedPolicies())
+    return transform(tpl, parameters or {}, _NoManagedPolicies())
+
+
+def expanded_template(parameters: dict[str, str] | None = None) -> dict:
+    """The SAM template expanded to plain CloudFormation, trimmed to what moto can create."""
+    cfn = transformed_template(parameters)
     resources = cfn["Resources"]
     dropped = {lid for lid, r in resources.items() if r["Type"].startswith(_DROPPED_TYPES)}
     # A function's setting that names a dropped resource (the pages' CloudFront address) is left

@@ -55,6 +55,8 @@ def granted() -> dict[str, set[str]]:
         role = res["Properties"]["Role"]["Fn::GetAtt"][0]
         actions = set()
         for policy in cfn["Resources"][role]["Properties"].get("Policies", []):
+            if policy["PolicyName"].endswith("EventInvokeConfigOnFailureSQSPolicy"):
+                continue  # Lambda itself uses it to deliver a failed run to the dead-letter queue
             for st in policy["PolicyDocument"]["Statement"]:
                 acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
                 targets = st.get("Resource") if isinstance(st.get("Resource"), list) else [st.get("Resource")]

@@ -1,5 +1,7 @@
 """The month close: from clicks to creators' revenue, exactly once."""
 
+import json
+
 import pytest
 
 from flattr.domain import ledger as accounts
@@ -88,10 +90,11 @@ def test_the_schedule_closes_the_previous_month(api, october, poller, at):
 
     at("2026-11-01T00:05:00")
     fn = next(f for f in stack.functions() if f.logical_id == "CloseMonthFunction")
-    schedule = next(e for e in fn.events.values() if e["Type"] == "Schedule")
-    assert schedule["Properties"]["Schedule"] == "cron(5 0 1 * ? *)"
-    result = runtime.invoke(fn, {"source": "aws.events", "detail-type": "Scheduled Event",
-                                 "time": "2026-11-01T00:05:00Z", "detail": {}})
+    schedule = next(e for e in fn.events.values() if e["Type"] == "ScheduleV2")["Properties"]
+    assert schedule["ScheduleExpression"] == "cron(5 0 1 * ? *)"
+    # EventBridge Scheduler sends the Input, with its scheduled time filled in (also on retries).
+    event = json.loads(schedule["Input"].replace("<aws.scheduler.scheduled-time>", "2026-11-01T00:05:00Z"))
+    result = runtime.invoke(fn, event)
     assert result == {"month": "2026-10"}
     poller.drain()
     assert api.get("/admin/months/2026-10", user="admin", admin=True)[1]["status"] == "closed"

@@ -63,9 +63,12 @@ def test_pages_cannot_be_framed_and_the_widget_may_be_fetched_anywhere(cfn):
     ("SettleDeadLetterAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
     ("AuditViolationsAlarm", "Flattr", "AuditViolations"),
     ("Api5xxAlarm", "AWS/ApiGateway", "5xx"),
-    ("ClickThrottleAlarm", "AWS/Lambda", "Throttles"),
+    ("ClickFunctionThrottlesAlarm", "AWS/Lambda", "Throttles"),
     ("TableThrottleAlarm", "AWS/DynamoDB", "WriteThrottleEvents"),
     ("MonthCloseStuckAlarm", "Flattr", "MonthCloseOpenHours"),
+    ("MonthCloseNotStartedAlarm", "Flattr", "MonthCloseNotStarted"),
+    ("AuditMissingAlarm", "Flattr", "AuditViolations"),
+    ("ScheduleDeadLetterAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
 ])
 def test_each_alarm_watches_a_metric_something_emits(cfn, alarm, namespace, metric):
     props = cfn[1]["Resources"][alarm]["Properties"]

@@ -23,6 +23,8 @@ def test_package_builds_a_deployable_tree(tmp_path, monkeypatch):
     # ada-url (URL identity) names its library abi3 only: read the ELF header's machine (183: AArch64).
     ada = (layer / "ada_url" / "_ada_wrapper.abi3.so").read_bytes()[:20]
     assert ada[:4] == b"\x7fELF" and int.from_bytes(ada[18:20], "little") == 183, "ada-url must be arm64"
+    assert package.layer_problems(layer) == []
+    assert (layer / "boto3").is_dir() and not list(layer.rglob("*.pyc")) and not (layer / "bin").exists()
     for res in built["Resources"].values():
         if res["Type"] == "AWS::Serverless::Function":
             module = res["Properties"]["Handler"].rsplit(".", 1)[0]
@@ -32,3 +34,21 @@ def test_package_builds_a_deployable_tree(tmp_path, monkeypatch):
     cfn_lint = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
     lint = subprocess.run([cfn_lint, str(tmp_path / "build" / "template.yaml")], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout
+
+
+
+def test_a_layer_built_for_this_machine_is_refused(tmp_path):
+    from local import package
+
+    layer = tmp_path / "python"
+    (layer / "bin").mkdir(parents=True)
+    (layer / "segno" / "__pycache__").mkdir(parents=True)
+    (layer / "segno" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
+    info = layer / "pydantic_core-2.46.5.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pydantic_core\nVersion: 2.46.5\n")
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: cp311-cp311-manylinux_2_17_x86_64\n")
+    problems = "\n".join(package.layer_problems(layer))
+    for expected in ("x.cpython-311.pyc", "bin/", "not for Linux aarch64", "not for CPython 3.12", "not the lock",
+                     "boto3 and botocore"):
+        assert expected in problems

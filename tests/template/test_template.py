@@ -22,9 +22,10 @@ def test_template_passes_cfn_lint():
 
 
 def test_template_expands_with_sam():
-    cfn = stack.expanded_template()
-    types = {r["Type"] for r in cfn["Resources"].values()}
-    assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Events::Rule", "AWS::Lambda::Function"} <= types
+    types = {r["Type"] for r in stack.transformed_template()["Resources"].values()}
+    assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Scheduler::Schedule", "AWS::Lambda::Function"} <= types
+    types = {r["Type"] for r in stack.expanded_template()["Resources"].values()}
+    assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function"} <= types
 
 
 @pytest.mark.parametrize("fn", stack.functions(), ids=lambda f: f.logical_id)
