@@ -101,7 +101,7 @@ def create_deposit(deposit: Annotated[DepositIn, Body()]):
     return json_response(201, intent)
 
 
-def _apply_stripe(fact: stripe_events.Fact) -> bool:
+def apply_stripe(fact: stripe_events.Fact) -> bool:
     """Carry out what one Stripe event tells. False if it had been carried out already."""
     if isinstance(fact, stripe_events.Deposit):
         if fact.currency != settings.get().currency:
@@ -127,7 +127,7 @@ def stripe_webhook():
     if isinstance(fact, stripe_events.Ignored):
         return {"status": "ignored"}
     # Exactly once comes from the ledger (transfer ids from the PaymentIntent), not from the event id.
-    return {"status": "processed" if _apply_stripe(fact) else "duplicate"}
+    return {"status": "processed" if apply_stripe(fact) else "duplicate"}
 
 
 handler = entry(app)
