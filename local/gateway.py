@@ -417,6 +417,7 @@ class Gateway:
             "deposit": self._deposit,
             "drain": self._drain,
             "audit": self._audit,
+            "stripe": lambda body: json_response(stripe_local.client_config()),
         }
         action = actions.get(request.path.removeprefix("/_local/"))
         if action is None:

@@ -114,14 +114,14 @@ def start(port: int = 3000, stripe_port: int | None = None) -> Handle:
     poller = Poller()
     poller.start()
     server = make_server("127.0.0.1", port, Gateway(poller=poller), threaded=True, request_handler=_AccessLog)
-    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     handle = Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
-    if stripe_port is not None:
+    if stripe_port is not None:  # before the gateway answers: its first request may be a deposit
         from local import stripe_local
 
         handle._stripe, handle.stripe_url = stripe_local.start(stripe_port)
         stripe_local.configure(handle.stripe_url, url, deployed.environment)
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     return handle
 
 
@@ -184,7 +184,7 @@ def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str
             try:
                 requests.get(f"{url}/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, but not serving yet
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"local.run did not answer within {startup_timeout:.0f} s:\n"
                                        f"{log_path.read_text()[-4000:]}") from None

@@ -74,6 +74,14 @@ def enabled() -> bool:
     return bool(os.environ.get("FLATTR_STRIPE_API_BASE"))
 
 
+def client_config() -> dict:
+    """POST /_local/stripe: what a local page needs to pay through localstripe (its Stripe.js
+    stand-in and the publishable key). A deployed page reads Stripe's own from its config file."""
+    base = os.environ.get("FLATTR_STRIPE_API_BASE", "")
+    return {"enabled": bool(base), "api_base": base, "js": f"{base}/js.stripe.com/v3/" if base else "",
+            "publishable_key": os.environ.get("FLATTR_STRIPE_PUBLISHABLE_KEY", "")}
+
+
 def pay(client_secret: str, stripe_url: str) -> str:
     """What Stripe.js does with test card 4242 4242 4242 4242: attach a card, confirm. The status."""
     import stripe
