@@ -395,7 +395,7 @@ class Gateway:
             return None
         if request.path == "/":
             page = STATIC_INDEX.read_bytes() if STATIC_INDEX.exists() else PLACEHOLDER_PAGE
-            return Response(page, content_type=STATIC_TYPES[".html"], headers=PAGE_HEADERS)
+            return Response(page, content_type=STATIC_TYPES[".html"], headers=stripe_local.page_headers(PAGE_HEADERS))
         if request.path == "/widget.js" and WIDGET_JS.exists():
             return Response(WIDGET_JS.read_bytes(), content_type=STATIC_TYPES[".js"], headers=WIDGET_HEADERS)
         name = STATIC_NAME.fullmatch(request.path)
@@ -405,7 +405,7 @@ class Gateway:
         file = STATIC_DIR / name.group(1)
         if file.resolve().parent != STATIC_DIR.resolve() or not file.is_file():
             return None
-        headers = PAGE_HEADERS if suffix == ".html" else ASSET_HEADERS
+        headers = stripe_local.page_headers(PAGE_HEADERS) if suffix == ".html" else ASSET_HEADERS
         return Response(file.read_bytes(), content_type=STATIC_TYPES[suffix], headers=headers)
 
     # ------------------------------------------------------------ /_local/
@@ -418,6 +418,7 @@ class Gateway:
             "drain": self._drain,
             "audit": self._audit,
             "stripe": lambda body: json_response(stripe_local.client_config()),
+            "stripe-pay": lambda body: json_response(stripe_local.confirm_card(body)),
         }
         action = actions.get(request.path.removeprefix("/_local/"))
         if action is None:

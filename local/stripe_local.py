@@ -82,13 +82,40 @@ def client_config() -> dict:
             "publishable_key": os.environ.get("FLATTR_STRIPE_PUBLISHABLE_KEY", "")}
 
 
-def pay(client_secret: str, stripe_url: str) -> str:
-    """What Stripe.js does with test card 4242 4242 4242 4242: attach a card, confirm. The status."""
+def page_headers(headers: dict) -> dict:
+    """A local page may load localstripe's Stripe.js stand-in and let it talk to localstripe."""
+    base = os.environ.get("FLATTR_STRIPE_API_BASE", "")
+    csp = headers.get("Content-Security-Policy", "")
+    if not base or not csp:
+        return headers
+    for directive in ("script-src", "connect-src"):
+        csp = csp.replace(f"{directive} 'self'", f"{directive} 'self' {base}")
+    return {**headers, "Content-Security-Policy": csp}
+
+
+def confirm_card(body: dict) -> dict:
+    """POST /_local/stripe-pay {"client_secret", "card"}: what Stripe.js's confirmCardPayment does
+    with a card on real Stripe. localstripe's stand-in cannot (its confirmCardPayment only plays
+    3-D Secure), so the local stack does it with the card typed into the stand-in's fields."""
+    import stripe
+
+    secret, card = body.get("client_secret"), body.get("card")
+    if not enabled() or not isinstance(secret, str) or "_secret_" not in secret or not isinstance(card, dict):
+        return {"status": "failed", "error": "Give 'client_secret' and 'card' (number, exp_month, exp_year, cvc)."}
+    fields = {k: str(card.get(k, "")).replace(" ", "") for k in ("number", "exp_month", "exp_year", "cvc")}
+    try:
+        return {"status": pay(secret, os.environ["FLATTR_STRIPE_API_BASE"], fields)}
+    except stripe.StripeError as exc:
+        return {"status": "failed", "error": exc.user_message or "The card was declined."}
+
+
+def pay(client_secret: str, stripe_url: str, card: dict | None = None) -> str:
+    """What Stripe.js does with a card (test card 4242 4242 4242 4242 by default): attach it, confirm."""
     import stripe
 
     stripe.api_base = stripe_url
     intent_id = client_secret.split("_secret_", 1)[0]
-    method = stripe.PaymentMethod.create(api_key=API_KEY, type="card", card=TEST_CARD)
+    method = stripe.PaymentMethod.create(api_key=API_KEY, type="card", card=card or TEST_CARD)
     stripe.PaymentIntent.modify(intent_id, api_key=API_KEY, payment_method=method.id)
     return stripe.PaymentIntent.confirm(intent_id, api_key=API_KEY).status
 
