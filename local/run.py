@@ -116,7 +116,9 @@ def start(port: int = 3000, stripe_port: int | None = None) -> Handle:
     server = make_server("127.0.0.1", port, Gateway(poller=poller), threaded=True, request_handler=_AccessLog)
     url = f"http://127.0.0.1:{server.server_port}"
     handle = Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
-    if stripe_port is not None:  # before the gateway answers: its first request may be a deposit
+    if stripe_port is None:
+        os.environ["FLATTR_PAYOUT_PROVIDER"] = "webhook"  # no Stripe: payouts wait for the generic webhook
+    else:  # before the gateway answers: its first request may be a deposit
         from local import stripe_local
 
         handle._stripe, handle.stripe_url = stripe_local.start(stripe_port)

@@ -59,6 +59,7 @@ def configure(stripe_url: str, gateway_url: str, environment: dict) -> None:
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
     os.environ["FLATTR_STRIPE_API_BASE"] = stripe_url
     os.environ["FLATTR_STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
+    os.environ["FLATTR_STRIPE_CONNECT"] = "false"  # localstripe has no Connect: payouts from the platform
     from local import runtime
 
     runtime.ensure_paths()

@@ -27,7 +27,7 @@ from flattr import settings, stripe_api, stripe_events
 from flattr.domain import webhooks
 from flattr.domain.errors import ValidationFailed
 from flattr.http import current_user, entry, error, json_response, make_app
-from flattr.store import models, payments, revenue
+from flattr.store import models, payments, revenue, users
 
 app = make_app()  # the webhooks verify and parse their raw bodies themselves
 # The store's botocore client serves the idempotency records too: one client per container.
@@ -99,6 +99,21 @@ def create_deposit(deposit: Annotated[DepositIn, Body()]):
     intent = stripe_api.create_payment_intent(user_id, deposit.amount, settings.get().currency,
                                               key[:200] if key else None)
     return json_response(201, intent)
+
+
+class PayoutAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    return_url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://",
+                            description="where Stripe sends the creator back after onboarding")
+
+
+@app.post("/me/payout-account", responses={200: {"description": "A link to Stripe's hosted onboarding"}})
+def payout_account(body: Annotated[PayoutAccountIn, Body()]):
+    """Stripe Connect: the creator's own account, where payouts go. Made once; the link is new each time."""
+    user_id = current_user(app)
+    user = users.get(user_id)
+    account_id, url = stripe_api.onboard(user_id, user.stripe_account if user else None, body.return_url)
+    return {"account_id": users.set_payout_account(user_id, account_id), "onboarding_url": url}
 
 
 def apply_stripe(fact: stripe_events.Fact) -> bool:

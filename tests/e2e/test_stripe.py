@@ -79,3 +79,40 @@ def test_the_sandbox_deposit_goes_through_stripe(api):
     paid = api.post("/_local/deposit", json={"user_id": user, "amount": 800})
     assert paid.status_code == 200 and paid.json()["payment_intent"].startswith("pi_")
     assert funds(api, api.token(user)) == 800
+
+
+def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
+    """localstripe has no Connect, so locally the payout is the platform's own (FLATTR_STRIPE_CONNECT
+    is false); it keeps payouts pending, so Stripe's payout.paid is signed here, as Stripe signs it."""
+    clock = lambda when: api.post("/_local/clock", json={"now": when})  # noqa: E731
+    clock("2033-05-10T12:00:00Z")
+    try:
+        creator, fan = (f"{name}-{uuid.uuid4().hex[:6]}" for name in ("creator", "fan"))
+        tokens = {u: api.token(u) for u in (creator, fan)}
+        for u, budget, amount in ((creator, 200, 200), (fan, 3000, 3000)):
+            api.put("/me", token=tokens[u], json={"monthly_budget": budget})
+            assert api.post("/_local/deposit", json={"user_id": u, "amount": amount}).status_code == 200
+        thing = api.post("/things", token=tokens[creator],
+                         json={"url": f"https://{creator}.example/", "title": "A payout's thing"}).json()["id"]
+        assert api.post(f"/things/{thing}/flattr", token=tokens[fan]).status_code == 201
+        clock("2033-06-01T00:05:00Z")
+        assert api.post("/admin/months/2033-05/close", token=api.token("root", admin=True)).status_code == 202
+        api.post("/_local/drain")
+        assert api.get("/me", token=tokens[creator]).json()["balances"]["revenue"] == 2700
+
+        asked = api.post("/me/payouts", token=tokens[creator], json={"amount": 1000})
+        assert asked.status_code == 202, asked.text
+        payout = asked.json()
+        at_stripe = [p for p in localstripe.Payout.list(limit=100).data
+                     if p.to_dict()["metadata"].get("payout_id") == payout["id"]]
+        assert len(at_stripe) == 1 and at_stripe[0].amount == 1000 and at_stripe[0].status == "pending"
+
+        paid = s.payout("paid", payout["id"], 1000)
+        body, headers = s.body_and_headers(paid)
+        assert requests.post(f"{api.url}/webhooks/stripe", data=body, headers=headers, timeout=10).json() == {
+            "status": "processed"}
+        statement = api.get("/me/statements/2033-06", token=tokens[creator]).json()
+        assert statement["payouts"] == [{"id": payout["id"], "amount": 1000, "status": "paid"}]
+        assert api.post("/_local/audit").json()["ok"] is True
+    finally:
+        clock(None)

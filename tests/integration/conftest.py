@@ -36,6 +36,9 @@ def aws():
                             ("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", stripe_local.WEBHOOK_SECRET)):
             boto3.client("ssm").put_parameter(Name=deployed.environment[name], Value=value, Type="SecureString")
         os.environ.update({k: str(v) for k, v in deployed.environment.items()})
+        # No Stripe server in-process: payouts wait for the generic provider's signed events here
+        # (tests/e2e pays them out through localstripe).
+        os.environ["FLATTR_PAYOUT_PROVIDER"] = "webhook"
         from flattr import settings
         from flattr.store import models
 

@@ -182,3 +182,21 @@ def test_deposits_are_at_least_the_minimum_budget_and_need_a_user(api):
     status, body = api.call("POST", "/me/deposits", raw=json.dumps({"amount": 500}).encode(),
                             headers={"Content-Type": "application/json"})
     assert status == 401
+
+
+def test_the_connect_endpoint_or_a_rotated_secret_is_accepted_beside_the_platforms(api, stripe, aws):
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+
+    name = aws.environment["FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER"]
+    boto3.client("ssm").put_parameter(Name=name, Value="whsec_local, whsec_connect", Type="SecureString",
+                                      Overwrite=True)
+    parameters.clear_caches()
+    try:
+        assert stripe(s.payment_succeeded("pi_c", "ada", 700), secret="whsec_connect")[0] == 200
+        assert stripe(s.payment_succeeded("pi_p", "ada", 300))[0] == 200
+        assert stripe(s.payment_succeeded("pi_x", "ada", 300), secret="whsec_other")[0] == 401
+        assert funds(api, "ada") == 1000
+    finally:
+        boto3.client("ssm").put_parameter(Name=name, Value="whsec_local", Type="SecureString", Overwrite=True)
+        parameters.clear_caches()

@@ -31,6 +31,8 @@ class Settings:
     stripe_webhook_secret_parameter: str = "/flattr/stripe-webhook-secret"
     stripe_publishable_key: str = ""
     stripe_api_base: str = ""
+    payout_provider: str = "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
+    stripe_connect: bool = True  # payouts go to creators' connected accounts (localstripe has no Connect)
 
 
 @lru_cache(maxsize=1)
@@ -56,4 +58,6 @@ def get() -> Settings:
                                                 "/flattr/stripe-webhook-secret"),
         stripe_publishable_key=env.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
         stripe_api_base=env.get("FLATTR_STRIPE_API_BASE", "").rstrip("/"),
+        payout_provider=env.get("FLATTR_PAYOUT_PROVIDER", "stripe"),
+        stripe_connect=env.get("FLATTR_STRIPE_CONNECT", "true").lower() == "true",
     )

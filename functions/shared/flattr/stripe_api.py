@@ -77,3 +77,28 @@ def create_payout(payout_id: str, amount: int, currency: str, connected_account:
         raise ProviderUnavailable(f"Stripe refused or did not answer ({type(exc).__name__}); "
                                   "the payout stays pending.") from None
     return payout.id
+
+
+def onboard(user_id: str, account_id: str | None, return_url: str) -> tuple[str, str]:
+    """Stripe Connect onboarding for a creator: their Express account (made once, keyed by the
+    user), and a one-time link to Stripe's hosted onboarding. Returns (account id, link URL).
+
+    The account's payouts are manual, so each of our payouts is one Stripe payout that carries our
+    payout id back in payout.paid / payout.failed (see create_payout).
+    """
+    key = _configure()
+    try:
+        if not account_id:
+            account_id = stripe.Account.create(
+                api_key=key,
+                type="express",
+                capabilities={"transfers": {"requested": True}},
+                settings={"payouts": {"schedule": {"interval": "manual"}}},
+                metadata={"user_id": user_id},
+                idempotency_key=f"connect:{user_id}",
+            ).id
+        link = stripe.AccountLink.create(api_key=key, account=account_id, type="account_onboarding",
+                                         refresh_url=return_url, return_url=return_url)
+    except stripe.StripeError as exc:
+        raise ProviderUnavailable(f"Stripe Connect refused or did not answer ({type(exc).__name__}).") from None
+    return account_id, link.url

@@ -64,16 +64,22 @@ class Ignored:
 Fact = Union[Deposit, Refund, Dispute, PayoutOutcome, Ignored]
 
 
-def verify(payload: bytes, header: str | None, secret: str) -> stripe.Event:
-    """The event, if `header` is Stripe's signature of exactly these bytes, made within 300 s."""
+def verify(payload: bytes, header: str | None, secrets: str) -> stripe.Event:
+    """The event, if `header` is Stripe's signature of exactly these bytes, made within 300 s.
+
+    `secrets` may hold several endpoint secrets, comma-separated: the platform's endpoint and the
+    Connect endpoint (events from creators' accounts) each have their own, and so does a rotation.
+    """
     if not header:
         raise InvalidSignature("The Stripe-Signature header is missing.")
-    try:
-        return stripe.Webhook.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError:
-        raise InvalidSignature("The Stripe-Signature does not match, or the event is too old.") from None
-    except ValueError:  # signed, but not an event: Stripe never sends that
-        raise ValidationFailed("The event is not valid JSON.", code="invalid_event") from None
+    for secret in (s.strip() for s in secrets.split(",")):
+        try:
+            return stripe.Webhook.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)
+        except stripe.SignatureVerificationError:
+            continue
+        except ValueError:  # signed, but not an event: Stripe never sends that
+            raise ValidationFailed("The event is not valid JSON.", code="invalid_event") from None
+    raise InvalidSignature("The Stripe-Signature does not match, or the event is too old.")
 
 
 def _field(obj: dict, name: str, kind: type, **check: Any):

@@ -104,6 +104,7 @@ class User(_Base):
     hide_flattrs = BooleanAttribute(default=False)
     created_month = UnicodeAttribute()
     debt = NumberAttribute(null=True)  # balance of account debt:<u>: 0 or below, what the user owes
+    stripe_account = UnicodeAttribute(null=True)  # the creator's Stripe Connect account (acct_...)
 
     @staticmethod
     def key(user_id: str) -> tuple[str, str]:
