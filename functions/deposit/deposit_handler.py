@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flattr import settings, stripe_api, stripe_events
 from flattr.domain import webhooks
-from flattr.domain.errors import ValidationFailed
+from flattr.domain.errors import Conflict, ValidationFailed
 from flattr.http import current_user, entry, error, json_response, make_app
 from flattr.store import models, payments, revenue, users
 
@@ -111,6 +111,9 @@ class PayoutAccountIn(BaseModel):
 def payout_account(body: Annotated[PayoutAccountIn, Body()]):
     """Stripe Connect: the creator's own account, where payouts go. Made once; the link is new each time."""
     user_id = current_user(app)
+    if not settings.get().stripe_connect:
+        raise Conflict("Payouts here are paid from the platform's own Stripe account; there is no Connect "
+                       "account to set up.", code="connect_not_used")
     user = users.get(user_id)
     account_id, url = stripe_api.onboard(user_id, user.stripe_account if user else None, body.return_url)
     return {"account_id": users.set_payout_account(user_id, account_id), "onboarding_url": url}

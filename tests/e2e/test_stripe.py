@@ -116,3 +116,8 @@ def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
         assert api.post("/_local/audit").json()["ok"] is True
     finally:
         clock(None)
+
+
+def test_connect_onboarding_is_refused_where_connect_is_not_used(api):
+    answer = api.post("/me/payout-account", token=api.token("someone"), json={"return_url": "https://x.example/"})
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "connect_not_used"
