@@ -80,7 +80,8 @@ def client_config() -> dict:
     stand-in and the publishable key). A deployed page reads Stripe's own from its config file."""
     base = os.environ.get("FLATTR_STRIPE_API_BASE", "")
     return {"enabled": bool(base), "api_base": base, "js": f"{base}/js.stripe.com/v3/" if base else "",
-            "publishable_key": os.environ.get("FLATTR_STRIPE_PUBLISHABLE_KEY", "")}
+            "publishable_key": os.environ.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
+            "confirm_url": "/_local/stripe-pay" if base else ""}
 
 
 def page_headers(headers: dict) -> dict:

@@ -159,65 +159,22 @@ async function fund(user, deposit, budget) {
 
 // ------------------------------------------------------------------ top up through Stripe
 
-// topUp(token, amount): POST /me/deposits makes a PaymentIntent, the card pays it, and Stripe's
-// webhook credits the funds; it resolves once they arrived. It needs a token and cents, nothing of
-// this page but a mounted card (#card), so another page can reuse it as it is.
-const payments = { config: null, stripe: null, card: null };
-const TEST_CARD = { number: "4242 4242 4242 4242", exp_month: "12", exp_year: "40", cvc: "123", postal_code: "10115" };
+// The card field and the top-up itself live in /topup.js (FlattrTopUp), for other pages to reuse.
+let stripeReady = null;
 
-async function loadStripe() {
-  if (payments.config) return payments.config;
-  // Locally: localstripe's Stripe.js stand-in. A deployed page loads https://js.stripe.com/v3/ from its config.
-  const r = await api("POST", "/_local/stripe", { quiet: true });
-  const config = r.ok ? r.data : { enabled: false };
-  if (config.enabled) {
-    await new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = config.js;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error("Stripe.js did not load."));
-      document.head.append(script);
-    });
-    payments.stripe = window.Stripe(config.publishable_key);
-    payments.card = payments.stripe.elements().create("card");
-    payments.card.mount($("card"));
-    for (const input of $("card").querySelectorAll("input")) {
-      const field = input.getAttribute("placeholder");
-      input.setAttribute("aria-label", `Card ${field.replace("_", " ")}`);
-      if (field in TEST_CARD) input.value = TEST_CARD[field];
-    }
-  }
-  payments.config = config;
-  return config;
-}
-
-async function confirmCard(clientSecret) {
-  if (payments.config.api_base) {
-    // localstripe's stand-in cannot confirm with a card; the local stack plays that one step.
-    const card = {};
-    for (const input of $("card").querySelectorAll("input")) card[input.getAttribute("placeholder")] = input.value;
-    const r = await api("POST", "/_local/stripe-pay", { body: { client_secret: clientSecret, card } });
-    if (r.data.status !== "succeeded") throw new Error(r.data.error || `The payment is ${r.data.status}.`);
-    return;
-  }
-  const result = await payments.stripe.confirmCardPayment(clientSecret, { payment_method: { card: payments.card } });
-  if (result.error) throw new Error(result.error.message);
+function loadStripe() {
+  stripeReady = stripeReady || (async () => {
+    const r = await api("POST", "/_local/stripe", { quiet: true }); // locally: localstripe's Stripe.js stand-in
+    if (!r.ok || !r.data.enabled) return false;
+    await window.FlattrTopUp.mount($("card"), r.data);
+    return true;
+  })();
+  return stripeReady;
 }
 
 async function topUp(token, amount) {
-  const config = await loadStripe();
-  if (!config.enabled) throw new Error("No Stripe here: the sandbox deposit is POST /_local/deposit.");
-  const before = await api("GET", "/me", { token, quiet: true });
-  const intent = await api("POST", "/me/deposits", { token, body: { amount } });
-  if (!intent.ok) throw new Error(problem(intent));
-  await confirmCard(intent.data.client_secret);
-  const was = before.ok ? before.data.balances.funds : 0;
-  for (let i = 0; i < 75; i++) { // Stripe's webhook comes a moment later
-    const me = await api("GET", "/me", { token, quiet: true });
-    if (me.ok && me.data.balances.funds !== was) return intent.data;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error("Paid, but Stripe's webhook has not arrived yet; look again in a moment.");
+  if (!(await loadStripe())) throw new Error("No Stripe here: the sandbox deposit is POST /_local/deposit.");
+  return window.FlattrTopUp.topUp({ token, amount, onCall: log });
 }
 
 function addThingCard(thing) {
