@@ -27,7 +27,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from local import runtime, stack
+from local import runtime, stack, stripe_local
 from local.stack import FunctionSpec
 
 if TYPE_CHECKING:
@@ -395,7 +395,7 @@ class Gateway:
             return None
         if request.path == "/":
             page = STATIC_INDEX.read_bytes() if STATIC_INDEX.exists() else PLACEHOLDER_PAGE
-            return Response(page, content_type=STATIC_TYPES[".html"], headers=PAGE_HEADERS)
+            return Response(page, content_type=STATIC_TYPES[".html"], headers=stripe_local.page_headers(PAGE_HEADERS))
         if request.path == "/widget.js" and WIDGET_JS.exists():
             return Response(WIDGET_JS.read_bytes(), content_type=STATIC_TYPES[".js"], headers=WIDGET_HEADERS)
         name = STATIC_NAME.fullmatch(request.path)
@@ -405,7 +405,7 @@ class Gateway:
         file = STATIC_DIR / name.group(1)
         if file.resolve().parent != STATIC_DIR.resolve() or not file.is_file():
             return None
-        headers = PAGE_HEADERS if suffix == ".html" else ASSET_HEADERS
+        headers = stripe_local.page_headers(PAGE_HEADERS) if suffix == ".html" else ASSET_HEADERS
         return Response(file.read_bytes(), content_type=STATIC_TYPES[suffix], headers=headers)
 
     # ------------------------------------------------------------ /_local/
@@ -417,6 +417,8 @@ class Gateway:
             "deposit": self._deposit,
             "drain": self._drain,
             "audit": self._audit,
+            "stripe": lambda body: json_response(stripe_local.client_config()),
+            "stripe-pay": lambda body: json_response(stripe_local.confirm_card(body)),
         }
         action = actions.get(request.path.removeprefix("/_local/"))
         if action is None:
@@ -465,6 +467,8 @@ class Gateway:
         if body.get("user_id") is None or body.get("amount") is None:
             raise BadInput("'user_id' and 'amount' are required.")
         event_id = body.get("event_id") or f"evt_{secrets.token_hex(12)}"
+        if stripe_local.enabled():  # make run: the deposit goes through localstripe
+            return self._stripe_deposit(body, event_id)
         currency = body.get("currency") or os.environ.get("FLATTR_CURRENCY", "EUR")
         payload = {
             "id": event_id,
@@ -481,6 +485,16 @@ class Gateway:
         if isinstance(answer, dict) and "error" in answer:
             out["error"] = answer["error"]  # keep the project's error shape on failures
         return json_response(out, response.status_code)
+
+    def _stripe_deposit(self, body: dict, event_id: str) -> Response:
+        user_id, amount = body["user_id"], body["amount"]
+        if not isinstance(user_id, str) or not user_id or isinstance(amount, bool) or not isinstance(amount, int) \
+                or not 0 < amount <= 10_000_000:
+            raise BadInput("'user_id' is a non-empty string and 'amount' whole cents from 1 to 10000000.")
+        paid = stripe_local.sandbox_deposit(user_id, amount, str(event_id))
+        status = 200 if paid["status"] in ("processed", "duplicate") else 502
+        return json_response({"event_id": event_id, "status": status, "payment_intent": paid["payment_intent"],
+                              "body": {"status": paid["status"]}}, status)
 
     def _drain(self, body: dict) -> Response:
         if self.poller is None:

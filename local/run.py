@@ -59,15 +59,22 @@ class Handle:
     poller: Any  # local.poller.Poller
     _server: BaseWSGIServer
     _moto: Any  # moto.server.ThreadedMotoServer
+    stripe_url: str = ""
+    _stripe: subprocess.Popen | None = None
 
     def stop(self) -> None:
         self._server.shutdown()
         self.poller.stop()
         self._moto.stop()
+        if self._stripe is not None:
+            self._stripe.terminate()
+            self._stripe.wait(timeout=10)
 
 
-def start(port: int = 3000) -> Handle:
-    """Bring the stack up and serve the gateway on 127.0.0.1:port (0 picks a free one)."""
+def start(port: int = 3000, stripe_port: int | None = None) -> Handle:
+    """Bring the stack up and serve the gateway on 127.0.0.1:port (0 picks a free one), with
+    localstripe on 127.0.0.1:stripe_port (None: no local Stripe; the sandbox deposit then uses the
+    generic signed webhook)."""
     _fake_aws()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log is noise
     logging.getLogger("moto").setLevel(logging.ERROR)  # "No Moto CloudFormation support for ..." alarms
@@ -113,22 +120,32 @@ def start(port: int = 3000) -> Handle:
     from flattr import settings
 
     settings.get.cache_clear()
+    handle = Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
+    if stripe_port is None:
+        os.environ["FLATTR_PAYOUT_PROVIDER"] = "webhook"  # no Stripe: payouts wait for the generic webhook
+    else:  # before the gateway answers: its first request may be a deposit
+        from local import stripe_local
+
+        handle._stripe, handle.stripe_url = stripe_local.start(stripe_port)
+        stripe_local.configure(handle.stripe_url, url, deployed.environment)
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
-    return Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
+    return handle
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handle = start(int(os.environ.get("PORT", "3000")))
+    handle = start(int(os.environ.get("PORT", "3000")), int(os.environ.get("STRIPE_PORT", "8420")))
     url = handle.url
     print(
         f"""
 Flattr local stack: {url}   (moto at {handle.moto_url})
+Stripe sandbox:     {handle.stripe_url}   (localstripe; key sk_test_local, webhook secret whsec_local,
+                    events to {url}/webhooks/stripe; test card 4242 4242 4242 4242)
 
   demo page       {url}/
   health          curl {url}/health
   a token         curl -s -X POST {url}/_local/token -d '{{"sub": "alice"}}'
-  fund a user     curl -s -X POST {url}/_local/deposit -d '{{"user_id": "alice", "amount": 1000}}'
+  fund a user     curl -s -X POST {url}/_local/deposit -d '{{"user_id": "alice", "amount": 1000}}'   (via Stripe)
   run the queue   curl -s -X POST {url}/_local/drain
   Flattr API v2   curl -s {url}/rest/v2/things/search?query=blog   (v2 clients: base URL {url})
   check the books make audit
@@ -147,15 +164,19 @@ Ctrl-C stops it; all state lives in memory.
         handle.stop()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextmanager
 def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str]:
     """`python -m local.run` as its own process on a free port, as `make run` starts it: yields the
     base URL once /health answers, and stops it afterwards. Output goes to `log_path` (a file, not
     a pipe, which could fill and block the server). Raises RuntimeError if it does not come up."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    port, stripe_port = _free_port(), _free_port()
+    env = {**os.environ, "PORT": str(port), "STRIPE_PORT": str(stripe_port), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     with open(log_path, "wb") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=stack.ROOT, env=env, stdout=log, stderr=log)
@@ -170,7 +191,7 @@ def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str
             try:
                 requests.get(f"{url}/health", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, but not serving yet
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"local.run did not answer within {startup_timeout:.0f} s:\n"
                                        f"{log_path.read_text()[-4000:]}") from None

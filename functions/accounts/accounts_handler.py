@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from flattr import settings
+from flattr import payouts, settings
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
 from flattr.http import current_user, entry, json_response, make_app
@@ -81,7 +81,7 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
     minimum = settings.get().min_payout
     if payout.amount < minimum:
         raise ValidationFailed(f"A payout is at least {minimum} cents.", code="payout_below_minimum")
-    view = revenue.request_payout(user_id, payout.amount, _request_key())
+    view = payouts.request(user_id, payout.amount, _request_key())
     return json_response(202, {"id": view.id, "amount": view.amount, "status": view.status})
 
 

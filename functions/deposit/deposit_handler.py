@@ -1,9 +1,14 @@
-"""POST /webhooks/payments: the payment provider's signed events."""
+"""Money in and back: POST /me/deposits (a Stripe PaymentIntent), and the providers' signed webhooks,
+POST /webhooks/stripe (Stripe's events) and POST /webhooks/payments (the generic format).
+
+Both webhooks feed one provider-neutral path, flattr.store.payments; neither knows the ledger."""
 
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -16,13 +21,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
-from flattr import settings
-from flattr.domain import webhooks
-from flattr.domain.errors import ValidationFailed
-from flattr.http import entry, error, make_app
-from flattr.store import models, payments, revenue
+from pydantic import BaseModel, ConfigDict, Field
 
-app = make_app(validation=False)  # one route, which verifies and parses the raw body itself
+from flattr import settings, stripe_api, stripe_events
+from flattr.domain import webhooks
+from flattr.domain.errors import Conflict, ValidationFailed
+from flattr.http import current_user, entry, error, json_response, make_app
+from flattr.store import models, payments, revenue, users
+
+app = make_app()  # the webhooks verify and parse their raw bodies themselves
 # The store's botocore client serves the idempotency records too: one client per container.
 _persistence = DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table,
                                         boto3_client=models.connection().client)
@@ -74,6 +81,71 @@ def payments_webhook():
     except IdempotencyAlreadyInProgressError:
         # The same event, delivered twice at once: the provider retries later and gets "duplicate".
         return error(409, "event_in_progress", "This event is being processed; send it again later.")
+
+
+class DepositIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    amount: int = Field(gt=0, le=webhooks.MAX_DEPOSIT, description="cents, at least the minimum budget")
+
+
+@app.post("/me/deposits", responses={201: {"description": "A PaymentIntent to confirm with Stripe.js"}})
+def create_deposit(deposit: Annotated[DepositIn, Body()]):
+    user_id = current_user(app)
+    minimum = settings.get().min_budget
+    if deposit.amount < minimum:
+        raise ValidationFailed(f"A deposit is at least the minimum budget, {minimum} cents.",
+                               code="deposit_below_minimum")
+    key = app.current_event.headers.get("idempotency-key")  # a retry gets the same PaymentIntent
+    intent = stripe_api.create_payment_intent(user_id, deposit.amount, settings.get().currency,
+                                              key[:200] if key else None)
+    return json_response(201, intent)
+
+
+class PayoutAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    return_url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://",
+                            description="where Stripe sends the creator back after onboarding")
+
+
+@app.post("/me/payout-account", responses={200: {"description": "A link to Stripe's hosted onboarding"}})
+def payout_account(body: Annotated[PayoutAccountIn, Body()]):
+    """Stripe Connect: the creator's own account, where payouts go. Made once; the link is new each time."""
+    user_id = current_user(app)
+    if not settings.get().stripe_connect:
+        raise Conflict("Payouts here are paid from the platform's own Stripe account; there is no Connect "
+                       "account to set up.", code="connect_not_used")
+    user = users.get(user_id)
+    account_id, url = stripe_api.onboard(user_id, user.stripe_account if user else None, body.return_url)
+    return {"account_id": users.set_payout_account(user_id, account_id), "onboarding_url": url}
+
+
+def apply_stripe(fact: stripe_events.Fact) -> bool:
+    """Carry out what one Stripe event tells. False if it had been carried out already."""
+    if isinstance(fact, stripe_events.Deposit):
+        if fact.currency != settings.get().currency:
+            raise ValidationFailed(f"This deployment takes {settings.get().currency} only.", code="invalid_currency")
+        return payments.deposit(fact.ref, fact.user_id, fact.amount)
+    if isinstance(fact, stripe_events.Refund):
+        return payments.refund(fact.ref, fact.refunded_total)
+    if isinstance(fact, stripe_events.Dispute):
+        if fact.closed:
+            return payments.dispute_closed(fact.ref, fact.dispute_id, fact.amount, won=fact.won)
+        return payments.dispute_opened(fact.ref, fact.dispute_id, fact.amount)
+    if isinstance(fact, stripe_events.PayoutOutcome):
+        return revenue.settle_payout(fact.payout_id, paid=fact.paid)
+    return False
+
+
+@app.post("/webhooks/stripe")
+def stripe_webhook():
+    event = app.current_event
+    body = (event.decoded_body or "").encode()
+    verified = stripe_events.verify(body, event.headers.get("stripe-signature"), stripe_api.webhook_secret())
+    fact = stripe_events.read(verified)
+    if isinstance(fact, stripe_events.Ignored):
+        return {"status": "ignored"}
+    # Exactly once comes from the ledger (transfer ids from the PaymentIntent), not from the event id.
+    return {"status": "processed" if apply_stripe(fact) else "duplicate"}
 
 
 handler = entry(app)

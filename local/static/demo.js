@@ -157,6 +157,26 @@ async function fund(user, deposit, budget) {
   if (!paid.ok) throw new Error(problem(paid));
 }
 
+// ------------------------------------------------------------------ top up through Stripe
+
+// The card field and the top-up itself live in /topup.js (FlattrTopUp), for other pages to reuse.
+let stripeReady = null;
+
+function loadStripe() {
+  stripeReady = stripeReady || (async () => {
+    const r = await api("POST", "/_local/stripe", { quiet: true }); // locally: localstripe's Stripe.js stand-in
+    if (!r.ok || !r.data.enabled) return false;
+    await window.FlattrTopUp.mount($("card"), r.data);
+    return true;
+  })();
+  return stripeReady;
+}
+
+async function topUp(token, amount) {
+  if (!(await loadStripe())) throw new Error("No Stripe here: the sandbox deposit is POST /_local/deposit.");
+  return window.FlattrTopUp.topUp({ token, amount, onCall: log });
+}
+
 function addThingCard(thing) {
   const card = document.createElement("article");
   card.className = "thing";
@@ -368,7 +388,10 @@ form("fund-form", "fund", async () => {
   if (!user) throw new Error("Sign in first (step 1).");
   const deposit = cents($("deposit").value);
   const budget = cents($("budget").value);
-  await fund(user, deposit, budget);
+  const token = await tokenFor(user);
+  const me = await api("PUT", "/me", { token, body: { display_name: displayName(user), monthly_budget: budget } });
+  if (!me.ok) throw new Error(problem(me));
+  await topUp(token, deposit);
   out("fund-out", `${user} deposited ${euros(deposit)} and gives ${euros(budget)} a month.`, "good");
   $("step2").classList.add("done");
   await refresh();
@@ -444,6 +467,7 @@ window.addEventListener("message", (event) => {
 
 (async function init() {
   suggestUrl();
+  loadStripe().catch((e) => out("fund-out", e.message, "bad")); // the card field, ready before step 2
   // The stack keeps its data in memory: forget things a restarted stack no longer has.
   const known = await Promise.all(state.things.map((t) => api("GET", `/things/${t.id}`, { quiet: true })));
   state.things = state.things.filter((t, i) => known[i].status !== 404);

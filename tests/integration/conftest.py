@@ -30,7 +30,15 @@ def aws():
             Value="local-webhook-secret",
             Type="SecureString",
         )
+        from local import stripe_local  # Stripe's secrets, where the deployed functions read them
+
+        for name, value in (("FLATTR_STRIPE_SECRET_KEY_PARAMETER", stripe_local.API_KEY),
+                            ("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", stripe_local.WEBHOOK_SECRET)):
+            boto3.client("ssm").put_parameter(Name=deployed.environment[name], Value=value, Type="SecureString")
         os.environ.update({k: str(v) for k, v in deployed.environment.items()})
+        # No Stripe server in-process: payouts wait for the generic provider's signed events here
+        # (tests/e2e pays them out through localstripe).
+        os.environ["FLATTR_PAYOUT_PROVIDER"] = "webhook"
         from flattr import settings
         from flattr.store import models
 

@@ -12,9 +12,12 @@ from moto.core.botocore_stubber import BotocoreStubber
 from local import runtime, stack
 
 # Granted for paths the scenario does not reach: Powertools deletes its idempotency record when
-# the wrapped call raises, and a subscription's flattr checks its thing when the month is settled.
+# the wrapped call raises, a subscription's flattr checks its thing when the month is settled, and
+# a payout is sent to Stripe (tests/e2e does that, through localstripe).
 RARE = {
     "DepositFunction": {"dynamodb:DeleteItem"},
+    # Reads Stripe's secret key to send a payout; here payouts wait for the generic provider.
+    "AccountsFunction": {"ssm:GetParameter"},
     "SettleWorkerFunction": {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
 }
 
@@ -81,6 +84,12 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
     at("2026-10-10T00:00:00")
     api.giver("ada", budget=5000, funds=50_000)
     api.giver("bob", budget=200, funds=1000)
+    from tests import stripe_shapes  # Stripe's webhook: its secret from SSM, a deposit and a refund
+
+    for evt in (stripe_shapes.payment_succeeded("pi_lp", "ada", 1000),
+                stripe_shapes.charge_refunded("pi_lp", 1000, 400)):
+        body, headers = stripe_shapes.body_and_headers(evt)
+        assert api.call("POST", "/webhooks/stripe", raw=body, headers=headers) == (200, {"status": "processed"})
     thing = api.thing("bob")
     api.get(f"/things/{thing}", user="ada")
     api.get(f"/things/{thing}/qr.svg")

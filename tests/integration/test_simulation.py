@@ -215,3 +215,115 @@ def test_month_close_survives_faults(seed, faults, at):
     assert ledger.balance(accounts.FEES) == fees, replay
     assert ledger.balance(accounts.CHARITY) == charity, replay
     assert ledger.balance(accounts.clearing(MONTH)) == 0, replay
+
+
+@pytest.mark.parametrize("seed", seeds()[: max(1, len(seeds()) // 8)])  # each seed runs a month close too
+def test_stripe_events_redelivered_reordered_and_concurrent(seed, faults, at):
+    """Stripe's events about deposits, refunds and disputes, in any order, some delivered twice
+    (the same event, or two events about one payment), some at once, some crashing around a write;
+    part of the money is given in a month close between them. The books stay right."""
+    import deposit_handler
+
+    from flattr import stripe_events
+    from flattr.store.models import Settlement
+    from tests import stripe_shapes as s
+
+    rng = random.Random(seed)
+    replay = f"replay: FLATTR_SIM_SEED={seed} python -m pytest tests/integration/test_simulation.py -k stripe"
+    faults.disarm()
+    at("2026-10-05T10:00:00")
+    creator = f"p{seed}c"
+    users.save_profile(creator, display_name=creator, monthly_budget=200)
+    payments.deposit(f"{creator}-dep", creator, 1000)  # through the generic adapter
+    thing = things.register(creator, url=f"https://sim.example/stripe/{seed}", title="A thing")
+    names = [f"p{seed}u{i}" for i in range(rng.randint(2, 4))]
+    events, net = [], defaultdict(int)
+    for u in names:
+        users.save_profile(u, display_name=u, monthly_budget=rng.choice([200, 1000]))
+        for k in range(rng.randint(1, 2)):
+            pi, amount = f"pi_{seed}_{u}_{k}", rng.choice([200, 999, 2500])
+            events += [s.payment_succeeded(pi, u, amount) for _ in range(rng.choice([1, 1, 2]))]
+            net[u] += amount
+            kind = rng.random()
+            if kind < 0.35:  # refunds: running totals
+                totals = sorted(rng.sample(range(1, amount + 1), rng.randint(1, 2)))
+                events += [s.charge_refunded(pi, amount, t) for t in totals]
+                net[u] -= totals[-1]
+            elif kind < 0.7:  # a dispute, won or lost
+                won = rng.random() < 0.5
+                events += [s.dispute(pi, f"dp_{pi}", amount),
+                           s.dispute(pi, f"dp_{pi}", amount, status="won" if won else "lost", closed=True)]
+                net[u] -= 0 if won else amount
+    rng.shuffle(events)
+
+    def deliver(evt) -> bool:
+        """One delivery, as Stripe makes it: False if it must be sent again (an error, a crash)."""
+        body, headers = s.body_and_headers(evt)
+        try:
+            fact = stripe_events.read(stripe_events.verify(body, headers["Stripe-Signature"], s.WEBHOOK_SECRET))
+            deposit_handler.apply_stripe(fact)
+            return True
+        except (Crash, payments.PaymentUnknown):
+            return False
+
+    def deliver_all(batch, rounds: int | None = None) -> list:
+        """Deliver until all are taken; with `rounds`, stop after so many and return the rest
+        (a refund whose payment is not known yet keeps being retried, as Stripe does, for days)."""
+        pending = list(batch)
+        steps = 0
+        while pending:
+            steps += 1
+            if rounds is not None and steps > rounds:
+                return pending
+            assert steps < 2000, f"the events do not converge; {replay}"
+            evt = pending.pop(rng.randrange(len(pending)))
+            if rng.random() < 0.15:
+                pending.append(evt)  # a redelivery
+            if rng.random() < 0.3:
+                faults.arm(rng.randint(1, 4), rng.choice(["before", "after"]))
+            try:
+                if rng.random() < 0.15:  # delivered twice at once, or with another event at once
+                    twin = evt if not pending or rng.random() < 0.5 else rng.choice(pending)
+                    done = {}
+                    threads = [threading.Thread(target=lambda e=e, i=i: done.__setitem__(i, deliver(e)))
+                               for i, e in enumerate((evt, twin))]
+                    [t.start() for t in threads]
+                    [t.join() for t in threads]
+                    pending += [e for i, e in enumerate((evt, twin)) if not done.get(i)]
+                elif not deliver(evt):
+                    pending.append(evt)
+            finally:
+                faults.disarm()
+        return []
+
+    split = rng.randint(0, len(events))
+    retrying = deliver_all(events[:split], rounds=3 * split)
+    for u in names:  # some give part of it away this month
+        try:
+            clicks.flattr(u, thing.thing_id, min_budget=200, give_to_get=True)
+        except FlattrError:
+            pass
+    at("2026-11-01T00:05:00")
+    queue: list[dict] = []
+    sender = type("Queue", (), {"send": lambda self, jobs: queue.extend(jobs)})()
+    settlement.start_close(MONTH, sender)
+    while queue:
+        job = queue.pop(0)
+        if job["kind"] == "scan":
+            settlement.scan_page(job, sender)
+        else:
+            settlement.settle_user(job["user_id"], job["month"], settlement.Settings(fee_bps=FEE_BPS,
+                                                                                      policy="carry"))
+    at("2026-11-02T00:00:00")
+    deliver_all(retrying + events[split:] + rng.sample(events, min(3, len(events))))  # the rest, some again
+
+    violations = audit.run_audit()
+    assert violations == [], "\n".join(map(str, violations)) + "\n" + replay
+    for u in names:
+        try:
+            charged = int(Settlement.get(*Settlement.key(u, MONTH)).charged)
+        except Settlement.DoesNotExist:
+            charged = 0
+        have, owes = ledger.balance(accounts.funds(u)), payments.owed(u)
+        assert have - owes == net[u] - charged, f"{u}: funds {have}, owes {owes}; {replay}"
+        assert have >= 0 and owes >= 0 and min(have, owes) == 0, f"{u}: funds {have}, owes {owes}; {replay}"

@@ -26,6 +26,14 @@ class Settings:
     jwt_audience: str = ""
 
     max_budget: int = 100_000
+    # Stripe: the names of the SSM parameters that hold its secrets (never the secrets themselves),
+    # the publishable key browsers use, and where its API is (empty: Stripe's own; locally localstripe).
+    stripe_secret_key_parameter: str = "/flattr/stripe-secret-key"
+    stripe_webhook_secret_parameter: str = "/flattr/stripe-webhook-secret"
+    stripe_publishable_key: str = ""
+    stripe_api_base: str = ""
+    payout_provider: str = "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
+    stripe_connect: bool = True  # payouts go to creators' connected accounts (localstripe has no Connect)
 
 
 @lru_cache(maxsize=1)
@@ -47,4 +55,11 @@ def get() -> Settings:
         api_url=env.get("FLATTR_API_URL", "").rstrip("/"),
         jwt_issuer=env.get("FLATTR_JWT_ISSUER", ""),
         jwt_audience=env.get("FLATTR_JWT_AUDIENCE", ""),
+        stripe_secret_key_parameter=env.get("FLATTR_STRIPE_SECRET_KEY_PARAMETER", "/flattr/stripe-secret-key"),
+        stripe_webhook_secret_parameter=env.get("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER",
+                                                "/flattr/stripe-webhook-secret"),
+        stripe_publishable_key=env.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
+        stripe_api_base=env.get("FLATTR_STRIPE_API_BASE", "").rstrip("/"),
+        payout_provider=env.get("FLATTR_PAYOUT_PROVIDER", "stripe"),
+        stripe_connect=env.get("FLATTR_STRIPE_CONNECT", "true").lower() == "true",
     )

@@ -37,6 +37,15 @@ def clearing(month: str) -> str:
     return f"clearing:{month}"
 
 
+def debt(user_id: str) -> str:
+    """What a user owes after money went back (a refund, a dispute) that they had already given.
+
+    It is the platform's claim on the user, money outside like `world:*`: it runs negative (the
+    amount owed) and never above zero. Its balance lives on the user's item, beside their funds.
+    """
+    return f"debt:{user_id}"
+
+
 FEES = "platform:fees"
 CHARITY = "platform:charity"
 WORLD_PAYMENTS = "world:payments"
@@ -60,7 +69,7 @@ def shard_for(account: str, key: str) -> int:
 
 
 def may_go_negative(account: str) -> bool:
-    return account.startswith("world:")
+    return account.startswith(("world:", "debt:"))
 
 
 @dataclass(frozen=True)

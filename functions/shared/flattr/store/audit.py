@@ -20,6 +20,7 @@ INVARIANTS = {
     5: "shares sum to what was distributed, each floor or floor+1; the fee is exact",
     6: "each (user, thing, month) flattr is counted once",
     7: "every acknowledged flattr of a settled month is paid",
+    10: "money that went back is a transfer; a debt is never above zero",
 }
 
 
@@ -60,6 +61,8 @@ def run_audit() -> list[Violation]:
         if sk == "USER":
             user = User.from_raw_data(raw)
             balances[(accounts.funds(user.uid), 0)] = int(user.funds or 0)
+            if user.debt is not None:
+                balances[(accounts.debt(user.uid), 0)] = int(user.debt)
         elif sk == "ACCT":
             acct = Account.from_raw_data(raw)
             balances[(acct.account, int(acct.shard))] = int(acct.balance or 0)
@@ -106,6 +109,8 @@ def run_audit() -> list[Violation]:
         per_account[account] += value
         if value < 0 and not accounts.may_go_negative(account):
             out.append(Violation(3, f"{account} shard {shard} is {value}"))
+        if value > 0 and account.startswith("debt:"):
+            out.append(Violation(10, f"{account} is {value}: a debt paid back beyond what was owed"))
     out += _check_settlements(settlements, transfers_by_prefix, flattrs)
     out += _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress)
     for thing_id in sorted(set(counted) | set(flattr_totals)):

@@ -62,8 +62,9 @@ def _remember(thing_id: str, ref: ThingRef) -> ThingRef:
 def _check_people(tx: Tx, user_id: str, owner_id: str, month: str, min_budget: int, give_to_get: bool) -> None:
     """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get)."""
     gives = (User.budget >= min_budget) & (User.funds > 0)
+    owes_nothing = User.debt.does_not_exist() | (User.debt >= 0)  # money that went back (store.payments)
     tx.check(User, *User.key(user_id),
-             condition=gives & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+             condition=gives & owes_nothing & (User.closed_through.does_not_exist() | (User.closed_through < month)),
              label="giver")
     if give_to_get:
         tx.check(User, *User.key(owner_id), condition=gives, label="owner")
@@ -138,6 +139,9 @@ def _explain(failed: set[str], user_id: str, month: str) -> None:
         giver = users.get(user_id)
         if giver is not None and giver.closed_through and giver.closed_through >= month:
             raise MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
+        if giver is not None and int(giver.debt or 0) < 0:
+            raise NoMeans(f"You owe {-int(giver.debt)} cents for money that went back (a refund or a dispute); "
+                          "your next deposit pays it first.")
         raise NoMeans("You need a monthly budget and funds above zero to flattr.")
     if "owner" in failed:
         raise OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")

@@ -29,6 +29,11 @@ def funds_user(account: str) -> str | None:
     return None
 
 
+def debt_user(account: str) -> str | None:
+    kind, _, rest = account.partition(":")
+    return rest if kind == "debt" else None
+
+
 def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
     """Add transfer puts and the net balance updates they cause to `tx`."""
     transfers = list(transfers)
@@ -49,27 +54,44 @@ def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
             at=at,
         )
         tx.put(item, condition=TransferItem.pk.does_not_exist(), label="transfer")
+    on_user: dict[str, dict[str, int]] = {}  # a user's funds and debt live on one item: one update
     for (account, shard), delta in sorted(ledger.net_changes(transfers).items()):
         if delta == 0:
             continue
         user_id = funds_user(account)
+        debtor = debt_user(account)
         if user_id is not None:
-            _update_funds(tx, user_id, delta, at)
+            on_user.setdefault(user_id, {})["funds"] = delta
+        elif debtor is not None:
+            on_user.setdefault(debtor, {})["debt"] = delta
         else:
             _update_account(tx, account, shard, delta)
+    for user_id, deltas in sorted(on_user.items()):
+        _update_user(tx, user_id, deltas.get("funds", 0), deltas.get("debt", 0), at)
 
 
-def _update_funds(tx: Tx, user_id: str, delta: int, at: str) -> None:
+def _update_user(tx: Tx, user_id: str, funds: int, debt: int, at: str) -> None:
     # A deposit may come before the user's first PUT /me: the money must land, so create the user.
     item = User(*User.key(user_id))
     actions = [
-        User.funds.add(delta),
         User.uid.set(User.uid | user_id),
         User.created_at.set(User.created_at | at),
         User.created_month.set(User.created_month | at[:7]),
     ]
-    condition = (User.funds >= -delta) if delta < 0 else None
-    tx.update(item, actions, condition=condition, label="overdraft" if delta < 0 else "credit")
+    conditions = []
+    if funds:
+        actions.append(User.funds.add(funds))
+        if funds < 0:
+            conditions.append(User.funds >= -funds)
+    if debt:
+        # A debt runs negative and is paid back at most to zero, never above it.
+        actions.append(User.debt.add(debt))
+        if debt > 0:
+            conditions.append(User.debt <= -debt)
+    condition = None
+    for c in conditions:
+        condition = c if condition is None else condition & c
+    tx.update(item, actions, condition=condition, label="overdraft" if condition is not None else "credit")
 
 
 def _update_account(tx: Tx, account: str, shard: int, delta: int) -> None:
@@ -106,12 +128,13 @@ def post(transfers: list[Transfer], tx: Tx | None = None) -> bool:
 
 
 def balance(account: str) -> int:
-    user_id = funds_user(account)
+    user_id = funds_user(account) or debt_user(account)
     if user_id is not None:
         try:
-            return int(User.get(*User.key(user_id), consistent_read=True).funds)
+            user = User.get(*User.key(user_id), consistent_read=True)
         except User.DoesNotExist:
             return 0
+        return int((user.funds if funds_user(account) else user.debt) or 0)
     keys = [Account.key(account, s) for s in range(ledger.shard_count(account))]
     return sum(int(a.balance) for a in Account.batch_get(keys))
 

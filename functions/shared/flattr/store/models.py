@@ -10,6 +10,7 @@
     RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
     ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
     XFER#<id>                XFER                  an immutable transfer
+    PAYMENT#<ref>            PAYMENT               a provider's payment that was credited, and what went back
     MONTH#<month>            MONTH                 a month close
     MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
     MONTH#<month>            SEGMENT#<i>           a scan segment that finished
@@ -102,6 +103,8 @@ class User(_Base):
     idle_months = NumberAttribute(default=0)
     hide_flattrs = BooleanAttribute(default=False)
     created_month = UnicodeAttribute()
+    debt = NumberAttribute(null=True)  # balance of account debt:<u>: 0 or below, what the user owes
+    stripe_account = UnicodeAttribute(null=True)  # the creator's Stripe Connect account (acct_...)
 
     @staticmethod
     def key(user_id: str) -> tuple[str, str]:
@@ -288,3 +291,16 @@ class Subscription(_Base):
         return f"USER#{user_id}", f"SUB#{thing_id}"
 
     PREFIX = "SUB#"
+
+
+class Payment(_Base):
+    """A provider's payment that was credited to funds (once), and how much of it has gone back."""
+
+    user_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    refunded = NumberAttribute(default=0)  # the provider's running total refunded
+    at = UnicodeAttribute()
+
+    @staticmethod
+    def key(ref: str) -> tuple[str, str]:
+        return f"PAYMENT#{ref}", "PAYMENT"

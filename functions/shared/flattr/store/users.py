@@ -86,3 +86,10 @@ def flattrs(user_id: str, limit: int) -> list[Flattr]:
 
 def get_many(user_ids: set[str]) -> dict[str, User]:
     return {u.uid: u for u in User.batch_get([User.key(u) for u in user_ids])}
+
+
+def set_payout_account(user_id: str, account_id: str) -> str:
+    """Remember the user's payout account (Stripe Connect) once; the first one stays. Returns it."""
+    item = User(*User.key(user_id))
+    item.update(actions=[User.stripe_account.set(User.stripe_account | account_id)])
+    return get(user_id).stripe_account
