@@ -25,6 +25,15 @@ class Settings:
     jwt_audience: str = ""
 
     max_budget: int = 100_000
+    # Notifications (emails through SES, creators' webhooks)
+    notify_queue_url: str = ""
+    mail_from: str = "Flattr <notify@flattr.example>"
+    api_url: str = "http://127.0.0.1:3000"  # where unsubscribe links point
+    notify_secret_parameter: str = "/flattr/notify-secret"
+    webhook_allow_loopback: bool = False  # the local stack only: tests receive on 127.0.0.1
+    webhook_retry_base: float = 30.0  # seconds before the first retry; doubles each time
+    webhook_retry_window: float = 86_400.0  # retries stop this long after the first attempt
+    webhook_batch_seconds: int = 60  # flattr.received: at most one delivery per endpoint per this
 
 
 @lru_cache(maxsize=1)
@@ -45,4 +54,18 @@ def get() -> Settings:
         pages_url=env.get("FLATTR_PAGES_URL", "").rstrip("/"),
         jwt_issuer=env.get("FLATTR_JWT_ISSUER", ""),
         jwt_audience=env.get("FLATTR_JWT_AUDIENCE", ""),
+        **_notify(env),
+    )
+
+
+def _notify(env) -> dict:
+    return dict(
+        notify_queue_url=env.get("FLATTR_NOTIFY_QUEUE_URL", ""),
+        mail_from=env.get("FLATTR_MAIL_FROM") or "Flattr <notify@flattr.example>",
+        api_url=(env.get("FLATTR_API_URL") or "http://127.0.0.1:3000").rstrip("/"),
+        notify_secret_parameter=env.get("FLATTR_NOTIFY_SECRET_PARAMETER", "/flattr/notify-secret"),
+        webhook_allow_loopback=env.get("FLATTR_WEBHOOK_ALLOW_LOOPBACK", "false").lower() == "true",
+        webhook_retry_base=float(env.get("FLATTR_WEBHOOK_RETRY_BASE", "30")),
+        webhook_retry_window=float(env.get("FLATTR_WEBHOOK_RETRY_WINDOW", "86400")),
+        webhook_batch_seconds=int(env.get("FLATTR_WEBHOOK_BATCH_SECONDS", "60")),
     )
