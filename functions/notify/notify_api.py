@@ -122,4 +122,4 @@ def unsubscribe(token: Annotated[Optional[str], Query(max_length=1000)] = None):
     return _page("Unsubscribed", f"<p>You will get no more emails about {escape(rules.KINDS[kind])}.</p>")
 
 
-handler = entry(app, json_only=False)
+handler = entry(app)
