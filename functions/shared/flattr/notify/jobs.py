@@ -57,7 +57,7 @@ def _check_funds(user_id: str, month: str, at_settlement: bool) -> None:
 
 
 def _maybe_closed(month: str) -> None:
-    if settlement.month_status(month)["status"] != "closed":
+    if not store.month_closed(month):
         return
     if store.fanout_state(month) == "dispatched":
         return

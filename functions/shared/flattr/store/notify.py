@@ -11,7 +11,7 @@ from pynamodb.exceptions import PutError
 from ..clock import now
 from ..domain import notify as rules
 from ..domain.ledger import spread
-from .models import Flattr, Marker, User
+from .models import Flattr, Marker, MonthClose, MonthProgress, User
 from .notify_models import (
     NOTE_SHARDS,
     DeliveryLog,
@@ -206,6 +206,21 @@ def participants(month: str, shard: int, start: dict | None, limit: int = 100) -
 
 def supporters(owner_id: str, month: str) -> set[str]:
     return {s.sk for s in Supporter.query(Supporter.partition(owner_id, month))}
+
+
+def month_closed(month: str) -> bool:
+    """settlement.month_status()'s "closed", read strongly consistently: the job that follows the
+    close's last write must see it, or the month's notifications would never be handed out."""
+    try:
+        close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    except MonthClose.DoesNotExist:
+        return False
+    shards = MonthProgress.batch_get([MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)],
+                                     consistent_read=True)
+    total = settled = 0
+    for shard in shards:
+        total, settled = total + int(shard.users_total or 0), settled + int(shard.users_settled or 0)
+    return int(close.segments_done or 0) >= int(close.segments) and settled >= total
 
 
 def fanout_state(month: str) -> str:
