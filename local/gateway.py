@@ -27,6 +27,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
+from local import mail as local_mail
 from local import runtime, stack, stripe_local
 from local.stack import FunctionSpec
 
@@ -411,6 +412,8 @@ class Gateway:
     # ------------------------------------------------------------ /_local/
 
     def _local(self, request: Request) -> Response:
+        if request.path == "/_local/mail":
+            return local_mail.handle(request)  # the mailbox moto's SES records
         actions: dict[str, Callable[[dict], Response]] = {
             "token": self._token,
             "clock": self._clock,

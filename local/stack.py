@@ -203,7 +203,10 @@ def deploy(stack_name: str = STACK_NAME, parameters: dict[str, str] | None = Non
     if desc["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"stack {stack_name}: {desc['StackStatus']} {desc.get('StackStatusReason')}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
-    return Stack(outputs=outputs, environment=function_environment(stack_name))
+    from local import mail  # the sender and key an operator sets up by hand on AWS
+
+    mail.prepare(parameters)
+    return Stack(outputs=outputs, environment={**function_environment(stack_name), **mail.LOCAL_ENVIRONMENT})
 
 
 def function_environment(stack_name: str) -> dict[str, str]:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from flattr import payouts, settings
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
-from flattr.http import current_user, entry, json_response, make_app
+from flattr.http import claims, current_user, entry, json_response, make_app
+from flattr.notify import profile as notify_profile
 from flattr.store import revenue, settlement, things, users
 
 app = make_app()
@@ -21,6 +22,8 @@ class ProfileIn(BaseModel):
     display_name: Optional[str] = Field(default=None, min_length=1, max_length=100)
     monthly_budget: Optional[int] = Field(default=None, description="cents")
     hide_flattrs: Optional[bool] = Field(default=None, description="keep which things you flattr private")
+    email: Optional[str] = Field(default=None, max_length=254, description="where notifications go; \"\" removes it")
+    notifications: Optional[dict[str, bool]] = Field(default=None, description="each kind of email on or off")
 
 
 class AmountIn(BaseModel):
@@ -40,6 +43,7 @@ def _me(user_id: str) -> dict:
         "month": p.month,
         "flattrs_this_month": p.flattrs_this_month,
         "hide_flattrs": p.hide_flattrs,
+        **notify_profile.view(user_id),  # email, notifications
     }
 
 
@@ -57,8 +61,10 @@ def put_me(profile: Annotated[ProfileIn, Body()]):
         raise ValidationFailed(
             f"monthly_budget is in cents, from {cfg.min_budget} to {cfg.max_budget}.", code="invalid_budget"
         )
+    notify_profile.check(profile.email, profile.notifications)
     users.save_profile(user_id, display_name=profile.display_name, monthly_budget=budget,
                        hide_flattrs=profile.hide_flattrs)
+    notify_profile.save(user_id, profile.email, profile.notifications, claims(app))
     return _me(user_id)
 
 

@@ -8,8 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
 from flattr import settings
+from flattr.clock import now
 from flattr.domain import things as rules
+from flattr.domain.errors import OwnerNotParticipating
+from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, metrics
+from flattr.notify import events as notify
 from flattr.store import clicks
 
 app = make_app()
@@ -22,10 +26,16 @@ app = make_app()
 def flattr(thing_id: Annotated[str, Path()]):
     user_id = current_user(app)
     cfg = settings.get()
-    click = clicks.flattr(user_id, rules.parse_id(thing_id), min_budget=cfg.min_budget, give_to_get=cfg.give_to_get)
+    thing_id = rules.parse_id(thing_id)
+    try:
+        click = clicks.flattr(user_id, thing_id, min_budget=cfg.min_budget, give_to_get=cfg.give_to_get)
+    except OwnerNotParticipating:
+        notify.owner_refused(thing_id, month_of(now()))  # "your buttons are off", once a month
+        raise
     body = {"thing_id": int(click.thing_id), "month": click.month}
     if click.created:
         metrics.add_metric(name="Flattrs", unit=MetricUnit.Count, value=1)
+        notify.flattr_received(click.thing.owner_id, user_id, click.thing_id, now().isoformat())
         return json_response(201, {**body, "status": "flattred"})
     return json_response(200, {**body, "status": "already_flattred"})
 

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from flattr import settings
+from flattr.notify import events as notify
 from flattr.observability import CORRELATION_ATTRIBUTE, logger
 from flattr.store import models, settlement
 from flattr.store.queue import SettleQueue
@@ -46,6 +47,7 @@ def record_handler(record: SQSRecord) -> None:
         settlement.scan_page(job, _queue)
     else:
         settle(job=job)
+    notify.after_close_job(job)  # statements, webhooks and the like: queued, sent by the notify worker
 
 
 @logger.inject_lambda_context

@@ -57,7 +57,7 @@ def _wipe(deployed: stack.Stack) -> None:
                 ddb.batch_write_item(RequestItems={table: [
                     {"DeleteRequest": {"Key": {k: item[k] for k in keys}}} for item in items[i:i + 25]]})
     sqs = boto3.client("sqs")
-    for name in ("SettleQueueUrl", "SettleDeadLetterQueueUrl"):
+    for name in [n for n in deployed.outputs if n.endswith("QueueUrl")]:  # every queue and its DLQ
         url = deployed.outputs[name]
         # PurgeQueue is rate-limited to once a minute; receiving and deleting is not.
         while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages"):

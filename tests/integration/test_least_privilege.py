@@ -4,12 +4,14 @@ expanded template, and each function's policy grants no action its code never us
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
 from local import runtime, stack
+from tests.integration.notify_helpers import Receiver, mails
 
 # Granted for paths the scenario does not reach: Powertools deletes its idempotency record when
 # the wrapped call raises, a subscription's flattr checks its thing when the month is settled, and
@@ -93,6 +95,9 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
     thing = api.thing("bob")
     api.get(f"/things/{thing}", user="ada")
     api.get(f"/things/{thing}/qr.svg")
+    receiver = Receiver()  # bob's webhook endpoint, and his email: the notification worker runs
+    api.put("/me", {"email": "bob@example.org"}, user="bob")
+    hook = api.post("/me/webhooks", {"url": receiver.url}, user="bob")[1]
     api.get("/users/bob/things")
     api.get("/users/ada/flattrs")
     assert api.flattr("ada", thing)[0] == 201
@@ -126,6 +131,14 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
     api.webhook({"id": "po1", "type": "payout.paid", "data": {"payout_id": payout["id"]}})
     api.get("/me/statements/2026-10", user="bob")
     api.call("DELETE", f"/things/{thing}/subscription", user="ada")
+    api.get("/me/webhooks", user="bob")
+    api.post(f"/me/webhooks/{hook['id']}/test", user="bob")
+    api.get(f"/me/webhooks/{hook['id']}/deliveries", user="bob")
+    api.call("DELETE", f"/me/webhooks/{hook['id']}", user="bob")
+    receiver.close()
+    parameters.clear_caches()  # the unsubscribe key, fetched by the API function too
+    link = re.search(r"Unsubscribe: \S+(/unsubscribe\?\S+)", mails(api, "bob@example.org")[0]["text"]).group(1)
+    assert api.post(link)[0] == 200
     by_id = {f.logical_id: f for f in stack.functions()}
     runtime.invoke(by_id["CloseMonthFunction"], {"time": "2026-12-01T00:05:00Z"})
     runtime.invoke(by_id["CloseWatchFunction"], {"time": "2026-12-01T01:00:00Z"})

@@ -34,6 +34,14 @@ class Settings:
     stripe_api_base: str = ""
     payout_provider: str = "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
     stripe_connect: bool = True  # payouts go to creators' connected accounts (localstripe has no Connect)
+    # Notifications (emails through SES, creators' webhooks)
+    notify_queue_url: str = ""
+    mail_from: str = "Flattr <notify@flattr.example>"
+    notify_secret_parameter: str = "/flattr/notify-secret"
+    webhook_allow_loopback: bool = False  # the local stack only: tests receive on 127.0.0.1
+    webhook_retry_base: float = 30.0  # seconds before the first retry; doubles each time
+    webhook_retry_window: float = 86_400.0  # retries stop this long after the first attempt
+    webhook_batch_seconds: int = 60  # flattr.received: at most one delivery per endpoint per this
 
 
 @lru_cache(maxsize=1)
@@ -62,4 +70,17 @@ def get() -> Settings:
         stripe_api_base=env.get("FLATTR_STRIPE_API_BASE", "").rstrip("/"),
         payout_provider=env.get("FLATTR_PAYOUT_PROVIDER", "stripe"),
         stripe_connect=env.get("FLATTR_STRIPE_CONNECT", "true").lower() == "true",
+        **_notify(env),
+    )
+
+
+def _notify(env) -> dict:
+    return dict(
+        notify_queue_url=env.get("FLATTR_NOTIFY_QUEUE_URL", ""),
+        mail_from=env.get("FLATTR_MAIL_FROM") or "Flattr <notify@flattr.example>",
+        notify_secret_parameter=env.get("FLATTR_NOTIFY_SECRET_PARAMETER", "/flattr/notify-secret"),
+        webhook_allow_loopback=env.get("FLATTR_WEBHOOK_ALLOW_LOOPBACK", "false").lower() == "true",
+        webhook_retry_base=float(env.get("FLATTR_WEBHOOK_RETRY_BASE", "30")),
+        webhook_retry_window=float(env.get("FLATTR_WEBHOOK_RETRY_WINDOW", "86400")),
+        webhook_batch_seconds=int(env.get("FLATTR_WEBHOOK_BATCH_SECONDS", "60")),
     )

@@ -15,6 +15,7 @@ from ..domain import ledger as accounts
 from ..domain.errors import Conflict, InsufficientRevenue, NotFound
 from ..domain.ledger import Transfer, take
 from ..domain.months import month_of
+from ..notify import events as notify
 from . import ledger
 from .models import Marker, Payout
 from .tx import Cancelled, Tx
@@ -123,11 +124,13 @@ def settle_payout(payout_id: str, paid: bool) -> bool:
     for key in (Payout.key(payout_id), Payout.user_key(user_id, payout_id)):
         tx.update(Payout(*key), [Payout.status.set(outcome)], condition=Payout.status == "pending", label="status")
     try:
-        return ledger.post([transfer], tx)
+        changed = ledger.post([transfer], tx)
     except Cancelled as exc:
         if "status" in exc.failed:  # a racing paid/failed got there first
             return settle_payout(payout_id, paid)
         raise
+    notify.payout_settled(payout_id, user_id, amount, paid)  # email and webhook, queued; sent once
+    return changed
 
 
 def of_user(user_id: str, month: str | None = None) -> list[PayoutView]:

@@ -1,0 +1,235 @@
+"""Notifications' records: preferences, webhook endpoints and their delivery logs, emails sent
+exactly once, and who has something to hear about a month."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from pynamodb.exceptions import PutError
+
+from ..clock import now
+from ..domain import notify as rules
+from ..domain.ledger import spread
+from .models import Flattr, Marker, MonthClose, MonthProgress, User
+from .notify_models import (
+    NOTE_SHARDS,
+    DeliveryLog,
+    Endpoint,
+    Fanout,
+    MailSent,
+    NotifyPrefs,
+    Participant,
+    Supporter,
+    WindowFlattr,
+)
+
+MAX_ENDPOINTS = 5
+LOG_PAGE = 50
+SENDING_LEASE = 300  # seconds an interrupted send blocks another attempt
+
+
+def _conditional_put(item, condition) -> bool:
+    try:
+        item.save(condition=condition)
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def prefs(user_id: str) -> NotifyPrefs | None:
+    try:
+        return NotifyPrefs.get(*NotifyPrefs.key(user_id), consistent_read=True)
+    except NotifyPrefs.DoesNotExist:
+        return None
+
+
+def view(user_id: str) -> dict:
+    p = prefs(user_id)
+    return {"email": p.email if p else None,
+            "notifications": rules.merge_preferences(p.prefs.as_dict() if p else None, None)}
+
+
+def save(user_id: str, *, email: str | None = None, email_source: str = "user", remove_email: bool = False,
+         changes: dict[str, bool] | None = None, only_if_no_email: bool = False) -> None:
+    current = prefs(user_id)
+    stored = current.prefs.as_dict() if current else None
+    if only_if_no_email and current is not None and (current.email or current.email_source == "removed"):
+        email = None  # an address the user gave, or removed, is not replaced by the token's
+    if current is not None and not (email or remove_email or changes):
+        return
+    merged = rules.merge_preferences(stored, changes)
+    actions = [NotifyPrefs.prefs.set(merged)]
+    if remove_email:
+        actions += [NotifyPrefs.email.remove(), NotifyPrefs.email_source.set("removed")]
+    elif email:
+        actions += [NotifyPrefs.email.set(email), NotifyPrefs.email_source.set(email_source)]
+    NotifyPrefs(*NotifyPrefs.key(user_id)).update(actions=actions)
+
+
+def recipient(user_id: str, kind: str) -> str | None:
+    """The address to send `kind` to, or None if there is none or the user turned it off."""
+    p = prefs(user_id)
+    if p is None or not p.email:
+        return None
+    return p.email if rules.merge_preferences(p.prefs.as_dict(), None)[kind] else None
+
+
+# ---------------------------------------------------------------- emails, once
+
+
+def begin_mail(message_id: str, to: str, subject: str) -> bool:
+    """Claim the right to send this email. False: it was sent, or another attempt is sending it."""
+    at = int(time.time())
+    item = MailSent(*MailSent.key(message_id), status="sending", to=to, subject=subject, started=at)
+    cond = MailSent.pk.does_not_exist() | ((MailSent.status == "sending") & (MailSent.started < at - SENDING_LEASE))
+    return _conditional_put(item, cond)
+
+
+def mail_sent(message_id: str, ses_id: str) -> None:
+    MailSent(*MailSent.key(message_id)).update(actions=[MailSent.status.set("sent"), MailSent.ses_id.set(ses_id)])
+
+
+def mail_status(message_id: str) -> str | None:
+    try:
+        return MailSent.get(*MailSent.key(message_id), consistent_read=True).status
+    except MailSent.DoesNotExist:
+        return None
+
+
+# ---------------------------------------------------------------- webhook endpoints
+
+
+def endpoints(user_id: str) -> list[Endpoint]:
+    return list(Endpoint.query(f"USER#{user_id}", Endpoint.sk.startswith(Endpoint.PREFIX), consistent_read=True))
+
+
+def endpoint(user_id: str, hook_id: str) -> Endpoint | None:
+    try:
+        return Endpoint.get(*Endpoint.key(user_id, hook_id), consistent_read=True)
+    except Endpoint.DoesNotExist:
+        return None
+
+
+def add_endpoint(user_id: str, url: str) -> Endpoint | None:
+    """A new endpoint with a fresh secret; None if the user has as many as allowed."""
+    if len(endpoints(user_id)) >= MAX_ENDPOINTS:
+        return None
+    hook_id = secrets.token_hex(8)
+    item = Endpoint(*Endpoint.key(user_id, hook_id), hook_id=hook_id, user_id=user_id, url=url,
+                    secret="whsec_" + secrets.token_urlsafe(32), created_at=now().isoformat())
+    item.save(condition=Endpoint.pk.does_not_exist())
+    return item
+
+
+def remove_endpoint(user_id: str, hook_id: str) -> bool:
+    item = endpoint(user_id, hook_id)
+    if item is None:
+        return False
+    item.delete()
+    return True
+
+
+def log_attempt(hook_id: str, delivery_id: str, event_type: str, attempt: int, outcome: str,
+                http_status: int | None, detail: str, next_in: float | None = None) -> None:
+    at = _wall_clock()
+    DeliveryLog(*DeliveryLog.key(hook_id, at, delivery_id, attempt), delivery_id=delivery_id,
+                event_type=event_type, attempt=attempt, outcome=outcome, http_status=http_status,
+                detail=detail[:500], at=at, next_attempt_in=next_in).save()
+
+
+def _wall_clock() -> str:
+    # Deliveries happen in real time (retries wait real seconds), so the log keeps the real clock.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
+
+
+def delivery_log(hook_id: str) -> list[DeliveryLog]:
+    """The newest attempts first."""
+    return list(DeliveryLog.query(DeliveryLog.partition(hook_id), scan_index_forward=False, limit=LOG_PAGE,
+                                  consistent_read=True))
+
+
+def delivered(delivery_id: str) -> bool:
+    try:
+        Marker.get(f"HOOKDONE#{delivery_id}", "DONE", consistent_read=True, attributes_to_get=["pk"])
+        return True
+    except Marker.DoesNotExist:
+        return False
+
+
+def mark_delivered(delivery_id: str) -> None:
+    Marker(f"HOOKDONE#{delivery_id}", "DONE", at=_wall_clock()).save()
+
+
+# ---------------------------------------------------------------- flattr.received windows
+
+
+def add_to_window(owner_id: str, bucket: int, giver: str, thing_id: str, at: str) -> bool:
+    """Put a flattr into the owner's window; True if this opened the window (send its flush)."""
+    WindowFlattr(*WindowFlattr.key(owner_id, bucket, giver, thing_id), thing_id=thing_id, giver=giver, at=at).save()
+    return _conditional_put(Marker(*WindowFlattr.window(owner_id, bucket), at=at), Marker.pk.does_not_exist())
+
+
+def window(owner_id: str, bucket: int) -> list[WindowFlattr]:
+    pk, _ = WindowFlattr.window(owner_id, bucket)
+    return list(WindowFlattr.query(pk, WindowFlattr.sk.startswith("F#"), consistent_read=True))
+
+
+# ---------------------------------------------------------------- a month's audience
+
+
+def month_flattrs(user_id: str, month: str) -> dict[str, str]:
+    """thing id -> owner id of the user's flattrs that month."""
+    pk, _ = User.key(user_id)
+    return {f.thing_id: f.owner_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))}
+
+
+def note_month(month: str, giver: str, owners: set[str]) -> None:
+    """Remember who hears about the month (the giver, and each owner they supported). Idempotent."""
+    with Participant.batch_write() as batch:
+        for user_id in {giver, *owners}:
+            batch.save(Participant(*Participant.key(month, spread(user_id, NOTE_SHARDS), user_id)))
+        for owner in owners - {giver}:
+            batch.save(Supporter(*Supporter.key(owner, month, giver)))
+
+
+def participants(month: str, shard: int, start: dict | None, limit: int = 100) -> tuple[list[str], dict | None]:
+    page = Participant.query(Participant.partition(month, shard), limit=limit, last_evaluated_key=start)
+    users = [p.sk for p in page]
+    return users, page.last_evaluated_key
+
+
+def supporters(owner_id: str, month: str) -> set[str]:
+    return {s.sk for s in Supporter.query(Supporter.partition(owner_id, month))}
+
+
+def month_closed(month: str) -> bool:
+    """settlement.month_status()'s "closed", read strongly consistently: the job that follows the
+    close's last write must see it, or the month's notifications would never be handed out."""
+    try:
+        close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    except MonthClose.DoesNotExist:
+        return False
+    shards = MonthProgress.batch_get([MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)],
+                                     consistent_read=True)
+    total = settled = 0
+    for shard in shards:
+        total, settled = total + int(shard.users_total or 0), settled + int(shard.users_settled or 0)
+    return int(close.segments_done or 0) >= int(close.segments) and settled >= total
+
+
+def fanout_state(month: str) -> str:
+    """"new" (we claimed it), "claimed" (claimed, not yet handed out) or "dispatched"."""
+    if _conditional_put(Fanout(*Fanout.key(month)), Fanout.pk.does_not_exist()):
+        return "new"
+    item = Fanout.get(*Fanout.key(month), consistent_read=True)
+    return "dispatched" if item.dispatched else "claimed"
+
+
+def fanout_dispatched(month: str) -> None:
+    Fanout(*Fanout.key(month)).update(actions=[Fanout.dispatched.set(True)])
