@@ -21,7 +21,7 @@ import pytest
 from flattr.domain import ledger as accounts
 from flattr.domain.money import plan_month
 from flattr.domain.errors import FlattrError
-from flattr.store import audit, clicks, ledger, models, payments, revenue, settlement, subscriptions, things, users
+from flattr.store import audit, calendar, clicks, ledger, models, payments, revenue, settlement, subscriptions, things, users
 from flattr.store.tx import Cancelled
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -193,7 +193,7 @@ def test_month_close_survives_faults(seed, faults, at):
     # -- the books balance, and every balance is what the rules say
     violations = audit.run_audit()
     assert violations == [], "\n".join(map(str, violations)) + "\n" + replay
-    status = settlement.month_status(MONTH)
+    status = calendar.month_status(MONTH)
     assert status["status"] == "closed", replay
 
     expected = defaultdict(int)

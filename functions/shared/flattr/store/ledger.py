@@ -14,6 +14,7 @@ from pynamodb.expressions.condition import Condition
 from ..clock import now
 from ..domain import ledger
 from ..domain.ledger import Transfer
+from . import calendar
 from .models import Account, Marker, TransferItem, User
 from .tx import Cancelled, Tx
 
@@ -62,12 +63,7 @@ def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
 def _update_funds(tx: Tx, user_id: str, delta: int, at: str) -> None:
     # A deposit may come before the user's first PUT /me: the money must land, so create the user.
     item = User(*User.key(user_id))
-    actions = [
-        User.funds.add(delta),
-        User.uid.set(User.uid | user_id),
-        User.created_at.set(User.created_at | at),
-        User.created_month.set(User.created_month | at[:7]),
-    ]
+    actions = [User.funds.add(delta), *(calendar.birth(tx, user_id, at) if delta > 0 else [])]
     condition = (User.funds >= -delta) if delta < 0 else None
     tx.update(item, actions, condition=condition, label="overdraft" if delta < 0 else "credit")
 
@@ -101,6 +97,8 @@ def post(transfers: list[Transfer], tx: Tx | None = None) -> bool:
             return False
         if "overdraft" in exc.failed:
             raise Overdrawn(str(exc)) from exc
+        if "calendar" in exc.failed:
+            raise calendar.busy() from exc
         raise
     return True
 

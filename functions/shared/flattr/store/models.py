@@ -13,6 +13,7 @@
     MONTH#<month>            MONTH                 a month close
     MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
     MONTH#<month>            SEGMENT#<i>           a scan segment that finished
+    CALENDAR                 CALENDAR              which months have begun closing
 """
 
 from __future__ import annotations
@@ -287,3 +288,16 @@ class Subscription(_Base):
         return f"USER#{user_id}", f"SUB#{thing_id}"
 
     PREFIX = "SUB#"
+
+
+class Calendar(_Base):
+    """The one item that orders closes and births: the last month whose close has begun, the
+    first month ever closed, and the first month any user was born into."""
+
+    last_begun = UnicodeAttribute(null=True)
+    epoch = UnicodeAttribute(null=True)
+    first = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return "CALENDAR", "CALENDAR"
