@@ -107,9 +107,9 @@ def close(month: str = MONTH) -> float:
 
 
 def _check_closed(users: int) -> dict:
-    from flattr.store import settlement
+    from flattr.store import calendar
 
-    status = settlement.month_status(MONTH)
+    status = calendar.month_status(MONTH)
     if status["status"] != "closed" or status["users_settled"] != users:
         raise RuntimeError(f"the close did not settle {users} users: {status}")
     return status

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from flattr.clock import now
 from flattr.domain import months
 from flattr.observability import logger, metrics
-from flattr.store import settlement
+from flattr.store import calendar
 
 SCHEDULED = timedelta(minutes=5)  # the close's cron: cron(5 0 1 * ? *)
 GRACE = timedelta(hours=1)  # the schedule's and Lambda's retries
@@ -35,7 +35,7 @@ def close_due(month: str) -> datetime:
 def handler(event: dict, context) -> dict:
     at = now()
     month = months.previous(months.month_of(at))
-    status = settlement.month_status(month)
+    status = calendar.month_status(month)
     not_started = status["status"] == "open" and at >= close_due(month)
     hours = 0.0
     if status["status"] == "closing" and status.get("started_at"):

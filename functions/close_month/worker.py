@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -23,7 +25,8 @@ _idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_
 
 def _settings() -> settlement.Settings:
     cfg = settings.get()
-    return settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy)
+    return settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy, min_budget=cfg.min_budget,
+                               give_to_get=cfg.give_to_get)
 
 
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
@@ -38,11 +41,18 @@ def settle(job: dict) -> dict:
     return {"status": record.status if record else "no_user"}
 
 
+def decode_job(body: str) -> dict:
+    job = json.loads(body)
+    if job.get("kind") not in ("scan", "settle"):
+        raise ValueError(f"unknown job kind {job.get('kind')!r}")
+    return job
+
+
 def record_handler(record: SQSRecord) -> None:
     attributes = record.message_attributes
     cid = attributes[CORRELATION_ATTRIBUTE].string_value if CORRELATION_ATTRIBUTE in attributes else None
     logger.set_correlation_id(cid or record.message_id)
-    job = settlement.decode_job(record.body)
+    job = decode_job(record.body)
     if job["kind"] == "scan":
         settlement.scan_page(job, _queue)
     else:

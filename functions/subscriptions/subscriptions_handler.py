@@ -42,7 +42,7 @@ def cancel(thing_id: Annotated[str, Path()]):
 
 @app.get("/me/subscriptions")
 def mine():
-    return {"subscriptions": [present(s) for s in subscriptions.of_user(current_user(app))]}
+    return {"subscriptions": [present(s) for s in subscriptions.listed(current_user(app))]}
 
 
 handler = entry(app)

@@ -140,7 +140,7 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
     import os
     from collections import Counter
 
-    from flattr.store import models, settlement
+    from flattr.store import calendar, models, settlement
 
     fans = int(os.environ.get("FLATTR_HOT_FANS", "2000"))
     at("2026-10-03T00:00:00")
@@ -181,7 +181,7 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
                 settlement.settle_user(job["user_id"], job["month"], settlement.Settings(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
-    assert settlement.month_status("2026-10")["users_settled"] == fans + 1
+    assert calendar.month_status("2026-10")["users_settled"] == fans + 1
     hottest, n = writes.most_common(1)[0]
     assert n <= fans / 8 + 20, (hottest, n)
     assert api.me("star")["balances"]["revenue"] == fans * 180

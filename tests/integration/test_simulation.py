@@ -3,8 +3,9 @@
 Each seed builds a small world (deposits, some redelivered; budgets; clicks, some repeated),
 then closes the month through an at-least-once queue while injecting faults: a crash before or
 after any single DynamoDB write, duplicate deliveries, two workers on one job at once, and the
-close started twice. Afterwards the audit must find nothing, and every balance must equal what a
-plain model of the rules says.
+close started twice. Meanwhile functions whose clock still reads the old month click late, a
+newcomer joins and tries to, and later months try to close out of order. Afterwards the audit
+must find nothing, and every balance must equal what a plain model of the rules says.
 
     FLATTR_SIM_SEEDS=3000 (make soak) runs more seeds; FLATTR_SIM_SEED=n replays one.
 """
@@ -20,8 +21,9 @@ import pytest
 
 from flattr.domain import ledger as accounts
 from flattr.domain.money import plan_month
-from flattr.domain.errors import FlattrError
-from flattr.store import audit, clicks, ledger, models, payments, revenue, settlement, subscriptions, things, users
+from flattr.domain.errors import FlattrError, MonthClosed, PreviousMonthOpen
+from flattr.store import (audit, calendar, clicks, ledger, models, payments, revenue, settlement, subscriptions,
+                          things, users)
 from flattr.store.tx import Cancelled
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -152,10 +154,40 @@ def test_month_close_survives_faults(seed, faults, at):
     for _ in range(rng.choice([1, 2])):  # the close started twice
         while not attempt(settlement.start_close, MONTH, sender):
             pass
+    newcomer = f"s{seed}late"
+    newcomer_funds = 0
+
+    def late_events():
+        """A function whose clock still reads October, while October closes."""
+        nonlocal newcomer_funds
+        at("2026-10-31T23:59:00")
+        try:
+            if not newcomer_funds and rng.random() < 0.5:  # born sealed through October: refused
+                users.save_profile(newcomer, display_name=newcomer, monthly_budget=500)
+                payments.deposit(f"{newcomer}-dep", newcomer, 700)
+                newcomer_funds = 700
+                with pytest.raises(MonthClosed):
+                    clicks.flattr(newcomer, rng.choice(owned).thing_id, min_budget=200, give_to_get=True)
+            u, t = rng.choice(names), rng.choice(owned)
+            try:  # before the user's seal it counts, and is paid; after it, refused
+                if clicks.flattr(u, t.thing_id, min_budget=200, give_to_get=True).created:
+                    flattred[u].add(t.thing_id)
+            except FlattrError:
+                pass
+            if calendar.month_status(MONTH)["status"] != "closed":
+                with pytest.raises(PreviousMonthOpen):
+                    settlement.start_close("2026-11", sender)
+            with pytest.raises(FlattrError):
+                settlement.start_close(rng.choice(["2026-09", "2026-12"]), sender)
+        finally:
+            at("2026-11-01T00:05:00")
+
     steps = 0
     while queue:
         steps += 1
         assert steps < 5000, f"the close does not converge; {replay}"
+        if rng.random() < 0.08:
+            late_events()
         job = queue.pop(rng.randrange(len(queue)))
         if rng.random() < 0.15:
             queue.append(dict(job))  # a duplicate delivery
@@ -193,7 +225,7 @@ def test_month_close_survives_faults(seed, faults, at):
     # -- the books balance, and every balance is what the rules say
     violations = audit.run_audit()
     assert violations == [], "\n".join(map(str, violations)) + "\n" + replay
-    status = settlement.month_status(MONTH)
+    status = calendar.month_status(MONTH)
     assert status["status"] == "closed", replay
 
     expected = defaultdict(int)
@@ -215,6 +247,7 @@ def test_month_close_survives_faults(seed, faults, at):
     assert ledger.balance(accounts.FEES) == fees, replay
     assert ledger.balance(accounts.CHARITY) == charity, replay
     assert ledger.balance(accounts.clearing(MONTH)) == 0, replay
+    assert ledger.balance(accounts.funds(newcomer)) == newcomer_funds, replay
 
 
 @pytest.mark.parametrize("seed", seeds()[: max(1, len(seeds()) // 8)])  # each seed runs a month close too

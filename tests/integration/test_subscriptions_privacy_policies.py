@@ -36,6 +36,7 @@ def test_a_subscription_and_a_click_in_one_month_count_once(api, at, close, audi
     api.giver("bob", budget=200, funds=10_000)
     thing = api.thing("bob")
     api.post(f"/things/{thing}/subscription", {"months": 6}, user="ada")
+    close("2026-10", now="2026-11-01T00:10:00")  # months close in order
     at("2026-11-03T00:00:00")
     assert api.flattr("ada", thing)[0] == 201
     close("2026-11", now="2026-12-01T00:10:00")

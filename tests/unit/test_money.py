@@ -11,10 +11,25 @@ cents = st.integers(0, 10_000_000)
 @given(net=cents, things=keys, salt=st.text(max_size=20))
 def test_shares_sum_exactly_and_differ_by_at_most_a_cent(net, things, salt):
     shares = split(net, things, salt=salt)
-    assert set(shares) == set(things)
+    assert set(shares) <= set(things)
     assert sum(shares.values()) == net
     base = net // len(things)
     assert all(v in (base, base + 1) for v in shares.values())
+
+
+@given(net=st.integers(0, 2_000), things=keys, salt=st.text(max_size=20))
+def test_no_share_is_zero_and_there_are_never_more_shares_than_cents(net, things, salt):
+    """Work bounded by money: each share paid is at least a cent, so at most `net` things are paid;
+    every thing is paid when the cents go round."""
+    shares = split(net, things, salt=salt)
+    assert all(v >= 1 for v in shares.values())
+    assert len(shares) == min(net, len(things))
+    assert sum(shares.values()) == net
+
+
+@given(net=st.integers(0, 300), things=keys)
+def test_who_gets_the_cents_is_decided_by_the_inputs_alone(net, things):
+    assert split(net, things, salt="u:m") == split(net, list(reversed(things)), salt="u:m")
 
 
 @given(net=cents, things=keys)

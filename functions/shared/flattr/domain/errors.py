@@ -65,6 +65,10 @@ class MonthNotOver(FlattrError):
     code, status = "month_not_over", 409
 
 
+class PreviousMonthOpen(FlattrError):
+    code, status = "previous_month_open", 409
+
+
 class UrlTaken(FlattrError):
     code, status = "url_taken", 409
 

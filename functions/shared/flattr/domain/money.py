@@ -22,6 +22,8 @@ def split(net: int, keys: list[str], *, salt: str = "") -> dict[str, int]:
 
     The leftover cents go one each to the keys that come first in a salted hash order, so no
     thing is favoured in every user's split, and the same inputs always give the same shares.
+    Only keys that get at least a cent are returned: with fewer cents than keys, `net` keys get
+    one cent each and the others nothing, so settlement never writes more shares than cents.
     """
     if net < 0:
         raise ValueError("cannot split a negative amount")
@@ -31,7 +33,8 @@ def split(net: int, keys: list[str], *, salt: str = "") -> dict[str, int]:
         raise ValueError("split keys must be distinct")
     base, leftover = divmod(net, len(keys))
     order = sorted(keys, key=lambda k: hashlib.sha256(f"{salt}:{k}".encode()).hexdigest())
-    return {k: base + (1 if i < leftover else 0) for i, k in enumerate(order)}
+    shares = {k: base + (1 if i < leftover else 0) for i, k in enumerate(order)}
+    return {k: v for k, v in shares.items() if v}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from ..domain import ledger as accounts
 from ..domain.money import fee_for, split
-from .models import Account, Flattr, MonthProgress, Received, Settlement, ThingCount, TransferItem, User
+from ..domain.months import previous
+from .models import Account, Flattr, MonthClose, MonthProgress, Received, Settlement, ThingCount, TransferItem, User
 
 INVARIANTS = {
     1: "conservation: all balances sum to zero",
@@ -20,6 +21,8 @@ INVARIANTS = {
     5: "shares sum to what was distributed, each floor or floor+1; the fee is exact",
     6: "each (user, thing, month) flattr is counted once",
     7: "every acknowledged flattr of a settled month is paid",
+    8: "a user's months settle in calendar order",
+    9: "no zero-cent transfer, no zero-cent received row",
     10: "money that went back is a transfer; a debt is never above zero",
 }
 
@@ -55,6 +58,9 @@ def run_audit() -> list[Violation]:
     flattr_months: dict[tuple[str, str], int] = defaultdict(int)
     received: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (thing, month) -> flattrs, cents
     progress: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    closes: dict[str, MonthClose] = {}
+    born: dict[str, str] = {}  # user -> created_month
+    zero: list[str] = []
 
     for raw in _scan_all():
         pk, sk = raw["pk"]["S"], raw["sk"]["S"]
@@ -63,6 +69,7 @@ def run_audit() -> list[Violation]:
             balances[(accounts.funds(user.uid), 0)] = int(user.funds or 0)
             if user.debt is not None:
                 balances[(accounts.debt(user.uid), 0)] = int(user.debt)
+            born[user.uid] = user.created_month or ""
         elif sk == "ACCT":
             acct = Account.from_raw_data(raw)
             balances[(acct.account, int(acct.shard))] = int(acct.balance or 0)
@@ -70,6 +77,8 @@ def run_audit() -> list[Violation]:
             t = TransferItem.from_raw_data(raw)
             derived[(t.debit, int(t.debit_shard))] -= int(t.amount)
             derived[(t.credit, int(t.credit_shard))] += int(t.amount)
+            if int(t.amount) <= 0:
+                zero.append(f"transfer {t.transfer_id}")
             if t.kind in ("charge", "fee", "charity", "share") and t.month:
                 transfers_by_prefix[f"{t.month}|{t.user_id}"].append(t)
         elif sk.startswith("FLATTR#"):
@@ -84,10 +93,15 @@ def run_audit() -> list[Violation]:
             row = received[(pk.split("#")[1], sk)]
             row[0] += int(r.flattrs or 0)
             row[1] += int(r.amount or 0)
+            if not int(r.amount or 0):
+                zero.append(f"received row {pk} {sk}")
         elif sk == "PROGRESS":
             p = MonthProgress.from_raw_data(raw)
-            for name in ("users_settled", "charged", "fees", "distributed", "charity"):
+            for name in ("users_total", "users_settled", "charged", "fees", "distributed", "charity"):
                 progress[pk.split("#")[1]][name] += int(getattr(p, name) or 0)
+        elif sk == "MONTH":
+            close = MonthClose.from_raw_data(raw)
+            closes[close.month] = close
         elif sk == "COUNT":
             c = ThingCount.from_raw_data(raw)
             thing_id = pk.split("#")[1]
@@ -113,6 +127,8 @@ def run_audit() -> list[Violation]:
             out.append(Violation(10, f"{account} is {value}: a debt paid back beyond what was owed"))
     out += _check_settlements(settlements, transfers_by_prefix, flattrs)
     out += _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress)
+    out += _check_closed_months(settlements, flattrs, closes, progress, born)
+    out += [Violation(9, f"{what} is zero cents") for what in zero]
     for thing_id in sorted(set(counted) | set(flattr_totals)):
         total_count, months = counted.get(thing_id, (0, {}))
         if total_count != flattr_totals.get(thing_id, 0):
@@ -177,10 +193,9 @@ def _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progr
         totals["fees"] += int(s.fee)
         totals["distributed"] += int(s.distributed)
         totals["charity"] += int(s.charity)
-        for f in flattrs.get((s.user_id, s.month), []):
-            paid[(f.thing_id, s.month)][0] += 1
         for t in transfers_by_prefix.get(f"{s.month}|{s.user_id}", []):
-            if t.kind == "share":
+            if t.kind == "share":  # a flattr paid nothing (fewer cents than things) is not received
+                paid[(t.thing_id, s.month)][0] += 1
                 paid[(t.thing_id, s.month)][1] += int(t.amount)
     for key in sorted(set(paid) | set(received)):
         if list(received.get(key, [0, 0])) != list(paid.get(key, [0, 0])):
@@ -192,4 +207,24 @@ def _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progr
         expected = {k: months.get(month, {}).get(k, 0) for k in names}
         if shown != expected:
             out.append(Violation(4, f"month {month}: progress shows {shown}, settlements add up to {expected}"))
+    return out
+
+
+def _check_closed_months(settlements, flattrs, closes, progress, born) -> list[Violation]:
+    """Every flattr of a closed month belongs to a user settled in it (and was paid, which
+    _check_settlements sees); a month that took a user's money came after their earlier months."""
+    out: list[Violation] = []
+    status = {(s.user_id, s.month): s.status for s in settlements}
+    closed = {m for m, c in closes.items() if int(c.segments_done or 0) >= int(c.segments)
+              and progress.get(m, {}).get("users_settled", 0) >= progress.get(m, {}).get("users_total", 0)}
+    for (user_id, month), month_flattrs in sorted(flattrs.items()):
+        if month in closed and status.get((user_id, month)) != "done":
+            out.append(Violation(7, f"{user_id} {month}: {len(month_flattrs)} flattrs of a closed month, "
+                                    f"the user's settlement is {status.get((user_id, month), 'missing')}"))
+    for (user_id, month), state in sorted(status.items()):
+        prev = previous(month)
+        if state != "pending" and prev in closes and born.get(user_id, "") <= prev \
+                and status.get((user_id, prev)) != "done":
+            out.append(Violation(8, f"{user_id}: {month} took money while {prev} is "
+                                    f"{status.get((user_id, prev), 'unsettled')}"))
     return out

@@ -59,15 +59,24 @@ def _remember(thing_id: str, ref: ThingRef) -> ThingRef:
     return ref
 
 
-def _check_people(tx: Tx, user_id: str, owner_id: str, month: str, min_budget: int, give_to_get: bool) -> None:
-    """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get)."""
+def check_people(tx: Tx, user_id: str, owner_id: str | None, month: str | None, min_budget: int,
+                 give_to_get: bool) -> None:
+    """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get).
+    These are the rules of every flattr, a subscription's too. `month` None: the giver's month is
+    the one being settled (sealed on purpose); `owner_id` None: the owner is judged elsewhere."""
     gives = (User.budget >= min_budget) & (User.funds > 0)
     owes_nothing = User.debt.does_not_exist() | (User.debt >= 0)  # money that went back (store.payments)
-    tx.check(User, *User.key(user_id),
-             condition=gives & owes_nothing & (User.closed_through.does_not_exist() | (User.closed_through < month)),
-             label="giver")
-    if give_to_get:
+    giver = gives & owes_nothing
+    open_month = User.closed_through.does_not_exist() | (User.closed_through < month) if month else None
+    tx.check(User, *User.key(user_id), condition=giver & open_month if month else giver, label="giver")
+    if give_to_get and owner_id is not None:
         tx.check(User, *User.key(owner_id), condition=gives, label="owner")
+
+
+def check_thing(tx: Tx, thing_id: str) -> None:
+    """The thing exists and is not deleted."""
+    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
+             label="thing")
 
 
 def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -> Click:
@@ -85,9 +94,8 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
         condition=Flattr.pk.does_not_exist(),
         label="flattr",
     )
-    _check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
-    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
-             label="thing")
+    check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
+    check_thing(tx, thing_id)
     counter = ThingCount(*ThingCount.key(thing_id, shard))
     this_month = ThingCount.months[month]
     tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
@@ -95,7 +103,7 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
     try:
         tx.commit()
     except Cancelled as exc:
-        _explain(exc.failed, user_id, month)
+        explain(exc.failed, user_id, month)
         return Click(thing_id, month, created=False, thing=ref)
     return Click(thing_id, month, created=True, thing=ref)
 
@@ -114,7 +122,7 @@ def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, 
         things.stage(tx, thing, counted=(shard, month, at))
         tx.put(Flattr(*Flattr.key(user_id, month, thing.thing_id), thing_id=thing.thing_id, owner_id=owner_id,
                       month=month, at=at, flattr_of=Flattr.of(thing.thing_id, shard)), label="flattr")
-        _check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
+        check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
         try:
             tx.commit()
         except Cancelled as exc:
@@ -122,14 +130,14 @@ def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, 
                 raise UrlTaken("That URL is already registered as a thing.") from exc
             if exc.failed == {"id"}:
                 continue  # a random id that is taken: draw again
-            _explain(exc.failed - {"id"}, user_id, month)
+            explain(exc.failed - {"id"}, user_id, month)
             raise
         ref = _remember(thing.thing_id, ThingRef(owner_id, thing.url, thing.title))
         return Click(thing.thing_id, month, created=True, thing=ref)
     raise RuntimeError("could not find a free thing id")
 
 
-def _explain(failed: set[str], user_id: str, month: str) -> None:
+def explain(failed: set[str], user_id: str, month: str) -> None:
     """Turn failed conditions into the one refusal a client should see (returns if a repeat)."""
     if "thing" in failed:
         raise ThingNotFound()

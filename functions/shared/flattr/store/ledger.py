@@ -14,6 +14,7 @@ from pynamodb.expressions.condition import Condition
 from ..clock import now
 from ..domain import ledger
 from ..domain.ledger import Transfer
+from . import calendar
 from .models import Account, Marker, TransferItem, User
 from .tx import Cancelled, Tx
 
@@ -73,11 +74,7 @@ def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
 def _update_user(tx: Tx, user_id: str, funds: int, debt: int, at: str) -> None:
     # A deposit may come before the user's first PUT /me: the money must land, so create the user.
     item = User(*User.key(user_id))
-    actions = [
-        User.uid.set(User.uid | user_id),
-        User.created_at.set(User.created_at | at),
-        User.created_month.set(User.created_month | at[:7]),
-    ]
+    actions = calendar.birth(tx, user_id, at) if funds > 0 else []
     conditions = []
     if funds:
         actions.append(User.funds.add(funds))
@@ -123,6 +120,8 @@ def post(transfers: list[Transfer], tx: Tx | None = None) -> bool:
             return False
         if "overdraft" in exc.failed:
             raise Overdrawn(str(exc)) from exc
+        if "calendar" in exc.failed:
+            raise calendar.busy() from exc
         raise
     return True
 

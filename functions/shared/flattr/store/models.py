@@ -14,6 +14,7 @@
     MONTH#<month>            MONTH                 a month close
     MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
     MONTH#<month>            SEGMENT#<i>           a scan segment that finished
+    CALENDAR                 CALENDAR              which months have begun closing
 """
 
 from __future__ import annotations
@@ -304,3 +305,16 @@ class Payment(_Base):
     @staticmethod
     def key(ref: str) -> tuple[str, str]:
         return f"PAYMENT#{ref}", "PAYMENT"
+
+
+class Calendar(_Base):
+    """The one item that orders closes and births: the last month whose close has begun, the
+    first month ever closed, and the first month any user was born into."""
+
+    last_begun = UnicodeAttribute(null=True)
+    epoch = UnicodeAttribute(null=True)
+    first = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return "CALENDAR", "CALENDAR"

@@ -14,7 +14,6 @@ happened fails its condition and the chain moves on, so the ledger ends as one c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,17 +21,11 @@ from ..clock import now
 from ..domain import ledger as accounts
 from ..domain.ledger import Transfer
 from ..domain.money import Plan, plan_month, split
-from . import ledger, subscriptions
-from .models import (
-    Flattr,
-    MonthClose,
-    MonthProgress,
-    Received,
-    Settlement,
-    User,
-)
+from ..domain.months import previous
+from . import calendar, ledger, subscriptions
 from pynamodb.exceptions import UpdateError
 
+from .models import Flattr, MonthClose, MonthProgress, Received, Settlement, User
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
@@ -48,10 +41,19 @@ class Queue(Protocol):
 
 
 def start_close(month: str, queue: Queue) -> None:
-    """Create the month's close (once) and hand out one scan job per segment."""
-    close = MonthClose(*MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat())
-    Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close").commit_once()
-    close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    """Create the month's close (once, in calendar order) and hand out one scan job per segment."""
+    try:
+        close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    except MonthClose.DoesNotExist:
+        close = MonthClose(*MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat())
+        tx = Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close")
+        calendar.begin(tx, month)
+        try:
+            tx.commit()
+        except Cancelled as exc:
+            if "close" not in exc.failed:  # else a twin began it: go on with theirs
+                raise calendar.busy() from exc
+        close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     if close.dispatched:
         return
     # Sent before being marked dispatched: a crash in between only repeats harmless scan jobs.
@@ -128,18 +130,22 @@ def _progress(month: str, key: str) -> MonthProgress:
 class Settings:
     fee_bps: int
     policy: str
+    min_budget: int = 200
+    give_to_get: bool = True
 
 
 def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | None:
     """Settle one user's month, or finish a settlement that stopped halfway. None: no such user."""
     user = _seal(user_id, month)
-    if user is None:
-        return None
+    if user is None or (user.created_month or "") > month:
+        return None  # no such user, or one born after this month began closing
     record = _record(user_id, month)
     if record.status == "done":
         return record
     if record.status == "pending":
-        subscriptions.materialize(user_id, month)
+        _settle_earlier(user, month, settings)
+        subscriptions.materialize(user_id, month, min_budget=settings.min_budget,
+                                  give_to_get=settings.give_to_get)
     flattrs = _flattrs(user_id, month)
     if record.status == "pending":
         record = _charge(user, month, flattrs, settings)
@@ -148,6 +154,21 @@ def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | No
     _finish(record)
     record.status = "done"
     return record
+
+
+def _settle_earlier(user: User, month: str, settings: Settings) -> None:
+    """Invariant 8: the user's previous month settles first if it is theirs and not done (its job is
+    in the dead-letter queue, or its scan missed the user). Months before the first close never do."""
+    prev = previous(month)
+    if (user.created_month or "") > prev:
+        return
+    try:
+        if Settlement.get(*Settlement.key(user.uid, prev), consistent_read=True).status == "done":
+            return
+    except Settlement.DoesNotExist:
+        if calendar.month_status(prev)["status"] == "open":
+            return
+    settle_user(user.uid, prev, settings)
 
 
 def _seal(user_id: str, month: str) -> User | None:
@@ -247,22 +268,26 @@ def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Trans
     if record.charity:
         first.append(Transfer(f"{prefix}:charity", clearing, accounts.CHARITY, int(record.charity), "charity",
                               month, user_id))
-    shares = split(int(record.distributed), sorted(flattrs), salt=_salt(user_id, month))
+    # Only things paid a cent or more are written (invariant 9): work follows money, not clicks.
+    shares = shares_of(record, list(flattrs))
     ordered = sorted(shares)
     steps = []
     for i in range(0, max(len(ordered), 1), CHUNK):
         transfers = list(first) if i == 0 else []
         received = []
         for thing_id in ordered[i : i + CHUNK]:
-            amount = shares[thing_id]
             t_id = f"{prefix}:share:{thing_id}"
-            owner_revenue = accounts.revenue(flattrs[thing_id])
-            if amount:
-                transfers.append(Transfer(t_id, clearing, owner_revenue, amount, "share", month, user_id, thing_id))
-            received.append((thing_id, t_id, amount))
-        if transfers or received:
+            transfers.append(Transfer(t_id, clearing, accounts.revenue(flattrs[thing_id]), shares[thing_id], "share",
+                                      month, user_id, thing_id))
+            received.append((thing_id, t_id, shares[thing_id]))
+        if transfers:
             steps.append((transfers, received))
     return steps
+
+
+def shares_of(record: Settlement, thing_ids: list[str]) -> dict[str, int]:
+    """What a settled month paid each of its flattred things (those paid at least a cent)."""
+    return split(int(record.distributed), sorted(thing_ids), salt=_salt(record.user_id, record.month))
 
 
 def _step(user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]) -> None:
@@ -295,29 +320,6 @@ def _finish(record: Settlement) -> None:
     tx.commit_once()
 
 
-# ---------------------------------------------------------------- reading
-
-
-def month_status(month: str) -> dict[str, Any]:
-    try:
-        close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
-    except MonthClose.DoesNotExist:
-        close = None
-    totals = dict(users_total=0, users_settled=0, charged=0, fees=0, distributed=0, charity=0)
-    if close is not None:
-        for shard in MonthProgress.batch_get([MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)]):
-            for name in totals:
-                totals[name] += int(getattr(shard, name) or 0)
-    if close is None:
-        status = "open"
-    elif int(close.segments_done) >= int(close.segments) and totals["users_settled"] >= totals["users_total"]:
-        status = "closed"
-    else:
-        status = "closing"
-    started = close.started_at if close is not None else None
-    return {"month": month, "status": status, "started_at": started, **totals}
-
-
 def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str, Any]:
     try:
         record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
@@ -326,7 +328,7 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
     given: list[dict] = []
     if record is not None and record.status != "pending" and int(record.things):
         via = {f.thing_id: f.via for f in _month_flattrs(user_id, month)}
-        shares = split(int(record.distributed), sorted(via), salt=_salt(user_id, month))
+        shares = shares_of(record, list(via))
         given = [{"thing_id": int(t), "amount": shares[t], "via": via[t]} for t in sorted(shares, key=int)]
     received = []
     for thing_id in owned_thing_ids:
@@ -345,10 +347,3 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
         "charity": int(record.charity) if done else 0,
         "received": received,
     }
-
-
-def decode_job(body: str) -> dict:
-    job = json.loads(body)
-    if job.get("kind") not in ("scan", "settle"):
-        raise ValueError(f"unknown job kind {job.get('kind')!r}")
-    return job

@@ -1,7 +1,9 @@
 """Subscriptions: a standing flattr of a thing for the next 3, 6 or 12 months.
 
 Settlement turns a subscription into that month's flattr (the same item a click writes, with the
-same counter), so from there on it is counted and paid exactly like a click.
+same counter), so from there on it is counted and paid exactly like a click. Subscribing and each
+month's flattr follow the click's rules (clicks.py): budget, funds, the owner gives, the thing
+exists. A subscription to a deleted thing ends.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ import random
 
 from ..clock import now
 from ..domain import months as month_rules
-from ..domain.errors import FlattrOwner, NotFound, OwnerNotParticipating, ValidationFailed
-from . import things, users
-from .models import COUNTER_SHARDS, Flattr, Subscription, Thing, ThingCount
+from ..domain.errors import FlattrOwner, NotFound, ValidationFailed
+from . import clicks, things
+from .models import COUNTER_SHARDS, Flattr, Settlement, Subscription, ThingCount
 from .tx import Cancelled, Tx
 
 TERMS = (3, 6, 12)
@@ -26,17 +28,20 @@ def subscribe(user_id: str, thing_id: str, months: int, *, min_budget: int, give
         raise NotFound("No thing has that id.", code="thing_not_found")
     if thing.owner_id == user_id:
         raise FlattrOwner("You cannot subscribe to your own thing.")
-    if give_to_get:
-        owner = users.get(thing.owner_id)
-        if owner is None or int(owner.budget or 0) < min_budget or int(owner.funds or 0) <= 0:
-            raise OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")
     first = month_rules.following(month_rules.month_of(now()))
     last = first
     for _ in range(months - 1):
         last = month_rules.following(last)
     sub = Subscription(*Subscription.key(user_id, thing_id), thing_id=thing_id, owner_id=thing.owner_id,
                        first=first, last=last, months=months)
-    sub.save()
+    tx = Tx().put(sub, label="subscription")
+    clicks.check_people(tx, user_id, thing.owner_id, first, min_budget, give_to_get)
+    clicks.check_thing(tx, thing_id)
+    try:
+        tx.commit()
+    except Cancelled as exc:
+        clicks.explain(exc.failed, user_id, first)
+        raise
     return sub
 
 
@@ -64,27 +69,50 @@ def of_user(user_id: str) -> list[Subscription]:
                                    consistent_read=True))
 
 
-def materialize(user_id: str, month: str) -> None:
-    """Write this month's flattr for each active subscription, once.
+def listed(user_id: str) -> list[Subscription]:
+    """The user's subscriptions to things that still exist (one to a deleted thing has ended)."""
+    subs = of_user(user_id)
+    alive = {t.thing_id for t in things.get_many([s.thing_id for s in subs]) if things.reachable(t)}
+    return [s for s in subs if s.thing_id in alive]
 
-    The owner's participation was checked when the subscription was made; checking it again here
-    would depend on whether the owner's own settlement ran first, so only the thing is checked.
+
+def materialize(user_id: str, month: str, *, min_budget: int, give_to_get: bool) -> None:
+    """Write this month's flattr for each active subscription, once, if the click's rules allow it.
+
+    The giver's month is sealed by now, so only their budget and funds are checked. The owner
+    gives if they do now, or if their own settlement of this month (which may run first and
+    empty their funds) charged them: so the answer does not depend on which user settles first.
     """
     for sub in of_user(user_id):
         if not sub.first <= month <= sub.last:
             continue
         shard = random.randrange(COUNTER_SHARDS)
-        tx = Tx()
-        tx.put(Flattr(*Flattr.key(user_id, month, sub.thing_id), thing_id=sub.thing_id, owner_id=sub.owner_id,
-                      month=month, at=now().isoformat(), via="subscription", flattr_of=Flattr.of(sub.thing_id, shard)),
-               condition=Flattr.pk.does_not_exist(), label="flattr")
-        tx.check(Thing, *Thing.key(sub.thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
-                 label="thing")
-        counter = ThingCount(*ThingCount.key(sub.thing_id, shard))
-        this_month = ThingCount.months[month]
-        tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
-                          ThingCount.last_at.set(now().isoformat())], label="counter")
-        try:
-            tx.commit()
-        except Cancelled:
-            pass  # already flattred this month, or the thing is gone
+        for owner_id in (sub.owner_id, None):
+            tx = Tx()
+            tx.put(Flattr(*Flattr.key(user_id, month, sub.thing_id), thing_id=sub.thing_id, owner_id=sub.owner_id,
+                          month=month, at=now().isoformat(), via="subscription",
+                          flattr_of=Flattr.of(sub.thing_id, shard)),
+                   condition=Flattr.pk.does_not_exist(), label="flattr")
+            clicks.check_people(tx, user_id, owner_id, None, min_budget, give_to_get)
+            clicks.check_thing(tx, sub.thing_id)
+            counter = ThingCount(*ThingCount.key(sub.thing_id, shard))
+            this_month = ThingCount.months[month]
+            tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
+                              ThingCount.last_at.set(now().isoformat())], label="counter")
+            try:
+                tx.commit()
+            except Cancelled as exc:
+                if "thing" in exc.failed:
+                    sub.delete()  # the thing is gone: the subscription ends
+                elif exc.failed == {"owner"} and _gave(sub.owner_id, month):
+                    continue
+            break
+
+
+def _gave(user_id: str, month: str) -> bool:
+    """Whether settling `user_id`'s `month` took money from their funds (so they gave that month)."""
+    try:
+        record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
+    except Settlement.DoesNotExist:
+        return False
+    return record.status != "pending" and int(record.charged) > 0

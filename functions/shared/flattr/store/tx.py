@@ -59,6 +59,9 @@ class Tx:
             return False
         return True
 
+    def has(self, label: str) -> bool:
+        return any(op_label == label for _, op_label, _ in self._ops)
+
     def __len__(self) -> int:
         return len(self._ops)
 

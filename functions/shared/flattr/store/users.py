@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from ..clock import now
 from ..domain import ledger as accounts
 from ..domain.months import month_of
-from . import ledger
+from . import calendar, ledger
 from .models import Flattr, User
+from .tx import Cancelled, Tx
 
 
 @dataclass(frozen=True)
@@ -25,18 +26,26 @@ class Profile:
 
 def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int | None,
                  hide_flattrs: bool | None = None) -> None:
-    """Create or update the user. Fields left out keep their value (or their default)."""
-    at = now().isoformat()
-    actions = [
-        User.uid.set(User.uid | user_id),
-        User.created_at.set(User.created_at | at),
-        User.created_month.set(User.created_month | at[:7]),
-        User.funds.set(User.funds | 0),
-        User.display_name.set(User.display_name | "" if display_name is None else display_name),
-        User.budget.set(User.budget | 0 if monthly_budget is None else monthly_budget),
-        User.hide_flattrs.set(User.hide_flattrs | False if hide_flattrs is None else hide_flattrs),
-    ]
-    User(*User.key(user_id)).update(actions=actions)
+    """Create or update the user. Fields left out keep their value (or their default).
+    A new user is born sealed through the last month whose close has begun (calendar.py)."""
+    for _ in range(3):
+        at = now().isoformat()
+        tx = Tx()
+        actions = [
+            *calendar.birth(tx, user_id, at),
+            User.funds.set(User.funds | 0),
+            User.display_name.set(User.display_name | "" if display_name is None else display_name),
+            User.budget.set(User.budget | 0 if monthly_budget is None else monthly_budget),
+            User.hide_flattrs.set(User.hide_flattrs | False if hide_flattrs is None else hide_flattrs),
+        ]
+        tx.update(User(*User.key(user_id)), actions, label="user")
+        try:
+            tx.commit()
+            return
+        except Cancelled as exc:
+            if exc.failed != {"calendar"}:
+                raise
+    raise calendar.busy()
 
 
 def get(user_id: str) -> User | None:
