@@ -77,10 +77,16 @@ def granted() -> dict[str, set[str]]:
     return out
 
 
-def test_policies_match_the_calls_the_code_makes(api, close, recorded, at):
+def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monkeypatch):
     # A scenario that reaches every function: accounts, things, clicks, deposits, subscriptions,
     # the admin close, the worker, payouts, statements, the schedule, the watch and the audit.
     from aws_lambda_powertools.utilities import parameters
+
+    from flattr import settings
+
+    # The notification worker's own URL for unsubscribe links, as its template environment sets it.
+    monkeypatch.setenv("FLATTR_API_URL", "https://api.flattr.test")
+    settings.get.cache_clear()
 
     parameters.clear_caches()  # so the webhook secret is fetched (once) in this scenario
     at("2026-10-10T00:00:00")
