@@ -76,7 +76,11 @@ function siteSwitch(tab, s, host) {
   };
 }
 
-Promise.all([ext.tabs.query({ active: true, currentWindow: true }), settings()]).then(function (r) {
+var shown = /^#tab=(\d+)$/.exec(location.hash); // popup.html#tab=<id> opened as a page: about that tab
+var tabs = shown ? ext.tabs.get(+shown[1]).then(function (t) { return [t]; })
+  : ext.tabs.query({ active: true, currentWindow: true });
+
+Promise.all([tabs, settings()]).then(function (r) {
   var tab = r[0][0], s = r[1], url;
   try { url = new URL(tab.url); } catch (e) { url = null; }
   if (!url || !/^https?:$/.test(url.protocol)) {

@@ -12,8 +12,9 @@ function ours() { // the page runs our widget: it marks the document, or its scr
 }
 
 ext.storage.local.get(["api", "site", "sites"]).then(function (s) {
-  var site = s.site || s.api || D.site, host = location.hostname;
+  var api = s.api || D.api, site = s.site || s.api || D.site, host = location.hostname;
   if ((s.sites || {})[host] === false || ours()) return;
+  if (location.origin === site || location.origin === new URL(api).origin) return; // our pages draw their own
   var B = flattrButtons({
     site: site, trusted: true,
     get: function (path) {

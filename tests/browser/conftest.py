@@ -44,8 +44,8 @@ def _loud_skip(config: pytest.Config, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser(pytestconfig: pytest.Config) -> Iterator:
-    """One Chromium for the session. Skips, loudly, when Debian's chromium or playwright is missing."""
+def playwright(pytestconfig: pytest.Config) -> Iterator:
+    """Playwright, once per session. Skips, loudly, when Debian's chromium or playwright is missing."""
     if not os.path.exists(CHROMIUM):
         _loud_skip(
             pytestconfig,
@@ -58,15 +58,19 @@ def browser(pytestconfig: pytest.Config) -> Iterator:
         _loud_skip(pytestconfig, "the playwright package is not installed: `pip install '.[dev]'`.")
     pw = sync_playwright().start()
     try:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    except Exception:
+        yield pw
+    finally:
         pw.stop()
-        raise
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator:
+    """One Chromium for the session."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         yield browser
     finally:
         browser.close()
-        pw.stop()
 
 
 @pytest.fixture(scope="session")
@@ -114,12 +118,13 @@ class EmbeddingSite:
     stack_url: str
     _server: _Site
 
-    def page(self, body: str, head: str = "") -> str:
-        """Serve a page that embeds the widget the documented way, with `body`; returns its URL."""
+    def page(self, body: str, head: str = "", widget: bool = True) -> str:
+        """Serve a page that embeds the widget the documented way (or not), with `body`; returns its URL."""
         path = f"/post-{uuid.uuid4().hex[:10]}.html"
+        script = f'<script src="{self.stack_url}/widget.js" async></script>' if widget else ""
         html = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A blog post</title>'
-            f'{head}<script src="{self.stack_url}/widget.js" async></script></head>'
+            f"{head}{script}</head>"
             f"<body><h1>A blog post</h1>{body}</body></html>"
         )
         self._server.pages[path] = html.encode("utf-8")

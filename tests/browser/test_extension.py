@@ -1,0 +1,290 @@
+"""The Överallt extension, built by `make extension`'s script and loaded into Debian's Chromium: text tags
+on a foreign page (another origin than the API, no script of ours) become buttons with their counts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "overallt.png"
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("extension_build", ROOT / "extension" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _build_module()
+
+
+@pytest.fixture(scope="module")
+def extension(playwright, local_stack, tmp_path_factory):
+    """A persistent Chromium profile with the extension loaded, switched on everywhere from its options
+    page. Host access is granted at install in this build: headless Chromium cannot answer the prompt."""
+    out = build.build_extension(local_stack, tmp_path_factory.mktemp("ext") / "extension", grant_hosts=True)
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("profile")),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[a for a in CHROMIUM_ARGS if not a.startswith("--headless")]
+        + [f"--disable-extensions-except={out}", f"--load-extension={out}"],
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+        ext_id = worker.url.split("/")[2]
+        options = context.new_page()
+        options.goto(f"chrome-extension://{ext_id}/options.html")
+        expect(options.get_by_label("The Flattr API's URL")).to_have_value(local_stack)
+        options.get_by_label(re.compile("on every site")).check()
+        options.wait_for_function(
+            "chrome.scripting.getRegisteredContentScripts().then(s => s.length === 1)", polling=100
+        )
+        options.close()
+        yield context, ext_id, worker
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def ext_page(extension):
+    context = extension[0]
+    page = context.new_page()
+    yield page
+    page.close()
+
+
+def sign_in(context, stack_url: str, user) -> None:
+    """Leave the reader's token in OUR origin's storage, as signing in there does."""
+    page = context.new_page()
+    page.goto(f"{stack_url}/flattr.html")
+    page.evaluate("([t, u]) => { localStorage.setItem('flattr.token', t); localStorage.setItem('flattr.user', u); }",
+                  [user.token, user.id])
+    page.close()
+
+
+def test_a_foreign_page_tag_becomes_a_button_with_its_count(api, site, make_user, make_thing, ext_page, stack_url):
+    owner, fan = make_user("owner"), make_user("fan")
+    thing = make_thing(owner, title="A forum post")
+    assert api.post(f"/things/{thing}/flattr", token=fan.token).status_code == 201
+    ext_page.goto(site.page(f'<p id="post">Nice work! [Flattr={thing}] See you.</p>', widget=False))
+    assert ext_page.evaluate("location.origin") != stack_url
+    assert ext_page.locator("script").count() == 0  # nothing of ours on the page
+
+    post = ext_page.locator("#post")
+    button = post.get_by_role("button")
+    expect(button).to_have_accessible_name(re.compile(r"^Flattr .A forum post., 1 flattr$"))
+    expect(post.locator(".flattr-w-n")).to_have_text("1")
+    expect(post).to_have_text(re.compile(r"^Nice work! Flattr1\s*See you\.$"))
+
+
+def test_a_comment_added_after_load_gets_its_button(site, make_user, make_thing, ext_page):
+    thing = make_thing(make_user("owner"))
+    late = (
+        "<script>setTimeout(() => { const p = document.createElement('p'); p.id = 'late';"
+        f" p.append('Great post [Fla', 'ttr={thing}] thanks'); document.getElementById('comments').append(p); }}, 300);"
+        "</script>"
+    )
+    ext_page.goto(site.page(f'<div id="comments"></div>{late}', widget=False))
+    expect(ext_page.locator("#late").get_by_role("button")).to_have_count(1)
+    expect(ext_page.locator("#late .flattr-w-n")).to_have_text("0")
+    expect(ext_page.locator("#late")).not_to_contain_text("[Fla")
+    # Text edited in place later counts as well.
+    ext_page.evaluate(f"document.getElementById('comments').append(document.createTextNode(' and [Flattr={thing}]'))")
+    expect(ext_page.locator("#comments > .flattr-w")).to_have_count(1)
+
+
+def test_code_pre_textarea_and_editable_text_are_left_alone(site, make_user, make_thing, ext_page):
+    thing = make_thing(make_user("owner"))
+    tag = f"[Flattr={thing}]"
+    body = (
+        f"<p>Write <code id='code'>{tag}</code> in your comment.</p><pre id='pre'>{tag}</pre>"
+        f"<textarea id='draft'>{tag}</textarea><div id='edit' contenteditable>{tag}</div>"
+        f"<p id='real'>{tag}</p>"
+    )
+    ext_page.goto(site.page(body, widget=False))
+    expect(ext_page.locator("#real").get_by_role("button")).to_have_count(1)
+    expect(ext_page.locator("#code")).to_have_text(tag)
+    expect(ext_page.locator("#pre")).to_have_text(tag)
+    expect(ext_page.locator("#draft")).to_have_value(tag)
+    expect(ext_page.locator("#edit")).to_have_text(tag)
+    ext_page.locator("#edit").press_sequentially(" more")  # typing in an editor never makes a button
+    ext_page.wait_for_timeout(200)
+    assert ext_page.locator(".flattr-w").count() == 1
+
+
+def test_a_page_running_the_widget_gets_one_button_per_tag(site, make_user, make_thing, ext_page):
+    owner = make_user("owner")
+    first, second = make_thing(owner), make_thing(owner)
+    body = (
+        f"<p id='a'>[Flattr={first}] and [Flattr={second}]</p><div class='flattr-button' data-thing-id='{first}'></div>"
+        f"<div id='later'></div>"
+    )
+    ext_page.goto(site.page(body))  # the widget, async, racing the extension
+    ext_page.wait_for_function("window.FlattrWidget !== undefined")
+    expect(ext_page.locator("#a").get_by_role("button")).to_have_count(2)
+    ext_page.evaluate(
+        "(id) => { const p = document.createElement('p'); p.textContent = `[Flattr=${id}]`;"
+        " document.getElementById('later').append(p); window.FlattrWidget.scan(p); }",
+        second,
+    )
+    expect(ext_page.locator("#later").get_by_role("button")).to_have_count(1)
+    ext_page.wait_for_timeout(300)  # anything late from either side would show up by now
+    assert ext_page.locator("button.flattr-w-b").count() == 4  # three tags, one div
+    assert ext_page.locator(".flattr-w .flattr-w").count() == 0
+
+
+def test_a_click_opens_our_flattr_window_and_counts_one_flattr(
+    api, site, make_user, make_thing, extension, ext_page, stack_url
+):
+    owner, reader = make_user("owner"), make_user("reader")
+    thing = make_thing(owner, title="Worth a flattr")  # its URL is on the foreign site: no question asked
+    sign_in(extension[0], stack_url, reader)
+    ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
+    post = ext_page.locator("#post")
+    expect(post.locator(".flattr-w-n")).to_have_text("0")
+    with ext_page.expect_popup() as info:
+        post.get_by_role("button").click()
+    popup = info.value
+    assert popup.url.startswith(f"{stack_url}/flattr.html?thing={thing}&origin=")
+    expect(post.get_by_role("status")).to_have_text("Thanks! You flattred this.")
+    expect(post.locator(".flattr-w-n")).to_have_text("1")
+    expect(post.get_by_role("button")).to_have_accessible_name(re.compile(r"^Flattred .Worth a flattr., 1 flattr$"))
+    popup.wait_for_event("close")
+    assert api.get(f"/things/{thing}").json()["flattrs"] == 1
+    assert api.get(f"/things/{thing}", token=reader.token).json()["flattred"] is True
+    # The page itself never saw the token.
+    assert ext_page.evaluate("JSON.stringify({...localStorage})") == "{}"
+
+
+def test_the_page_cannot_click_the_button_for_the_reader(api, site, make_user, make_thing, ext_page):
+    thing = make_thing(make_user("owner"))
+    ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
+    button = ext_page.locator("#post").get_by_role("button")
+    expect(ext_page.locator("#post .flattr-w-n")).to_have_text("0")
+    opened = []
+    listener = lambda page: opened.append(page)  # noqa: E731
+    ext_page.context.on("page", listener)
+    button.evaluate("b => b.click()")  # a script's click, not the reader's
+    ext_page.wait_for_timeout(500)
+    ext_page.context.remove_listener("page", listener)
+    assert opened == []
+    expect(ext_page.locator("#post").get_by_role("status")).to_have_text("")
+
+
+def test_an_unknown_id_is_shown_as_unavailable(site, ext_page):
+    ext_page.goto(site.page("<p id='post'>[Flattr=4503599627370497]</p>", widget=False))
+    button = ext_page.locator("#post").get_by_role("button")
+    expect(button).to_be_disabled()
+    expect(ext_page.locator("#post").get_by_role("status")).to_have_text("This thing isn't on Flattr.")
+
+
+def _toolbar(extension, page):
+    context, ext_id, worker = extension
+    tab_id = worker.evaluate("(u) => chrome.tabs.query({url: u}).then(t => t[0].id)", page.url)
+    popup = context.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/popup.html#tab={tab_id}")
+    return popup, tab_id
+
+
+def test_toolbar_flattrs_a_registered_page(api, site, make_user, make_thing, extension, ext_page, stack_url):
+    url = f"{site.origin}/post-{uuid.uuid4().hex[:8]}.html"
+    thing = make_thing(make_user("owner"), url=url, title="This very page")
+    site._server.pages[url[len(site.origin):]] = b"<!doctype html><title>p</title><p>A page</p>"
+    ext_page.goto(url)
+    popup, tab_id = _toolbar(extension, ext_page)
+    expect(popup.get_by_role("status")).to_have_text("This page is on Flattr.")
+    expect(popup.locator("#title")).to_have_text("This very page")
+    assert extension[2].evaluate("(t) => chrome.action.getBadgeText({tabId: t})", tab_id) == "+"
+    with popup.context.expect_page() as info:
+        popup.get_by_role("button", name="Flattr this page").click()
+    window = info.value
+    window.wait_for_load_state()
+    assert window.url == f"{stack_url}/flattr.html?thing={thing}"
+
+
+def test_toolbar_offers_an_auto_submit_link_or_says_nobody_registered(site, extension, ext_page, stack_url):
+    ext_page.goto(site.page("<p>Nobody's page</p>", widget=False))
+    popup, tab_id = _toolbar(extension, ext_page)
+    expect(popup.get_by_role("status")).to_have_text("Nobody has registered this page on Flattr.")
+    expect(popup.get_by_role("button", name="Flattr this page")).to_be_hidden()
+    assert extension[2].evaluate("(t) => chrome.action.getBadgeText({tabId: t})", tab_id) == ""
+    popup.close()
+
+    link = f'<link rel="payment" href="https://flattr.com/submit/auto?user_id=alice&url={site.origin}/x&title=Alice%27s%20post">'
+    ext_page.goto(site.page("<p>Alice's page</p>", head=link, widget=False))
+    popup, tab_id = _toolbar(extension, ext_page)
+    expect(popup.get_by_role("status")).to_contain_text("names its owner, alice")
+    with popup.context.expect_page() as info:
+        popup.get_by_role("button", name="Flattr this page").click()
+    window = info.value  # our /submit/auto, which sends the window on to the question
+    window.wait_for_url(re.compile("^" + re.escape(f"{stack_url}/flattr.html?submit=")))
+    expect(window.get_by_role("status")).to_contain_text("adds it for alice")
+
+
+def test_screenshot_of_a_foreign_forum(api, site, make_user, make_thing, ext_page):
+    """docs/overallt.png, shown in the README: a forum that knows nothing of Flattr, with the extension on."""
+    owner, fans = make_user("owner"), [make_user("fan") for _ in range(3)]
+    song, patch = make_thing(owner, title="A song"), make_thing(owner, title="A patch")
+    for fan in fans:
+        api.post(f"/things/{song}/flattr", token=fan.token)
+    api.post(f"/things/{patch}/flattr", token=fans[0].token)
+    style = (
+        "<style>body{font:16px/1.5 Georgia,serif;max-width:36em;margin:1.5em auto;color:#222}"
+        ".c{border-top:1px solid #ccc;padding:.5em 0}.who{font-weight:bold}code{background:#eee;padding:0 .2em}</style>"
+    )
+    body = (
+        "<h2>Forum: show us what you made</h2>"
+        f"<div class='c'><div class='who'>mira</div>I recorded a song this week. If you like it: [Flattr={song}]</div>"
+        f"<div class='c'><div class='who'>jonas</div>Fixed the parser bug, patch attached [Flattr={patch}]</div>"
+        f"<div class='c'><div class='who'>ada</div>Tip: write <code>[Flattr=id]</code> in a comment and readers with "
+        "the extension get a button.</div>"
+    )
+    ext_page.set_viewport_size({"width": 720, "height": 360})
+    ext_page.goto(site.page(style + body, widget=False))
+    expect(ext_page.locator(".flattr-w-n").nth(0)).to_have_text("3")
+    expect(ext_page.locator(".flattr-w-n").nth(1)).to_have_text("1")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    ext_page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 5000
+
+
+def test_make_extension_writes_the_unpacked_extension_and_a_zip(tmp_path):
+    out = build.build_extension("https://api.flattr.example/", tmp_path / "extension")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["manifest_version"] == 3
+    assert len(manifest["description"]) <= 132  # Chrome's limit
+    assert "leave your browser" in manifest["description"]
+    # The fewest permissions: no host access until the user asks for it, no tabs, no cookies.
+    assert sorted(manifest["permissions"]) == ["activeTab", "scripting", "storage"]
+    assert "host_permissions" not in manifest and "content_scripts" not in manifest
+    assert manifest["optional_host_permissions"] == ["http://*/*", "https://*/*"]
+    config = (out / "config.js").read_text()
+    assert '"api": "https://api.flattr.example"' in config and '"site": "https://api.flattr.example"' in config
+    for name in [*manifest["background"]["scripts"], "content.js", "popup.html", "options.html",
+                 *manifest["icons"].values()]:
+        assert (out / name).is_file(), name
+    with zipfile.ZipFile(out.with_suffix(".zip")) as zf:
+        assert "manifest.json" in zf.namelist() and "content.js" in zf.namelist()
+    # One source: the content script carries the widget's own tag and button code.
+    core = build.compact(build.CORE.read_text())
+    assert core in (out / "content.js").read_text() and core in build.WIDGET.read_text()
+
+
+def test_the_served_widget_is_built_from_its_parts():
+    assert build.WIDGET.read_text() == build.widget_js(), "run `python extension/build.py widget`"
