@@ -22,6 +22,10 @@ ext.runtime.onMessage.addListener(function (msg, sender, reply) {
     return true; // replies later
   }
   if (msg.type === "flattred" && ID.test(msg.id)) {
+    if (sender.tab) {
+      ext.action.setBadgeText({ tabId: sender.tab.id, text: "\u2713" });
+      ext.action.setTitle({ tabId: sender.tab.id, title: "Flattr: you flattred here this month" });
+    }
     flattredIds().then(function (ids) {
       if (ids.indexOf(msg.id) < 0) ids = ids.concat(msg.id).slice(-1000);
       return ext.storage.local.set({ flattred: { month: monthNow(), ids: ids } });

@@ -15,6 +15,20 @@ function openWindow(url) {
   window.close();
 }
 
+// Through the page's own button code (the content script), so that our window hears back from the page it
+// flattrs, as from a button there, and the badge learns the outcome; a new window if the page can't open one.
+function flattrHere(tab, s, id) {
+  var target = { tabId: tab.id };
+  ext.scripting.executeScript({ target: target, files: ["config.js", "content.js"] }).then(function () {
+    return ext.scripting.executeScript({ target: target, args: [id], func: function (id) {
+      return window.__flattrOverallt.then(function (B) { return B.flattr(id); });
+    } });
+  }).then(function (r) { return r[0] && r[0].result; }, function () { return false; }).then(function (opened) {
+    if (opened) return window.close();
+    openWindow(s.site + "/flattr.html?thing=" + id);
+  });
+}
+
 function paymentLinks(tabId) { // the page's <link rel="payment"> hrefs, read with the user's click (activeTab)
   return ext.scripting.executeScript({ target: { tabId: tabId }, func: function () {
     return [].map.call(document.querySelectorAll("link[rel~=payment i]"), function (l) { return l.href; });
@@ -41,7 +55,7 @@ function found(tab, s, t) {
     say(done ? "You flattred this page this month." : "This page is on Flattr.");
     badge(tab.id, done ? "\u2713" : "+", done ? "Flattr: you flattred this page this month" : "Flattr: this page is flattrable");
     $("flattr").hidden = false;
-    $("flattr").onclick = function () { openWindow(s.site + "/flattr.html?thing=" + t.id); };
+    $("flattr").onclick = function () { flattrHere(tab, s, t.id); };
   });
 }
 

@@ -70,6 +70,11 @@ w.n.textContent = "";
 w.m.textContent = TEXT[k] || "";
 label(w);
 }
+function open(to, w) { // the flattr window; its answers go to w and every button of the same thing
+popup = window.open(to, "flattr", "popup,width=460,height=560");
+opened = w;
+return !!popup;
+}
 function mount(host, auto) { // auto: an auto-submit URL's query
 var w = { id: idOf(host.getAttribute("data-thing-id") || ""), b: el("button", "flattr-w-b"),
 n: el("span", "flattr-w-n"), m: el("span", "flattr-w-m") };
@@ -88,10 +93,7 @@ w.b.onclick = function (e) {
 if (o.trusted && !e.isTrusted) return; // a script's click: only the reader's own counts
 var to = w.id ? o.site + "/flattr.html?thing=" + w.id + "&origin=" + encodeURIComponent(location.origin)
 : auto && o.api + "/submit/auto?" + auto;
-if (!to) return;
-popup = window.open(to, "flattr", "popup,width=460,height=560");
-opened = w;
-w.m.textContent = TEXT[popup ? "pending" : "blocked"];
+if (to) w.m.textContent = TEXT[open(to, w) ? "pending" : "blocked"];
 };
 widgets.push(w);
 if (auto) {
@@ -180,7 +182,12 @@ s.textContent =
 "background:#fff;color:#2f5c0f}.flattr-w-n:empty{display:none}.flattr-w-m{font-size:.9em}";
 (document.head || document.documentElement).appendChild(s);
 }
-return { mount: mount, tags: tags, findTags: findTags, style: style, idOf: idOf, el: el };
+return { mount: mount, tags: tags, findTags: findTags, style: style, idOf: idOf, el: el,
+flattr: function (id) { // no button of its own (the extension's toolbar): true if the window opened
+id = idOf(String(id));
+return !!id && open(o.site + "/flattr.html?thing=" + id + "&origin=" + encodeURIComponent(location.origin),
+{ id: id });
+} };
 }
 if (window.FlattrWidget) return;
 document.documentElement.setAttribute("data-flattr-widget", ""); // the extension leaves this page to us

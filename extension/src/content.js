@@ -2,19 +2,17 @@
    later, unless the page runs our widget (then it draws them, and a tag never gets two buttons).
    What leaves the browser: the thing ids of the tags, sent by our background script to fetch counts. */
 var ext = globalThis.browser || globalThis.chrome;
-if (window.__flattrOverallt || !document.body) return;
-window.__flattrOverallt = true; // this script's own world: one copy per page, however often injected
-var D = globalThis.FLATTR_DEFAULTS || {};
+if (window.__flattrOverallt || !document.body) return; // this script's own world: one copy per page
+var D = globalThis.FLATTR_DEFAULTS || {}, SITE = D.site;
 
 function ours() { // the page runs our widget: it marks the document, or its script is still loading
   return document.documentElement.hasAttribute("data-flattr-widget") ||
-    !!document.querySelector('script[src="' + D.site + '/widget.js"]');
+    !!document.querySelector('script[src="' + SITE + '/widget.js"]');
 }
 
-ext.storage.local.get(["api", "site", "sites"]).then(function (s) {
-  var api = s.api || D.api, site = s.site || s.api || D.site, host = location.hostname;
-  if ((s.sites || {})[host] === false || ours()) return;
-  if (location.origin === site || location.origin === new URL(api).origin) return; // our pages draw their own
+// A promise of the button code, also for the toolbar: popup.js flattrs this page's thing through it.
+window.__flattrOverallt = ext.storage.local.get(["api", "site", "everywhere", "sites"]).then(function (s) {
+  var api = s.api || D.api, site = SITE = s.site || s.api || D.site, mine = (s.sites || {})[location.hostname];
   var B = flattrButtons({
     site: site, trusted: true,
     get: function (path) {
@@ -25,6 +23,8 @@ ext.storage.local.get(["api", "site", "sites"]).then(function (s) {
     },
     onResult: function (id, status) { ext.runtime.sendMessage({ type: "flattred", id: id, status: status }); }
   });
+  if (!(mine === true || (s.everywhere && mine !== false)) || ours()) return B; // tags are off here
+  if (location.origin === site || location.origin === new URL(api).origin) return B; // our pages draw their own
   var pending = [], timer = 0;
   B.style();
   B.tags(document.body);
@@ -42,4 +42,5 @@ ext.storage.local.get(["api", "site", "sites"]).then(function (s) {
     }, 50);
   });
   watch.observe(document.body, { childList: true, characterData: true, subtree: true });
+  return B;
 });

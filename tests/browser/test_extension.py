@@ -207,18 +207,25 @@ def _toolbar(extension, page):
 
 def test_toolbar_flattrs_a_registered_page(api, site, make_user, make_thing, extension, ext_page, stack_url):
     url = f"{site.origin}/post-{uuid.uuid4().hex[:8]}.html"
+    reader = make_user("reader")
     thing = make_thing(make_user("owner"), url=url, title="This very page")
     site._server.pages[url[len(site.origin):]] = b"<!doctype html><title>p</title><p>A page</p>"
+    sign_in(extension[0], stack_url, reader)
     ext_page.goto(url)
     popup, tab_id = _toolbar(extension, ext_page)
     expect(popup.get_by_role("status")).to_have_text("This page is on Flattr.")
     expect(popup.locator("#title")).to_have_text("This very page")
-    assert extension[2].evaluate("(t) => chrome.action.getBadgeText({tabId: t})", tab_id) == "+"
-    with popup.context.expect_page() as info:
+    badge = "(t) => chrome.action.getBadgeText({tabId: t})"
+    assert extension[2].evaluate(badge, tab_id) == "+"
+    with ext_page.expect_popup() as info:  # opened by the page's content script: it hears the outcome
         popup.get_by_role("button", name="Flattr this page").click()
     window = info.value
-    window.wait_for_load_state()
-    assert window.url == f"{stack_url}/flattr.html?thing={thing}"
+    assert window.url.startswith(f"{stack_url}/flattr.html?thing={thing}&origin=")
+    window.wait_for_event("close")
+    assert api.get(f"/things/{thing}", token=reader.token).json()["flattred"] is True
+    assert extension[2].evaluate(badge, tab_id) == "\u2713"
+    again, _ = _toolbar(extension, ext_page)
+    expect(again.get_by_role("status")).to_have_text("You flattred this page this month.")
 
 
 def test_toolbar_offers_an_auto_submit_link_or_says_nobody_registered(site, extension, ext_page, stack_url):

@@ -83,6 +83,12 @@ function flattrButtons(o) {
     label(w);
   }
 
+  function open(to, w) { // the flattr window; its answers go to w and every button of the same thing
+    popup = window.open(to, "flattr", "popup,width=460,height=560");
+    opened = w;
+    return !!popup;
+  }
+
   function mount(host, auto) { // auto: an auto-submit URL's query
     var w = { id: idOf(host.getAttribute("data-thing-id") || ""), b: el("button", "flattr-w-b"),
       n: el("span", "flattr-w-n"), m: el("span", "flattr-w-m") };
@@ -101,10 +107,7 @@ function flattrButtons(o) {
       if (o.trusted && !e.isTrusted) return; // a script's click: only the reader's own counts
       var to = w.id ? o.site + "/flattr.html?thing=" + w.id + "&origin=" + encodeURIComponent(location.origin)
         : auto && o.api + "/submit/auto?" + auto;
-      if (!to) return;
-      popup = window.open(to, "flattr", "popup,width=460,height=560");
-      opened = w;
-      w.m.textContent = TEXT[popup ? "pending" : "blocked"];
+      if (to) w.m.textContent = TEXT[open(to, w) ? "pending" : "blocked"];
     };
     widgets.push(w);
     if (auto) {
@@ -200,5 +203,10 @@ function flattrButtons(o) {
     (document.head || document.documentElement).appendChild(s);
   }
 
-  return { mount: mount, tags: tags, findTags: findTags, style: style, idOf: idOf, el: el };
+  return { mount: mount, tags: tags, findTags: findTags, style: style, idOf: idOf, el: el,
+    flattr: function (id) { // no button of its own (the extension's toolbar): true if the window opened
+      id = idOf(String(id));
+      return !!id && open(o.site + "/flattr.html?thing=" + id + "&origin=" + encodeURIComponent(location.origin),
+        { id: id });
+    } };
 }
