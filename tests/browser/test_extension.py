@@ -316,3 +316,33 @@ def test_firefox_web_ext_lint_finds_no_errors(tmp_path):
     assert report["summary"]["errors"] == 0, report["errors"]
     # One warning is by design: the one manifest names a service worker for Chromium, scripts for Firefox.
     assert [w["code"] for w in report["warnings"]] == ["BACKGROUND_SERVICE_WORKER_IGNORED"], report["warnings"]
+
+
+def test_a_site_switched_off_keeps_its_tags_as_text(site, make_user, make_thing, extension, ext_page):
+    thing = make_thing(make_user("owner"))
+    ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
+    expect(ext_page.locator("#post").get_by_role("button")).to_have_count(1)
+    popup, _ = _toolbar(extension, ext_page)
+    switch = popup.get_by_label(re.compile("tags on localhost"))
+    expect(switch).to_be_checked()
+    try:
+        switch.uncheck()
+        popup.wait_for_function(
+            "chrome.scripting.getRegisteredContentScripts().then(s => (s[0].excludeMatches || []).length === 2)"
+        )
+        ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
+        ext_page.wait_for_timeout(500)
+        expect(ext_page.locator("#post")).to_have_text(f"[Flattr={thing}]")
+    finally:
+        switch.check()
+        popup.wait_for_function(
+            "chrome.scripting.getRegisteredContentScripts().then(s => !(s[0].excludeMatches || []).length)"
+        )
+
+
+def test_content_scripts_may_ask_the_background_for_things_by_id_only(extension):
+    worker = extension[2]
+    assert worker.evaluate("['/things/12', '/rest/v2/things/12,34'].map(allowed)") == [True, True]
+    refused = ["/things/lookup?url=https%3A%2F%2Fsecret.example%2F", "/me", "/things/12/flattr",
+               "/rest/v2/things/12,x", "//evil.example/things/1", "/things/12?x"]
+    assert worker.evaluate("(paths) => paths.map(allowed)", refused) == [False] * len(refused)
