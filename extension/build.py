@@ -41,7 +41,8 @@ def compact(js: str) -> str:
 def assemble(title: str, *parts: Path) -> str:
     sources = ", ".join(str(p.relative_to(ROOT)) for p in parts)
     body = "".join(compact(p.read_text(encoding="utf-8")) for p in parts)
-    return f'/* {title}. Generated from {sources} by extension/build.py: edit those. */\n(function () {{\n"use strict";\n{body}}})();\n'
+    head = f"/* {title}. Generated from {sources} by extension/build.py: edit those. */\n"
+    return f'{head}(function () {{\n"use strict";\n{body}}})();\n'
 
 
 def widget_js() -> str:
@@ -77,7 +78,12 @@ def png(size: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def build_extension(api_url: str, out: Path, site_url: str | None = None, grant_hosts: bool = False) -> Path:
@@ -93,7 +99,8 @@ def build_extension(api_url: str, out: Path, site_url: str | None = None, grant_
         shutil.copy(EXT / name, out / name)
     (out / "content.js").write_text(content_js(), encoding="utf-8")
     (out / "config.js").write_text(
-        f"/* Written by `make extension`. */\nvar FLATTR_DEFAULTS = {json.dumps({'api': api, 'site': site})};\n",
+        "/* Written by `make extension`. */\n"
+        f"var FLATTR_DEFAULTS = {json.dumps({'api': api, 'site': site})};\n",
         encoding="utf-8",
     )
     for size in (16, 32, 48, 128):
@@ -101,7 +108,9 @@ def build_extension(api_url: str, out: Path, site_url: str | None = None, grant_
     manifest = json.loads((EXT / "manifest.json").read_text(encoding="utf-8"))
     if grant_hosts:
         manifest["host_permissions"] = manifest.pop("optional_host_permissions")
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     archive = out.with_suffix(".zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(out.rglob("*")):
@@ -111,7 +120,9 @@ def build_extension(api_url: str, out: Path, site_url: str | None = None, grant_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     w = sub.add_parser("widget")
     w.add_argument("--check", action="store_true")

@@ -7,7 +7,10 @@ the business clock and close months, which must not leak into the other end-to-e
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
+import re
 import sys
 import threading
 import uuid
@@ -15,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +210,78 @@ def reader_context(browser, local_stack: str) -> Callable:  # noqa: F811
     yield make
     for context in contexts:
         context.close()
+
+
+# ---------------------------------------------------------------- the Överallt extension
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "overallt.png"
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("extension_build", ROOT / "extension" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _build_module()
+
+
+@pytest.fixture(scope="session")
+def extension(playwright, local_stack: str, tmp_path_factory):  # noqa: F811
+    """A persistent Chromium profile with the extension loaded, switched on everywhere from its options
+    page. Host access is granted at install in this build: headless Chromium cannot answer the prompt."""
+    out = build.build_extension(local_stack, tmp_path_factory.mktemp("ext") / "extension", grant_hosts=True)
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("profile")),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[a for a in CHROMIUM_ARGS if not a.startswith("--headless")]
+        + [f"--disable-extensions-except={out}", f"--load-extension={out}"],
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    expect = importlib.import_module("playwright.sync_api").expect
+    try:
+        workers = context.service_workers
+        worker = workers[0] if workers else context.wait_for_event("serviceworker")
+        ext_id = worker.url.split("/")[2]
+        options = context.new_page()
+        options.goto(f"chrome-extension://{ext_id}/options.html")
+        expect(options.get_by_label("The Flattr API's URL")).to_have_value(local_stack)
+        options.get_by_label(re.compile("on every site")).check()
+        options.wait_for_function(
+            "chrome.scripting.getRegisteredContentScripts().then(s => s.length === 1)", polling=100
+        )
+        options.close()
+        yield context, ext_id, worker
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def ext_page(extension):
+    context = extension[0]
+    page = context.new_page()
+    yield page
+    page.close()
+
+
+def sign_in(context, stack_url: str, user) -> None:
+    """Leave the reader's token in OUR origin's storage, as signing in there does."""
+    page = context.new_page()
+    page.goto(f"{stack_url}/flattr.html")
+    page.evaluate(
+        "([t, u]) => { localStorage.setItem('flattr.token', t); localStorage.setItem('flattr.user', u); }",
+        [user.token, user.id],
+    )
+    page.close()
+
+
+def toolbar(extension, page):
+    """The toolbar popup, opened as a page about `page`'s tab (a test cannot click the toolbar)."""
+    context, ext_id, worker = extension
+    tab_id = worker.evaluate("(u) => chrome.tabs.query({url: u}).then(t => t[0].id)", page.url)
+    popup = context.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/popup.html#tab={tab_id}")
+    return popup, tab_id

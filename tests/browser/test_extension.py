@@ -3,85 +3,27 @@ on a foreign page (another origin than the API, no script of ours) become button
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
-import uuid
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.browser.conftest import ROOT, build, sign_in
 
 pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "overallt.png"
 
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("extension_build", ROOT / "extension" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _build_module()
-
-
-@pytest.fixture(scope="module")
-def extension(playwright, local_stack, tmp_path_factory):
-    """A persistent Chromium profile with the extension loaded, switched on everywhere from its options
-    page. Host access is granted at install in this build: headless Chromium cannot answer the prompt."""
-    out = build.build_extension(local_stack, tmp_path_factory.mktemp("ext") / "extension", grant_hosts=True)
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path_factory.mktemp("profile")),
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[a for a in CHROMIUM_ARGS if not a.startswith("--headless")]
-        + [f"--disable-extensions-except={out}", f"--load-extension={out}"],
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
-        ext_id = worker.url.split("/")[2]
-        options = context.new_page()
-        options.goto(f"chrome-extension://{ext_id}/options.html")
-        expect(options.get_by_label("The Flattr API's URL")).to_have_value(local_stack)
-        options.get_by_label(re.compile("on every site")).check()
-        options.wait_for_function(
-            "chrome.scripting.getRegisteredContentScripts().then(s => s.length === 1)", polling=100
-        )
-        options.close()
-        yield context, ext_id, worker
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def ext_page(extension):
-    context = extension[0]
-    page = context.new_page()
-    yield page
-    page.close()
-
-
-def sign_in(context, stack_url: str, user) -> None:
-    """Leave the reader's token in OUR origin's storage, as signing in there does."""
-    page = context.new_page()
-    page.goto(f"{stack_url}/flattr.html")
-    page.evaluate("([t, u]) => { localStorage.setItem('flattr.token', t); localStorage.setItem('flattr.user', u); }",
-                  [user.token, user.id])
-    page.close()
-
-
-def test_a_foreign_page_tag_becomes_a_button_with_its_count(api, site, make_user, make_thing, ext_page, stack_url):
+def test_a_foreign_page_tag_becomes_a_button_with_its_count(
+    api, site, make_user, make_thing, ext_page, stack_url
+):
     owner, fan = make_user("owner"), make_user("fan")
     thing = make_thing(owner, title="A forum post")
     assert api.post(f"/things/{thing}/flattr", token=fan.token).status_code == 201
@@ -100,7 +42,8 @@ def test_a_comment_added_after_load_gets_its_button(site, make_user, make_thing,
     thing = make_thing(make_user("owner"))
     late = (
         "<script>setTimeout(() => { const p = document.createElement('p'); p.id = 'late';"
-        f" p.append('Great post [Fla', 'ttr={thing}] thanks'); document.getElementById('comments').append(p); }}, 300);"
+        f" p.append('Great post [Fla', 'ttr={thing}] thanks');"
+        " document.getElementById('comments').append(p); }, 300);"
         "</script>"
     )
     ext_page.goto(site.page(f'<div id="comments"></div>{late}', widget=False))
@@ -108,7 +51,9 @@ def test_a_comment_added_after_load_gets_its_button(site, make_user, make_thing,
     expect(ext_page.locator("#late .flattr-w-n")).to_have_text("0")
     expect(ext_page.locator("#late")).not_to_contain_text("[Fla")
     # Text edited in place later counts as well.
-    ext_page.evaluate(f"document.getElementById('comments').append(document.createTextNode(' and [Flattr={thing}]'))")
+    ext_page.evaluate(
+        f"document.getElementById('comments').append(document.createTextNode(' and [Flattr={thing}]'))"
+    )
     expect(ext_page.locator("#comments > .flattr-w")).to_have_count(1)
 
 
@@ -135,7 +80,8 @@ def test_a_page_running_the_widget_gets_one_button_per_tag(site, make_user, make
     owner = make_user("owner")
     first, second = make_thing(owner), make_thing(owner)
     body = (
-        f"<p id='a'>[Flattr={first}] and [Flattr={second}]</p><div class='flattr-button' data-thing-id='{first}'></div>"
+        f"<p id='a'>[Flattr={first}] and [Flattr={second}]</p>"
+        f"<div class='flattr-button' data-thing-id='{first}'></div>"
         f"<div id='later'></div>"
     )
     ext_page.goto(site.page(body))  # the widget, async, racing the extension
@@ -167,7 +113,9 @@ def test_a_click_opens_our_flattr_window_and_counts_one_flattr(
     assert popup.url.startswith(f"{stack_url}/flattr.html?thing={thing}&origin=")
     expect(post.get_by_role("status")).to_have_text("Thanks! You flattred this.")
     expect(post.locator(".flattr-w-n")).to_have_text("1")
-    expect(post.get_by_role("button")).to_have_accessible_name(re.compile(r"^Flattred .Worth a flattr., 1 flattr$"))
+    expect(post.get_by_role("button")).to_have_accessible_name(
+        re.compile(r"^Flattred .Worth a flattr., 1 flattr$")
+    )
     popup.wait_for_event("close")
     assert api.get(f"/things/{thing}").json()["flattrs"] == 1
     assert api.get(f"/things/{thing}", token=reader.token).json()["flattred"] is True
@@ -197,56 +145,6 @@ def test_an_unknown_id_is_shown_as_unavailable(site, ext_page):
     expect(ext_page.locator("#post").get_by_role("status")).to_have_text("This thing isn't on Flattr.")
 
 
-def _toolbar(extension, page):
-    context, ext_id, worker = extension
-    tab_id = worker.evaluate("(u) => chrome.tabs.query({url: u}).then(t => t[0].id)", page.url)
-    popup = context.new_page()
-    popup.goto(f"chrome-extension://{ext_id}/popup.html#tab={tab_id}")
-    return popup, tab_id
-
-
-def test_toolbar_flattrs_a_registered_page(api, site, make_user, make_thing, extension, ext_page, stack_url):
-    url = f"{site.origin}/post-{uuid.uuid4().hex[:8]}.html"
-    reader = make_user("reader")
-    thing = make_thing(make_user("owner"), url=url, title="This very page")
-    site._server.pages[url[len(site.origin):]] = b"<!doctype html><title>p</title><p>A page</p>"
-    sign_in(extension[0], stack_url, reader)
-    ext_page.goto(url)
-    popup, tab_id = _toolbar(extension, ext_page)
-    expect(popup.get_by_role("status")).to_have_text("This page is on Flattr.")
-    expect(popup.locator("#title")).to_have_text("This very page")
-    badge = "(t) => chrome.action.getBadgeText({tabId: t})"
-    assert extension[2].evaluate(badge, tab_id) == "+"
-    with ext_page.expect_popup() as info:  # opened by the page's content script: it hears the outcome
-        popup.get_by_role("button", name="Flattr this page").click()
-    window = info.value
-    assert window.url.startswith(f"{stack_url}/flattr.html?thing={thing}&origin=")
-    window.wait_for_event("close")
-    assert api.get(f"/things/{thing}", token=reader.token).json()["flattred"] is True
-    assert extension[2].evaluate(badge, tab_id) == "\u2713"
-    again, _ = _toolbar(extension, ext_page)
-    expect(again.get_by_role("status")).to_have_text("You flattred this page this month.")
-
-
-def test_toolbar_offers_an_auto_submit_link_or_says_nobody_registered(site, extension, ext_page, stack_url):
-    ext_page.goto(site.page("<p>Nobody's page</p>", widget=False))
-    popup, tab_id = _toolbar(extension, ext_page)
-    expect(popup.get_by_role("status")).to_have_text("Nobody has registered this page on Flattr.")
-    expect(popup.get_by_role("button", name="Flattr this page")).to_be_hidden()
-    assert extension[2].evaluate("(t) => chrome.action.getBadgeText({tabId: t})", tab_id) == ""
-    popup.close()
-
-    link = f'<link rel="payment" href="https://flattr.com/submit/auto?user_id=alice&url={site.origin}/x&title=Alice%27s%20post">'
-    ext_page.goto(site.page("<p>Alice's page</p>", head=link, widget=False))
-    popup, tab_id = _toolbar(extension, ext_page)
-    expect(popup.get_by_role("status")).to_contain_text("names its owner, alice")
-    with popup.context.expect_page() as info:
-        popup.get_by_role("button", name="Flattr this page").click()
-    window = info.value  # our /submit/auto, which sends the window on to the question
-    window.wait_for_url(re.compile("^" + re.escape(f"{stack_url}/flattr.html?submit=")))
-    expect(window.get_by_role("status")).to_contain_text("adds it for alice")
-
-
 def test_screenshot_of_a_foreign_forum(api, site, make_user, make_thing, ext_page):
     """docs/overallt.png, shown in the README: a forum that knows nothing of Flattr, with the extension on."""
     owner, fans = make_user("owner"), [make_user("fan") for _ in range(3)]
@@ -256,14 +154,17 @@ def test_screenshot_of_a_foreign_forum(api, site, make_user, make_thing, ext_pag
     api.post(f"/things/{patch}/flattr", token=fans[0].token)
     style = (
         "<style>body{font:16px/1.5 Georgia,serif;max-width:36em;margin:1.5em auto;color:#222}"
-        ".c{border-top:1px solid #ccc;padding:.5em 0}.who{font-weight:bold}code{background:#eee;padding:0 .2em}</style>"
+        ".c{border-top:1px solid #ccc;padding:.5em 0}.who{font-weight:bold}"
+        "code{background:#eee;padding:0 .2em}</style>"
     )
     body = (
         "<h2>Forum: show us what you made</h2>"
-        f"<div class='c'><div class='who'>mira</div>I recorded a song this week. If you like it: [Flattr={song}]</div>"
-        f"<div class='c'><div class='who'>jonas</div>Fixed the parser bug, patch attached [Flattr={patch}]</div>"
-        f"<div class='c'><div class='who'>ada</div>Tip: write <code>[Flattr=id]</code> in a comment and readers with "
-        "the extension get a button.</div>"
+        "<div class='c'><div class='who'>mira</div>"
+        f"I recorded a song this week. If you like it: [Flattr={song}]</div>"
+        "<div class='c'><div class='who'>jonas</div>"
+        f"Fixed the parser bug, patch attached [Flattr={patch}]</div>"
+        "<div class='c'><div class='who'>ada</div>"
+        "Tip: write <code>[Flattr=id]</code> in a comment and readers with the extension get a button.</div>"
     )
     ext_page.set_viewport_size({"width": 720, "height": 360})
     ext_page.goto(site.page(style + body, widget=False))
@@ -285,9 +186,16 @@ def test_make_extension_writes_the_unpacked_extension_and_a_zip(tmp_path):
     assert "host_permissions" not in manifest and "content_scripts" not in manifest
     assert manifest["optional_host_permissions"] == ["http://*/*", "https://*/*"]
     config = (out / "config.js").read_text()
-    assert '"api": "https://api.flattr.example"' in config and '"site": "https://api.flattr.example"' in config
-    for name in [*manifest["background"]["scripts"], "content.js", "popup.html", "options.html",
-                 *manifest["icons"].values()]:
+    assert (
+        '"api": "https://api.flattr.example"' in config and '"site": "https://api.flattr.example"' in config
+    )
+    for name in [
+        *manifest["background"]["scripts"],
+        "content.js",
+        "popup.html",
+        "options.html",
+        *manifest["icons"].values(),
+    ]:
         assert (out / name).is_file(), name
     with zipfile.ZipFile(out.with_suffix(".zip")) as zf:
         assert "manifest.json" in zf.namelist() and "content.js" in zf.namelist()
@@ -310,39 +218,13 @@ def test_firefox_web_ext_lint_finds_no_errors(tmp_path):
     out = build.build_extension("https://api.flattr.example", tmp_path / "extension")
     run = subprocess.run(
         [web_ext, "lint", "--source-dir", str(out), "--no-input", "--output", "json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    report = json.loads(run.stdout[run.stdout.index("{"):])
+    report = json.loads(run.stdout[run.stdout.index("{") :])
     assert report["summary"]["errors"] == 0, report["errors"]
     # One warning is by design: the one manifest names a service worker for Chromium, scripts for Firefox.
-    assert [w["code"] for w in report["warnings"]] == ["BACKGROUND_SERVICE_WORKER_IGNORED"], report["warnings"]
-
-
-def test_a_site_switched_off_keeps_its_tags_as_text(site, make_user, make_thing, extension, ext_page):
-    thing = make_thing(make_user("owner"))
-    ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
-    expect(ext_page.locator("#post").get_by_role("button")).to_have_count(1)
-    popup, _ = _toolbar(extension, ext_page)
-    switch = popup.get_by_label(re.compile("tags on localhost"))
-    expect(switch).to_be_checked()
-    try:
-        switch.uncheck()
-        popup.wait_for_function(
-            "chrome.scripting.getRegisteredContentScripts().then(s => (s[0].excludeMatches || []).length === 2)"
-        )
-        ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
-        ext_page.wait_for_timeout(500)
-        expect(ext_page.locator("#post")).to_have_text(f"[Flattr={thing}]")
-    finally:
-        switch.check()
-        popup.wait_for_function(
-            "chrome.scripting.getRegisteredContentScripts().then(s => !(s[0].excludeMatches || []).length)"
-        )
-
-
-def test_content_scripts_may_ask_the_background_for_things_by_id_only(extension):
-    worker = extension[2]
-    assert worker.evaluate("['/things/12', '/rest/v2/things/12,34'].map(allowed)") == [True, True]
-    refused = ["/things/lookup?url=https%3A%2F%2Fsecret.example%2F", "/me", "/things/12/flattr",
-               "/rest/v2/things/12,x", "//evil.example/things/1", "/things/12?x"]
-    assert worker.evaluate("(paths) => paths.map(allowed)", refused) == [False] * len(refused)
+    assert [w["code"] for w in report["warnings"]] == ["BACKGROUND_SERVICE_WORKER_IGNORED"], report[
+        "warnings"
+    ]

@@ -73,7 +73,9 @@ def buttons(page) -> list[str]:
 
 
 def scan(page, html: str) -> None:
-    page.evaluate("(html) => { const r = document.getElementById('root'); r.innerHTML = html; B.tags(r); }", html)
+    page.evaluate(
+        "(html) => { const r = document.getElementById('root'); r.innerHTML = html; B.tags(r); }", html
+    )
 
 
 def test_a_tag_in_adjacent_text_nodes_is_one_tag(page):
@@ -95,10 +97,18 @@ def test_a_tag_split_by_an_element_is_markup_not_a_tag(page):
 
 def test_tags_in_code_editable_and_other_places_stay_as_written(page):
     places = [
-        "<code>{}</code>", "<pre>{}</pre>", "<pre><span>x {}</span></pre>", "<textarea>{}</textarea>",
-        "<div contenteditable>{}</div>", "<div contenteditable><p>{}</p></div>", "<a href='#'>{}</a>",
-        "<button>{}</button>", "<script type='text/plain'>{}</script>", "<style>/* {} */</style>",
-        "<svg><text>{}</text></svg>", "<select><option>{}</option></select>",
+        "<code>{}</code>",
+        "<pre>{}</pre>",
+        "<pre><span>x {}</span></pre>",
+        "<textarea>{}</textarea>",
+        "<div contenteditable>{}</div>",
+        "<div contenteditable><p>{}</p></div>",
+        "<a href='#'>{}</a>",
+        "<button>{}</button>",
+        "<script type='text/plain'>{}</script>",
+        "<style>/* {} */</style>",
+        "<svg><text>{}</text></svg>",
+        "<select><option>{}</option></select>",
     ]
     scan(page, "".join(p.format("[Flattr=12]") for p in places) + "<p>[Flattr=34]</p>")
     assert buttons(page) == ["34"]
@@ -106,7 +116,9 @@ def test_tags_in_code_editable_and_other_places_stay_as_written(page):
 
 def test_an_element_inside_skipped_markup_is_skipped_when_scanned_itself(page):
     scan(page, "<code><span id='in'>x</span></code>")
-    page.evaluate("() => { const s = document.getElementById('in'); s.textContent = '[Flattr=12]'; B.tags(s); }")
+    page.evaluate(
+        "() => { const s = document.getElementById('in'); s.textContent = '[Flattr=12]'; B.tags(s); }"
+    )
     assert buttons(page) == []
 
 
