@@ -205,7 +205,10 @@ def test_make_extension_writes_the_unpacked_extension_and_a_zip(tmp_path):
 
 
 def test_the_served_widget_is_built_from_its_parts():
-    assert build.WIDGET.read_text() == build.widget_js(), "run `python extension/build.py widget`"
+    widget = build.WIDGET.read_text()
+    assert widget == build.widget_js(), "run `python extension/build.py widget`"
+    # `make deploy` (local/publish.py) points the deployed widget at the API by rewriting this expression.
+    assert widget.count('me.getAttribute("data-api") || SITE') == 1
 
 
 def test_firefox_web_ext_lint_finds_no_errors(tmp_path):
