@@ -95,8 +95,8 @@ def test_a_page_running_the_widget_gets_one_button_per_tag(site, make_user, make
     expect(ext_page.locator("#later").get_by_role("button")).to_have_count(1)
     # The page is the widget's: what it adds without FlattrWidget.scan stays text, as without the extension.
     ext_page.evaluate(
-        "(id) => { const p = document.createElement('p'); p.id = 'unscanned'; p.textContent = `[Flattr=${id}]`;"
-        " document.body.append(p); }",
+        "(id) => { const p = document.createElement('p'); p.id = 'unscanned';"
+        " p.textContent = `[Flattr=${id}]`; document.body.append(p); }",
         first,
     )
     ext_page.wait_for_timeout(300)  # anything late from either side would show up by now
