@@ -38,5 +38,5 @@ $("everywhere").onchange = function () { // the permission prompt needs this cli
 $("form").onsubmit = function (e) {
   e.preventDefault();
   var api = $("api").value.trim().replace(/\/+$/, ""), site = $("site").value.trim().replace(/\/+$/, "");
-  ext.storage.local.set({ api: api, site: site || api }).then(function () { $("saved").textContent = "Saved."; });
+  ext.storage.local.set({ api: api, site: site }).then(function () { $("saved").textContent = "Saved."; });
 };

@@ -8,7 +8,7 @@ var EVERYWHERE = ["http://*/*", "https://*/*"];
 function settings() {
   return ext.storage.local.get(["api", "site", "everywhere", "sites"]).then(function (s) {
     var api = (s.api || FLATTR_DEFAULTS.api).replace(/\/+$/, "");
-    return { api: api, site: (s.site || (s.api ? api : FLATTR_DEFAULTS.site)).replace(/\/+$/, ""),
+    return { api: api, site: new URL(s.site || (s.api ? api : FLATTR_DEFAULTS.site)).origin, // our pages' origin
       everywhere: !!s.everywhere, sites: s.sites || {} };
   });
 }

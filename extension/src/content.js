@@ -12,7 +12,8 @@ function ours() { // the page runs our widget: it marks the document, or its scr
 
 // A promise of the button code, also for the toolbar: popup.js flattrs this page's thing through it.
 window.__flattrOverallt = ext.storage.local.get(["api", "site", "everywhere", "sites"]).then(function (s) {
-  var api = s.api || D.api, site = SITE = s.site || s.api || D.site, mine = (s.sites || {})[location.hostname];
+  var api = s.api || D.api, site = SITE = new URL(s.site || s.api || D.site).origin;
+  var mine = (s.sites || {})[location.hostname];
   var B = flattrButtons({
     site: site, trusted: true,
     get: function (path) {

@@ -254,7 +254,7 @@ def extension(playwright, local_stack: str, tmp_path_factory):  # noqa: F811
             "chrome.scripting.getRegisteredContentScripts().then(s => s.length === 1)", polling=100
         )
         options.close()
-        yield context, ext_id, worker
+        yield context, ext_id
     finally:
         context.close()
 
@@ -278,10 +278,21 @@ def sign_in(context, stack_url: str, user) -> None:
     page.close()
 
 
+def in_extension(extension, js: str, arg=None):
+    """Evaluate `js` in a page of the extension (its service worker may be asleep: MV3 stops it when idle)."""
+    context, ext_id = extension
+    page = context.new_page()
+    try:
+        page.goto(f"chrome-extension://{ext_id}/options.html")
+        return page.evaluate(js, arg)
+    finally:
+        page.close()
+
+
 def toolbar(extension, page):
     """The toolbar popup, opened as a page about `page`'s tab (a test cannot click the toolbar)."""
-    context, ext_id, worker = extension
-    tab_id = worker.evaluate("(u) => chrome.tabs.query({url: u}).then(t => t[0].id)", page.url)
+    context, ext_id = extension
+    tab_id = in_extension(extension, "(u) => chrome.tabs.query({url: u}).then(t => t[0].id)", page.url)
     popup = context.new_page()
     popup.goto(f"chrome-extension://{ext_id}/popup.html#tab={tab_id}")
     return popup, tab_id

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import sign_in, toolbar
+from tests.browser.conftest import in_extension, sign_in, toolbar
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +27,14 @@ def test_toolbar_flattrs_a_registered_page(api, site, make_user, make_thing, ext
     expect(popup.get_by_role("status")).to_have_text("This page is on Flattr.")
     expect(popup.locator("#title")).to_have_text("This very page")
     badge = "(t) => chrome.action.getBadgeText({tabId: t})"
-    assert extension[2].evaluate(badge, tab_id) == "+"
+    assert in_extension(extension, badge, tab_id) == "+"
     with ext_page.expect_popup() as info:  # opened by the page's content script: it hears the outcome
         popup.get_by_role("button", name="Flattr this page").click()
     window = info.value
     assert window.url.startswith(f"{stack_url}/flattr.html?thing={thing}&origin=")
     window.wait_for_event("close")
     assert api.get(f"/things/{thing}", token=reader.token).json()["flattred"] is True
-    assert extension[2].evaluate(badge, tab_id) == "\u2713"
+    assert in_extension(extension, badge, tab_id) == "\u2713"
     again, _ = toolbar(extension, ext_page)
     expect(again.get_by_role("status")).to_have_text("You flattred this page this month.")
 
@@ -44,7 +44,7 @@ def test_toolbar_offers_an_auto_submit_link_or_says_nobody_registered(site, exte
     popup, tab_id = toolbar(extension, ext_page)
     expect(popup.get_by_role("status")).to_have_text("Nobody has registered this page on Flattr.")
     expect(popup.get_by_role("button", name="Flattr this page")).to_be_hidden()
-    assert extension[2].evaluate("(t) => chrome.action.getBadgeText({tabId: t})", tab_id) == ""
+    assert in_extension(extension, "(t) => chrome.action.getBadgeText({tabId: t})", tab_id) == ""
     popup.close()
 
     auto = f"https://flattr.com/submit/auto?user_id=alice&url={site.origin}/x&title=Alice%27s%20post"
@@ -82,15 +82,19 @@ def test_a_site_switched_off_keeps_its_tags_as_text(site, make_user, make_thing,
         )
 
 
-def test_content_scripts_may_ask_the_background_for_things_by_id_only(extension):
-    worker = extension[2]
-    assert worker.evaluate("['/things/12', '/rest/v2/things/12,34'].map(allowed)") == [True, True]
+def test_content_scripts_may_ask_the_background_for_things_by_id_only(extension, make_user, make_thing):
+    """The background fetches for the tag script, thing reads only: never a URL lookup or the user's data."""
+    thing = make_thing(make_user("owner"))
+    ask = """(paths) => Promise.all(paths.map((path) => chrome.runtime.sendMessage({type: "get", path})
+        .then((r) => r ? r.status : "refused", () => "refused")))"""
+    assert in_extension(extension, ask, [f"/things/{thing}", f"/rest/v2/things/{thing},12"]) == [200, 200]
     refused = [
         "/things/lookup?url=https%3A%2F%2Fsecret.example%2F",
         "/me",
-        "/things/12/flattr",
+        f"/things/{thing}/flattr",
         "/rest/v2/things/12,x",
         "//evil.example/things/1",
-        "/things/12?x",
+        f"/things/{thing}?x",
+        "/health",
     ]
-    assert worker.evaluate("(paths) => paths.map(allowed)", refused) == [False] * len(refused)
+    assert in_extension(extension, ask, refused) == ["refused"] * len(refused)
