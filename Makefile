@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 3000
 PIP_INSTALL = -m pip install --disable-pip-version-check --require-hashes --no-deps
 
-.PHONY: run test audit lint soak bench load openapi package publish deploy lock clean
+.PHONY: run test audit lint soak bench load openapi package publish deploy lock clean extension extension-lint widget
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,23 @@ publish: package
 deploy: package .venv-deploy/.installed
 	.venv-deploy/bin/sam deploy --template-file build/template.yaml --config-file $(CURDIR)/samconfig.toml
 	$(BIN)/python -m local.publish
+
+# The Överallt browser extension, unpacked in build/extension/ and zipped beside it, for the API at API_URL.
+API_URL ?= http://127.0.0.1:$(PORT)
+extension:
+	$(PYTHON) extension/build.py extension --api-url $(API_URL) $(if $(SITE_URL),--site-url $(SITE_URL))
+
+# Firefox's linter for the built extension. Needs Node and npm (not needed otherwise): web-ext is installed
+# into build/web-ext once; the browser tests run it too when it is there.
+WEB_EXT := build/web-ext/node_modules/.bin/web-ext
+extension-lint: extension
+	test -x $(WEB_EXT) || (mkdir -p build/web-ext && cd build/web-ext && echo '{"private": true}' > package.json \
+		&& npm install --no-audit --no-fund web-ext@10.7.0)
+	$(WEB_EXT) lint --source-dir build/extension --no-input
+
+# widget/widget.js is assembled from widget/src/ (its button code is the extension's too); a test checks it is fresh.
+widget:
+	$(PYTHON) extension/build.py widget
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/cfn-lint

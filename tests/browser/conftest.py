@@ -7,7 +7,10 @@ the business clock and close months, which must not leak into the other end-to-e
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
+import re
 import sys
 import threading
 import uuid
@@ -15,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -44,8 +48,8 @@ def _loud_skip(config: pytest.Config, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser(pytestconfig: pytest.Config) -> Iterator:
-    """One Chromium for the session. Skips, loudly, when Debian's chromium or playwright is missing."""
+def playwright(pytestconfig: pytest.Config) -> Iterator:
+    """Playwright, once per session. Skips, loudly, when Debian's chromium or playwright is missing."""
     if not os.path.exists(CHROMIUM):
         _loud_skip(
             pytestconfig,
@@ -58,15 +62,19 @@ def browser(pytestconfig: pytest.Config) -> Iterator:
         _loud_skip(pytestconfig, "the playwright package is not installed: `pip install '.[dev]'`.")
     pw = sync_playwright().start()
     try:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    except Exception:
+        yield pw
+    finally:
         pw.stop()
-        raise
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator:
+    """One Chromium for the session."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         yield browser
     finally:
         browser.close()
-        pw.stop()
 
 
 @pytest.fixture(scope="session")
@@ -114,12 +122,13 @@ class EmbeddingSite:
     stack_url: str
     _server: _Site
 
-    def page(self, body: str, head: str = "") -> str:
-        """Serve a page that embeds the widget the documented way, with `body`; returns its URL."""
+    def page(self, body: str, head: str = "", widget: bool = True) -> str:
+        """Serve a page that embeds the widget the documented way (or not), with `body`; returns its URL."""
         path = f"/post-{uuid.uuid4().hex[:10]}.html"
+        script = f'<script src="{self.stack_url}/widget.js" async></script>' if widget else ""
         html = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A blog post</title>'
-            f'{head}<script src="{self.stack_url}/widget.js" async></script></head>'
+            f"{head}{script}</head>"
             f"<body><h1>A blog post</h1>{body}</body></html>"
         )
         self._server.pages[path] = html.encode("utf-8")
@@ -201,3 +210,89 @@ def reader_context(browser, local_stack: str) -> Callable:  # noqa: F811
     yield make
     for context in contexts:
         context.close()
+
+
+# ---------------------------------------------------------------- the Överallt extension
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "overallt.png"
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("extension_build", ROOT / "extension" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _build_module()
+
+
+@pytest.fixture(scope="session")
+def extension(playwright, local_stack: str, tmp_path_factory):  # noqa: F811
+    """A persistent Chromium profile with the extension loaded, switched on everywhere from its options
+    page. Host access is granted at install in this build: headless Chromium cannot answer the prompt."""
+    out = build.build_extension(local_stack, tmp_path_factory.mktemp("ext") / "extension", grant_hosts=True)
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("profile")),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[a for a in CHROMIUM_ARGS if not a.startswith("--headless")]
+        + [f"--disable-extensions-except={out}", f"--load-extension={out}"],
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    expect = importlib.import_module("playwright.sync_api").expect
+    try:
+        workers = context.service_workers
+        worker = workers[0] if workers else context.wait_for_event("serviceworker")
+        ext_id = worker.url.split("/")[2]
+        options = context.new_page()
+        options.goto(f"chrome-extension://{ext_id}/options.html")
+        expect(options.get_by_label("The Flattr API's URL")).to_have_value(local_stack)
+        options.get_by_label(re.compile("on every site")).check()
+        options.wait_for_function(
+            "chrome.scripting.getRegisteredContentScripts().then(s => s.length === 1)", polling=100
+        )
+        options.close()
+        yield context, ext_id
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def ext_page(extension):
+    context = extension[0]
+    page = context.new_page()
+    yield page
+    page.close()
+
+
+def sign_in(context, stack_url: str, user) -> None:
+    """Leave the reader's token in OUR origin's storage, as signing in there does."""
+    page = context.new_page()
+    page.goto(f"{stack_url}/flattr.html")
+    page.evaluate(
+        "([t, u]) => { localStorage.setItem('flattr.token', t); localStorage.setItem('flattr.user', u); }",
+        [user.token, user.id],
+    )
+    page.close()
+
+
+def in_extension(extension, js: str, arg=None):
+    """Evaluate `js` in a page of the extension (its service worker may be asleep: MV3 stops it when idle)."""
+    context, ext_id = extension
+    page = context.new_page()
+    try:
+        page.goto(f"chrome-extension://{ext_id}/options.html")
+        return page.evaluate(js, arg)
+    finally:
+        page.close()
+
+
+def toolbar(extension, page):
+    """The toolbar popup, opened as a page about `page`'s tab (a test cannot click the toolbar)."""
+    context, ext_id = extension
+    tab_id = in_extension(extension, "(u) => chrome.tabs.query({url: u}).then(t => t[0].id)", page.url)
+    popup = context.new_page()
+    popup.goto(f"chrome-extension://{ext_id}/popup.html#tab={tab_id}")
+    return popup, tab_id

@@ -212,7 +212,7 @@ def test_auto_submit_link_without_owner_shows_an_error_and_changes_nothing(
     button = page.locator("#pay").get_by_role("button")
     expect(page.locator("#pay").get_by_role("status")).to_have_text(INVALID)
     expect(button).to_be_disabled()
-    expect(button).to_have_accessible_name(re.compile(r"^Flattr .Nobody's post.$"))
+    expect(button).to_have_accessible_name(re.compile(r"^Flattr .Nobody's post. \(unavailable\)$"))
     assert looked_up(api, url) is None
     # Our side refuses it too, were it opened some other way.
     refused = api.get(f"/submit/auto?{urlencode({'url': url})}", allow_redirects=False)
