@@ -8,7 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from flattr import settings
+from flattr.clock import now
 from flattr.domain import months
+from flattr.domain.months import month_of
 from flattr.domain.errors import NotFound, ValidationFailed
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.store import revenue, settlement, things, users
@@ -91,7 +93,23 @@ def get_statement(month: Annotated[str, Path()]):
     month = months.parse(month)
     body = settlement.statement(user_id, month, things.owned_by(user_id))
     body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
+    if not body["settled"] and month == month_of(now()):
+        body["estimate"] = _estimate(user_id, month)
     return body
+
+
+def _estimate(user_id: str, month: str) -> dict | None:
+    """This open month as a close would settle it now: what each flattr is worth so far."""
+    cfg = settings.get()
+    plan = settlement.if_closed_now(user_id, month, settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy))
+    if plan is None:
+        return None
+    return {
+        "charged": plan.charged,
+        "fee": plan.fee,
+        "given": [{"thing_id": int(t), "amount": a} for t, a in sorted(plan.shares.items(), key=lambda s: int(s[0]))],
+        "charity": plan.charity,
+    }
 
 
 handler = entry(app)
