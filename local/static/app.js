@@ -141,6 +141,8 @@ export async function thingsById(ids) {
   return out;
 }
 
+/** A real link: signin.html starts the sign-in and comes back to this page. */
+export const signInLink = () => h("a", { href: pageUrl("signin.html", { return: location.href }), class: "button primary" }, "Sign in");
 export const pageUrl = (name, params) => `${name}${params ? "?" + new URLSearchParams(params) : ""}`;
 export const thingLink = (id, title) => h("a", { href: pageUrl("thing.html", { id }) }, title || `Thing ${id}`);
 export const userLink = (id, name) => h("a", { href: pageUrl("user.html", { id }) }, name || id);
@@ -160,7 +162,7 @@ function header(me) {
         h("span", {}, "Signed in as ", h("strong", {}, me.name)),
         h("button", { type: "button", class: "link", onclick: () => signOut(ctx.config) }, "Sign out"))
     : h("div", { class: "account" },
-        h("a", { href: "#", class: "button primary", onclick: (e) => { e.preventDefault(); signIn(ctx.config); } }, "Sign in"));
+        signInLink());
   return h("div", { class: "bar" },
     h("a", { href: "index.html", class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }, "✓"), "Flattr"),
     h("nav", { class: "site-nav", "aria-label": "Main" },
@@ -190,7 +192,7 @@ export async function boot(render, { needsSignIn = false } = {}) {
     if (needsSignIn && !ctx.me) {
       content.replaceChildren(
         h("p", {}, "Sign in to see this page."),
-        h("p", {}, h("a", { href: "#", class: "button primary", onclick: (e) => { e.preventDefault(); signIn(ctx.config); } }, "Sign in")));
+        h("p", {}, signInLink()));
       return;
     }
     content.replaceChildren();

@@ -1,16 +1,14 @@
 // My month: funds, budget and revenue; top up; set the budget; this month's flattrs and what each
 // is worth if the month closed now; subscriptions; hiding my flattrs.
 
-import { api, boot, cents, ctx, euros, h, monthName, must, onSubmit, say, thingLink, thingsById } from "./app.js";
-import { signIn } from "./auth.js";
+import { api, boot, cents, ctx, euros, h, monthName, must, onSubmit, say, signInLink, thingLink, thingsById } from "./app.js";
 import { topUp } from "./topup.js";
 
-function signedOut(content, config) {
+function signedOut(content) {
   content.append(
     h("p", { class: "lede" }, "Put money in, set a monthly budget, and click Flattr on things you like. ",
       "At the end of the month your budget is split equally among them: a click never costs more."),
-    h("p", {}, h("a", { href: "#", class: "button primary", onclick: (e) => { e.preventDefault(); signIn(config); } }, "Sign in"),
-      " to see your month."));
+    h("p", {}, signInLink(), " to see your month."));
 }
 
 function budgetForm(me, onSaved) {
@@ -126,7 +124,7 @@ function privacy(me) {
 }
 
 boot(async (content, session) => {
-  if (!session) return signedOut(content, ctx.config);
+  if (!session) return signedOut(content);
   const r = await api("GET", "/me");
   if (r.status === 404) {
     content.append(
