@@ -97,3 +97,34 @@ def test_every_page_has_the_favicon(api, app, stack_url):
         page.goto(f"{stack_url}/{name}")
         icon = page.locator('link[rel="icon"]')
         expect(icon).to_have_attribute("href", re.compile(r"^/?favicon\.svg$"))
+
+
+def test_signing_in_works_from_the_keyboard_alone(app, stack_url):
+    user = f"keys-{uuid.uuid4().hex[:6]}"
+    page = app()
+    page.goto(f"{stack_url}/")
+    page.get_by_role("heading", level=1).wait_for()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    page.keyboard.press("Tab")  # the first control in the content: its "Sign in"
+    expect(page.locator("#content").get_by_role("link", name="Sign in")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("User name")).to_be_focused()
+    page.keyboard.type(user)
+    page.keyboard.press("Enter")
+    expect(page.locator("#welcome")).to_contain_text(f"Welcome, {user}!")
+    page.get_by_label("Monthly budget (€)").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("4.00")
+    page.keyboard.press("Enter")
+    expect(page.locator("#budget-now")).to_have_text("€4.00")
+
+
+def test_the_flattr_window_signed_out_is_accessible(api, app, make_user, make_thing, stack_url):
+    thing = make_thing(make_user("owner"))
+    page = app()
+    page.goto(f"{stack_url}/flattr.html?thing={thing}")
+    expect(page.get_by_role("link", name="Sign in")).to_be_focused()
+    assert_accessible(page)
