@@ -27,8 +27,10 @@ from jwt.warnings import InsecureKeyLengthWarning
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from local import oauth, runtime, stack, webapp
+from local import runtime, stack
 from local.stack import FunctionSpec
+
+from local import oauth, webapp  # noqa: I001  (the web app's sign-in, config and developer panel)
 
 if TYPE_CHECKING:
     from local.poller import Poller

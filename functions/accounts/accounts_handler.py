@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from flattr import settings
 from flattr.clock import now
 from flattr.domain import months
-from flattr.domain.months import month_of
 from flattr.domain.errors import NotFound, ValidationFailed
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.store import revenue, settlement, things, users
@@ -87,29 +86,30 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
     return json_response(202, {"id": view.id, "amount": view.amount, "status": view.status})
 
 
+def _estimate(user_id: str, month: str) -> dict | None:
+    """This open month as a close would settle it now: what each flattr is worth so far."""
+    cfg = settings.get()
+    rules = settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy)
+    plan = settlement.if_closed_now(user_id, month, rules)
+    if plan is None:
+        return None
+    return {
+        "charged": plan.charged,
+        "fee": plan.fee,
+        "given": [{"thing_id": int(t), "amount": plan.shares[t]} for t in sorted(plan.shares, key=int)],
+        "charity": plan.charity,
+    }
+
+
 @app.get("/me/statements/<month>")
 def get_statement(month: Annotated[str, Path()]):
     user_id = current_user(app)
     month = months.parse(month)
     body = settlement.statement(user_id, month, things.owned_by(user_id))
     body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
-    if not body["settled"] and month == month_of(now()):
+    if not body["settled"] and month == months.month_of(now()):
         body["estimate"] = _estimate(user_id, month)
     return body
-
-
-def _estimate(user_id: str, month: str) -> dict | None:
-    """This open month as a close would settle it now: what each flattr is worth so far."""
-    cfg = settings.get()
-    plan = settlement.if_closed_now(user_id, month, settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy))
-    if plan is None:
-        return None
-    return {
-        "charged": plan.charged,
-        "fee": plan.fee,
-        "given": [{"thing_id": int(t), "amount": a} for t, a in sorted(plan.shares.items(), key=lambda s: int(s[0]))],
-        "charity": plan.charity,
-    }
 
 
 handler = entry(app)

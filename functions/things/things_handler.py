@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 import segno
@@ -89,13 +88,12 @@ def qr(thing_id: Annotated[str, Path()]):
     headers = app.current_event.headers
     scheme = headers.get("x-forwarded-proto", "https")
     host = headers.get("host") or app.current_event.request_context.domain_name
-    # A standalone SVG file needs its XML namespace (svg_inline leaves it out): without it a browser
-    # shows an <img> of it as nothing at all.
-    out = io.BytesIO()
-    segno.make(f"{scheme}://{host}/flattr.html?thing={thing.thing_id}", error="m").save(
-        out, kind="svg", xmldecl=False, svgns=True, nl=False, scale=4, light="#fff", title=f"Flattr {thing.title}"
+    svg = segno.make(f"{scheme}://{host}/flattr.html?thing={thing.thing_id}", error="m").svg_inline(
+        scale=4, title=f"Flattr {thing.title}"
     )
-    svg = out.getvalue().decode("utf-8")
+    # A standalone SVG file needs its XML namespace, which svg_inline leaves out: without it a
+    # browser shows an <img> of it as nothing at all.
+    svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return Response(status_code=200, content_type="image/svg+xml", body=svg,
                     headers={"Cache-Control": "public, max-age=86400"})
 
