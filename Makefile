@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 audit: $(STAMP)
-	PORT=$(PORT) $(BIN)/python -m local.audit
+	$(BIN)/python -m local.audit
 
 soak: $(STAMP)
 	FLATTR_SIM_SEEDS=3000 $(BIN)/python -m pytest -n 2 tests/integration/test_simulation.py tests/integration/test_month_close.py

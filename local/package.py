@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 from local import stack
 
@@ -61,17 +60,15 @@ def build_template(paths: dict[str, str]) -> None:
     (BUILD / "template.yaml").write_text(text)
 
 
-def build_static(static: Path | None = None) -> Path:
-    """The widget, the web app and the flattr window; `local.publish` writes their config.json,
-    points them at the API and versions the widget. The developer panel (local/devpanel/) stays out."""
-    static = static or BUILD / "static"
+def build_static() -> None:
+    """The widget and our pages; `local.publish` points them at the API and versions the widget."""
+    static = BUILD / "static"
     static.mkdir(parents=True)
     shutil.copy(stack.ROOT / "widget" / "widget.js", static / "widget.js")
     for page in (stack.ROOT / "local" / "static").iterdir():
         if page.is_file():
             shutil.copy(page, static / page.name)
-    shutil.copytree(stack.ROOT / "local" / "static" / "vendor", static / "vendor")
-    return static
+    shutil.copytree(stack.ROOT / "local" / "static" / "vendor", static / "vendor")  # Chart.js and its licence
 
 
 def main() -> None:

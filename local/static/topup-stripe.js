@@ -2,7 +2,9 @@
 // (201 {id, client_secret, amount, currency, publishable_key}); Stripe.js confirms it with the card
 // in Stripe's own iframe, so card numbers never touch this page. The funds arrive with Stripe's
 // payment_intent.succeeded webhook, so this polls GET /me until they show.
-// Config: stripe.publishable_key, and stripe.js (Stripe.js's URL; localstripe serves its own locally).
+// Config (config.json's "stripe"): publishable_key; js, Stripe.js's URL (default Stripe's own;
+// localstripe serves a stand-in locally); confirm_url, only where the Stripe.js in use cannot confirm
+// a card payment itself (localstripe's stand-in): the card fields and client_secret are POSTed there.
 // The page's Content-Security-Policy must allow that script and Stripe's frames.
 
 import { cents, euros, h, must, onSubmit } from "./app.js";
@@ -26,6 +28,20 @@ async function fundsAbove(before, tries = 20) {
   return null;
 }
 
+async function confirm(stripe, card, mount, clientSecret, config) {
+  if (config.confirm_url) {
+    const fields = {};
+    for (const input of mount.querySelectorAll("input")) fields[input.getAttribute("placeholder")] = input.value;
+    const r = await fetch(config.confirm_url, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ client_secret: clientSecret, card: fields }) });
+    const data = await r.json().catch(() => ({}));
+    if (data.status !== "succeeded") throw new Error(data.error || `The payment is ${data.status || "refused"}.`);
+    return;
+  }
+  const result = await stripe.confirmCardPayment(clientSecret, { payment_method: { card } });
+  if (result.error) throw new Error(result.error.message);
+}
+
 export async function stripeTopUp(me, config) {
   const Stripe = await loadStripeJs(config.js || "https://js.stripe.com/v3/");
   const stripe = Stripe(config.publishable_key);
@@ -40,8 +56,7 @@ export async function stripeTopUp(me, config) {
   requestAnimationFrame(() => card.mount(mount));
   onSubmit(form, status, async (data) => {
     const intent = await must("POST", "/me/deposits", { amount: cents(data.get("amount")) });
-    const result = await stripe.confirmCardPayment(intent.client_secret, { payment_method: { card } });
-    if (result.error) throw new Error(result.error.message);
+    await confirm(stripe, card, mount, intent.client_secret, config);
     const after = await fundsAbove(me.balances.funds);
     if (!after) return "Paid. Your funds will show the money in a moment.";
     document.getElementById("funds").textContent = euros(after.balances.funds);

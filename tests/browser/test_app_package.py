@@ -39,9 +39,11 @@ def test_the_config_names_the_stacks_api_cognito_domain_and_client():
 
 
 @pytest.fixture
-def cdn(tmp_path):
+def cdn(tmp_path, monkeypatch):
     """The built files, served from their own origin (localhost, while the stack is 127.0.0.1)."""
-    static = package.build_static(tmp_path / "static")
+    monkeypatch.setattr(package, "BUILD", tmp_path)
+    package.build_static()  # what `make package` puts in build/static/
+    static = tmp_path / "static"
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(static))
     handler.log_message = lambda *args: None
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
