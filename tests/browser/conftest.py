@@ -261,4 +261,3 @@ def reader_context(browser, local_stack: str) -> Callable:  # noqa: F811
     yield make
     for context in contexts:
         context.close()
-
