@@ -155,8 +155,8 @@
     document.head.appendChild(el("style")).textContent =
       ".flattr-w{display:inline-flex;align-items:center;gap:.5em;font:14px/1.3 system-ui,sans-serif}" +
       ".flattr-w-b{display:inline-flex;gap:.5em;padding:.3em .4em .3em .7em;border:1px solid #2f5c0f;" +
-      "border-radius:5px;background:#367514;color:#fff;font:inherit;font-weight:600;cursor:pointer}" +
-      ".flattr-w-b:focus-visible{outline:3px solid #1a56db}.flattr-w-b.flattred{background:#fff;color:#3f7a14}" +
+      "border-radius:5px;background:#3f7a14;color:#fff;font:inherit;font-weight:600;cursor:pointer}" +
+      ".flattr-w-b:focus-visible{outline:3px solid #1a56db}.flattr-w-b.flattred{background:#fff;color:#2f5c0f}" +
       ".flattr-w-n{min-width:1.4em;padding:0 .3em;border-radius:3px;" +
       "background:#fff;color:#2f5c0f}.flattr-w-m{font-size:.9em}";
     links(document.head);

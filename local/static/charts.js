@@ -4,7 +4,7 @@
 import { euros, h, table } from "./app.js";
 
 // Distinguishable, and each at least 3:1 against white (WCAG 1.4.11, graphical objects).
-export const COLORS = ["#367514", "#1a56db", "#b7410e", "#7e3af2", "#0e7490", "#a16207", "#be185d", "#4b5563"];
+export const COLORS = ["#3f7a14", "#1a56db", "#b7410e", "#7e3af2", "#0e7490", "#a16207", "#be185d", "#4b5563"];
 export const FEE = "#6b7280";
 export const CHARITY = "#b42318";
 
