@@ -195,8 +195,13 @@ export async function boot(render, { needsSignIn = false } = {}) {
         h("p", {}, signInLink()));
       return;
     }
-    content.replaceChildren();
-    await render(content, ctx.me);
+    // Drawn off-screen, then shown at once: "Loading…" stays until the page has all it needs.
+    const page = document.createElement("div");
+    await render(page, ctx.me);
+    content.replaceChildren(...page.childNodes);
+    if (window.FlattrWidget) window.FlattrWidget.scan(content); // Flattr buttons on our pages
+    const target = location.hash && document.getElementById(location.hash.slice(1));
+    if (target) target.scrollIntoView();
   } catch (e) {
     content.replaceChildren(h("p", { class: "notice bad", role: "alert" }, e.message));
   }

@@ -154,5 +154,4 @@ boot(async (content, session) => {
         budgetForm(me, refresh))),
     await thisMonth(me),
     h("div", { class: "grid" }, await subscriptions(), privacy(me)));
-  if (location.hash) document.querySelector(location.hash)?.scrollIntoView();
 });

@@ -20,7 +20,7 @@ boot(async (content, me) => {
   const id = new URLSearchParams(location.search).get("id") || "";
   const r = /^\d{1,16}$/.test(id) ? await api("GET", `/things/${id}`) : { status: 404 };
   const h1 = h("h1", {});
-  content.before(h1);
+  document.getElementById("content").before(h1);
   if (r.status === 404) {
     h1.textContent = "No such thing";
     content.append(h("p", {}, "Nothing on Flattr has this address. It may have been deleted. ", h("a", { href: "index.html" }, "Go to your month"), "."));
@@ -41,6 +41,5 @@ boot(async (content, me) => {
       button,
       h("p", { class: "hint" }, "Your monthly budget is split equally among everything you flattr this month; a flattr never costs extra.")),
     h("div", {}, h("h2", {}, "Scan to flattr"), qrBlock(t))));
-  if (window.FlattrWidget) window.FlattrWidget.scan(content);
   if (me && me.user !== t.owner.user_id) content.append(subscribe(t));
 });

@@ -5,7 +5,7 @@ import { api, boot, h, thingLink } from "./app.js";
 boot(async (content) => {
   const id = new URLSearchParams(location.search).get("id") || "";
   const h1 = h("h1", {});
-  content.before(h1);
+  document.getElementById("content").before(h1);
   const r = id ? await api("GET", `/users/${encodeURIComponent(id)}/things`) : { ok: false, status: 404, data: {} };
   if (!r.ok) {
     h1.textContent = "No such creator";
@@ -27,5 +27,4 @@ boot(async (content) => {
       t.description ? h("p", {}, t.description) : null,
       h("p", { class: "muted" }, `${t.flattrs} flattrs · ${t.flattrs_month} this month`),
       h("div", { class: "flattr-button", "data-thing-id": String(t.id) })))));
-  if (window.FlattrWidget) window.FlattrWidget.scan(content);
 });

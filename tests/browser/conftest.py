@@ -98,6 +98,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def app(browser, local_stack: str, request: pytest.FixtureRequest) -> Iterator[Callable]:  # noqa: F811
     """`app()`: a page in a fresh, signed-out browser profile. Every page such a test opens is
     photographed into build/browser-failures/ if the test fails."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)  # a loaded machine runs the whole suite at once
     contexts = []
 
     def make(**options):

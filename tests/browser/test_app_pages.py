@@ -128,3 +128,33 @@ def test_the_flattr_window_signed_out_is_accessible(api, app, make_user, make_th
     page.goto(f"{stack_url}/flattr.html?thing={thing}")
     expect(page.get_by_role("link", name="Sign in")).to_be_focused()
     assert_accessible(page)
+
+
+def test_my_things_edit_hide_and_delete(api, app, make_user, make_thing, stack_url):
+    owner = f"owner-{uuid.uuid4().hex[:6]}"
+    page = app()
+    page.goto(f"{stack_url}/things.html")
+    sign_in(page, stack_url, owner)
+    expect(page.locator("#no-things")).to_be_visible()
+    token = api.token(owner)
+    thing = api.post("/things", token=token, json={"url": f"https://example.org/{owner}", "title": "First title"}).json()
+    page.reload()
+    card = page.get_by_role("article", name="First title")
+    card.get_by_text("Edit “First title”").click()
+    card.get_by_label("Title").fill("Second title")
+    card.get_by_label("Hidden from listings").check()
+    card.get_by_role("button", name="Save").click()
+    card = page.get_by_role("article", name=re.compile("Second title"))
+    expect(card).to_contain_text("(hidden)")
+    got = api.get(f"/things/{thing['id']}", token=token).json()
+    assert (got["title"], got["hidden"]) == ("Second title", True)
+    assert api.get(f"/users/{owner}/things").json()["things"] == []  # out of public listings
+    assert_accessible(page)
+
+    card.get_by_role("button", name="Delete “Second title”").click()
+    card.get_by_role("button", name="Keep it").click()  # changed their mind: nothing happens
+    expect(card.get_by_role("button", name="Delete “Second title”")).to_be_focused()
+    card.get_by_role("button", name="Delete “Second title”").click()
+    card.get_by_role("button", name="Yes, delete it").click()
+    expect(page.get_by_text("Deleted “Second title”.")).to_be_visible()
+    assert api.get(f"/things/{thing['id']}").status_code == 404
