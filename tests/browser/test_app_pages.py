@@ -141,7 +141,7 @@ def test_my_things_edit_hide_and_delete(api, app, make_user, make_thing, stack_u
     page.reload()
     card = page.get_by_role("article", name="First title")
     card.get_by_text("Edit “First title”").click()
-    card.get_by_label("Title").fill("Second title")
+    card.get_by_label("Title", exact=True).fill("Second title")
     card.get_by_label("Hidden from listings").check()
     card.get_by_role("button", name="Save").click()
     card = page.get_by_role("article", name=re.compile("Second title"))
