@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from flattr import settings
-from flattr.clock import now
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
+from flattr.clock import now  # noqa: I001
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.store import revenue, settlement, things, users
 

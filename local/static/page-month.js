@@ -2,7 +2,7 @@
 // is worth if the month closed now; subscriptions; hiding my flattrs.
 
 import { api, boot, cents, ctx, euros, h, monthName, must, onSubmit, say, signInLink, thingLink, thingsById } from "./app.js";
-import { topUp } from "./topup.js";
+import { topUp } from "./topup-form.js";
 
 function signedOut(content) {
   content.append(

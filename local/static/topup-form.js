@@ -1,4 +1,4 @@
-// Top up: with Stripe's card form when this site has a Stripe key and the API takes deposits
+// Top up (the app's form): with Stripe's card form when this site has a Stripe key and the API takes deposits
 // (POST /me/deposits), else the local stack's sandbox provider, in the developer panel.
 
 import { cents, ctx, euros, h } from "./app.js";
