@@ -31,6 +31,8 @@ from local import mail as local_mail
 from local import runtime, stack, stripe_local
 from local.stack import FunctionSpec
 
+from local import oauth, webapp  # noqa: I001  (the web app's sign-in, config and developer panel)
+
 if TYPE_CHECKING:
     from local.poller import Poller
 
@@ -45,7 +47,7 @@ STATIC_DIR = stack.ROOT / "local" / "static"
 STATIC_INDEX = STATIC_DIR / "index.html"
 WIDGET_JS = stack.ROOT / "widget" / "widget.js"
 # Files under local/static/ are served by name: one path segment with one of these suffixes.
-STATIC_NAME = re.compile(r"/([A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)")
+STATIC_NAME = re.compile(r"/((?:vendor/)?[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)")
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "application/javascript; charset=utf-8",
@@ -324,8 +326,10 @@ class Gateway:
     def handle(self, request: Request) -> Response:
         if request.method == "OPTIONS" and self.cors is not None:
             return self._preflight(request)  # HTTP API answers preflight itself when CORS is set
-        if request.path.startswith("/_local/"):
-            response = self._local(request)
+        if request.path.startswith("/_local/") or request.path == "/config.json":
+            response = webapp.serve(request, PAGE_HEADERS) or self._local(request)
+        elif oauth.owns(request.path):
+            response = oauth.handle(request, lambda sub: make_token(sub, name=sub))
         else:
             response = self._static(request) or self.dispatch(request)
         self._add_cors(request, response)
@@ -404,7 +408,7 @@ class Gateway:
         if suffix not in STATIC_TYPES:
             return None  # not a static name: the API's (e.g. /openapi.json, or its 404)
         file = STATIC_DIR / name.group(1)
-        if file.resolve().parent != STATIC_DIR.resolve() or not file.is_file():
+        if not file.resolve().is_relative_to(STATIC_DIR.resolve()) or not file.is_file():
             return None
         headers = stripe_local.page_headers(PAGE_HEADERS) if suffix == ".html" else ASSET_HEADERS
         return Response(file.read_bytes(), content_type=STATIC_TYPES[suffix], headers=headers)

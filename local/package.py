@@ -89,6 +89,7 @@ def build_static() -> None:
     for page in (stack.ROOT / "local" / "static").iterdir():
         if page.is_file():
             shutil.copy(page, static / page.name)
+    shutil.copytree(stack.ROOT / "local" / "static" / "vendor", static / "vendor")  # Chart.js and its licence
 
 
 def main() -> None:

@@ -136,19 +136,22 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handle = start(int(os.environ.get("PORT", "3000")), int(os.environ.get("STRIPE_PORT", "8420")))
     url = handle.url
+    port = url.rsplit(":", 1)[1]
+    audit = "make audit" if port == "3000" else f"make audit PORT={port}"
     print(
         f"""
 Flattr local stack: {url}   (moto at {handle.moto_url})
 Stripe sandbox:     {handle.stripe_url}   (localstripe; key sk_test_local, webhook secret whsec_local,
                     events to {url}/webhooks/stripe; test card 4242 4242 4242 4242)
 
-  demo page       {url}/
+  the web app     {url}/            (sign in with any user name)
+  developer panel {url}/_local/     (sandbox deposits, the clock, month close, tokens, audit)
   health          curl {url}/health
   a token         curl -s -X POST {url}/_local/token -d '{{"sub": "alice"}}'
   fund a user     curl -s -X POST {url}/_local/deposit -d '{{"user_id": "alice", "amount": 1000}}'   (via Stripe)
   run the queue   curl -s -X POST {url}/_local/drain
-  Flattr API v2   curl -s {url}/rest/v2/things/search?query=blog   (v2 clients: base URL {url})
-  check the books make audit
+  Flattr API v2   curl -s '{url}/rest/v2/things/search?query=blog'   (v2 clients: base URL {url})
+  check the books {audit}
 
 Ctrl-C stops it; all state lives in memory.
 """,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flattr import payouts, settings
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
+from flattr.clock import now  # noqa: I001
 from flattr.http import claims, current_user, entry, json_response, make_app
 from flattr.notify import profile as notify_profile
 from flattr.store import revenue, settlement, things, users
@@ -91,12 +92,29 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
     return json_response(202, {"id": view.id, "amount": view.amount, "status": view.status})
 
 
+def _estimate(user_id: str, month: str) -> dict | None:
+    """This open month as a close would settle it now: what each flattr is worth so far."""
+    cfg = settings.get()
+    rules = settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy)
+    plan = settlement.if_closed_now(user_id, month, rules)
+    if plan is None:
+        return None
+    return {
+        "charged": plan.charged,
+        "fee": plan.fee,
+        "given": [{"thing_id": int(t), "amount": plan.shares[t]} for t in sorted(plan.shares, key=int)],
+        "charity": plan.charity,
+    }
+
+
 @app.get("/me/statements/<month>")
 def get_statement(month: Annotated[str, Path()]):
     user_id = current_user(app)
     month = months.parse(month)
     body = settlement.statement(user_id, month, things.owned_by(user_id))
     body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
+    if not body["settled"] and month == months.month_of(now()):
+        body["estimate"] = _estimate(user_id, month)
     return body
 
 

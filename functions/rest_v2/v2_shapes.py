@@ -19,7 +19,7 @@ def unix(iso: str | None) -> int:
 @dataclass(frozen=True)
 class Shapes:
     origin: str  # the API's, for `resource`
-    pages: str  # where flattr.html is, for a thing's `link`
+    pages: str  # where the web app is, for `link`s
     viewer: str | None = None
     full: bool = False  # v2's `full`: whole owner objects instead of mini ones
 
@@ -28,7 +28,7 @@ class Shapes:
         return {
             "type": "user",
             "resource": f"{self.origin}/rest/v2/users/{name}",
-            "link": f"{self.origin}/users/{name}/things",
+            "link": f"{self.pages}/user.html?id={name}",  # the creator's page in the web app
             "username": user_id,
         }
 
@@ -51,7 +51,7 @@ class Shapes:
         body = {
             "type": "thing",
             "resource": f"{self.origin}/rest/v2/things/{thing_id}",
-            "link": f"{self.pages}/flattr.html?thing={thing_id}",
+            "link": f"{self.pages}/thing.html?id={thing_id}",  # the thing's page in the web app
             "id": int(thing_id),
             "url": url,
             "title": title,

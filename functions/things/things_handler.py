@@ -103,6 +103,9 @@ def qr(thing_id: Annotated[str, Path()]):
     svg = segno.make(f"{pages_url(app)}/flattr.html?thing={thing.thing_id}", error="m").svg_inline(
         scale=4, title=f"Flattr {thing.title}"
     )
+    # A standalone SVG file needs its XML namespace, which svg_inline leaves out: without it a
+    # browser shows an <img> of it as nothing at all.
+    svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return Response(status_code=200, content_type="image/svg+xml", body=svg,
                     headers={"Cache-Control": "public, max-age=86400"})
 

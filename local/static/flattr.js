@@ -135,7 +135,8 @@
     $("signin").hidden = false;
     say("You are not signed in to Flattr.", "bad");
     report("error", "unauthorized", "Sign in to Flattr to flattr this.");
-    $("signin-user").focus();
+    $("signin-link").href = "signin.html?return=" + encodeURIComponent(location.href);
+    $("signin-link").focus();
   }
 
   function showThing(t) {
@@ -229,22 +230,6 @@
     }).catch(function () { fail("error", "Flattr could not be reached. Please try again."); });
   }
 
-  function signIn(event) {
-    event.preventDefault();
-    var user = $("signin-user").value.trim();
-    say("Signing in\u2026");
-    api("POST", "/_local/token", null, { sub: user, name: user }).then(function (r) {
-      if (r.status !== 200 || !r.data.token) {
-        return say("Demo sign-in works only on the local stack. Sign in on " + location.host + " first.", "bad");
-      }
-      localStorage.setItem(KEY, r.data.token);
-      localStorage.setItem("flattr.user", user);
-      $("signin").hidden = true;
-      start();
-    }).catch(function () { say("Flattr could not be reached. Please try again.", "bad"); });
-  }
-
-  $("signin-form").addEventListener("submit", signIn);
   $("close").addEventListener("click", function () { window.close(); });
   start();
 })();

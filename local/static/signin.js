@@ -1,23 +1,24 @@
-// The hosted sign-in (Cognito) sends the reader back here with ?code=: trade it for tokens and
-// keep the id token on our origin only, where the flattr window reads it.
+// Where the sign-in page (Cognito's hosted UI on AWS) sends the reader back with ?code=: trade it
+// for tokens (PKCE), then go back where they were. Without a code, start signing in.
+import { finishSignIn, signIn } from "./auth.js";
+
 (async function () {
   const status = document.getElementById("status");
-  const code = new URLSearchParams(location.search).get("code");
   try {
-    const config = await (await fetch("config.json")).json();
-    if (!code) { location.href = config.signin; return; }
-    const signin = new URL(config.signin);
-    const body = new URLSearchParams({
-      grant_type: "authorization_code", code: code,
-      client_id: signin.searchParams.get("client_id"),
-      redirect_uri: location.origin + location.pathname,
-    });
-    const res = await fetch(signin.origin + "/oauth2/token", {method: "POST", body: body});
-    if (!res.ok) throw new Error("the sign-in service said " + res.status);
-    localStorage.setItem("flattr.token", (await res.json()).id_token);
-    status.textContent = "Signed in. You can close this window and flattr.";
-    history.replaceState(null, "", location.pathname);
+    const config = await (await fetch("config.json", { cache: "no-cache" })).json();
+    const params = new URLSearchParams(location.search);
+    if (!params.has("code") && !params.has("error")) {
+      // signin.html?return=<a page of ours>: sign in, then go there (the flattr window uses this).
+      const back = new URL(params.get("return") || "index.html", location.href);
+      await signIn(config, back.origin === location.origin ? back.href : "index.html");
+      return;
+    }
+    location.replace(await finishSignIn(config));
   } catch (err) {
-    status.textContent = "Sign-in failed: " + err.message;
+    status.textContent = `Sign-in failed: ${err.message} `;
+    const again = document.createElement("a");
+    again.href = "index.html";
+    again.textContent = "Back to Flattr";
+    status.append(again);
   }
 })();

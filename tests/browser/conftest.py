@@ -87,6 +87,68 @@ def stack_url(local_stack: str) -> str:  # noqa: F811
     return local_stack
 
 
+# ---------------------------------------------------------------- the web app
+
+
+FAILURE_SHOTS = Path(__file__).resolve().parents[2] / "build" / "browser-failures"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed  # for the screenshots below
+    return report
+
+
+@pytest.fixture
+def app(browser, local_stack: str, request: pytest.FixtureRequest) -> Iterator[Callable]:  # noqa: F811
+    """`app()`: a page in a fresh, signed-out browser profile. Every page such a test opens is
+    photographed into build/browser-failures/ if the test fails."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)  # a loaded machine runs the whole suite at once
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.js_errors = errors
+        return page
+
+    yield make
+    if getattr(request.node, "call_failed", False):
+        FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
+        for i, context in enumerate(contexts):
+            for j, page in enumerate(context.pages):
+                try:
+                    page.screenshot(path=FAILURE_SHOTS / f"{request.node.name}-{i}-{j}.png", full_page=True)
+                except Exception:  # a closed page: nothing to show
+                    pass
+    for context in contexts:
+        context.close()
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no violation of any rule it runs by default (WCAG 2.x A and AA, best practices)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
+
+
+def sign_in(page, stack_url: str, user: str) -> None:
+    """Through the app's "Sign in" and the sign-in form (the local gateway's, Cognito's on AWS)."""
+    page.get_by_role("link", name="Sign in").first.click()
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {user}").wait_for()
+
+
 # ---------------------------------------------------------------- the embedding site
 
 

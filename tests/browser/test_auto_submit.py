@@ -250,10 +250,11 @@ def test_signed_out_reader_signs_in_in_the_window_then_flattrs(api, site, make_u
 
     popup = click_and_get_popup(page, host.get_by_role("button"))
     expect(host.get_by_role("status")).to_have_text(SAYS["unauthorized"])
-    expect(popup.get_by_label("Demo user")).to_be_focused()
+    expect(popup.get_by_role("link", name="Sign in")).to_be_focused()
     reader = make_user("reader")
-    popup.get_by_label("Demo user").fill(reader.id)
-    popup.get_by_role("button", name="Sign in as demo user").click()
+    popup.get_by_role("link", name="Sign in").click()
+    popup.get_by_label("User name").fill(reader.id)
+    popup.get_by_role("button", name="Sign in").click()
     assert looked_up(api, url) is None
     popup.get_by_role("button", name="Flattr it").click()
     expect(host.get_by_role("status")).to_have_text(SAYS["flattred"])

@@ -239,12 +239,14 @@ def test_not_signed_in_says_so_and_the_window_offers_sign_in(
     page.goto(site.page(button_div(thing)))
     popup = _click_and_expect(page, thing, SAYS["unauthorized"], popup_closes=False)
     expect(popup.get_by_role("status")).to_have_text("You are not signed in to Flattr.")
-    expect(popup.get_by_label("Demo user")).to_be_focused()
+    expect(popup.get_by_role("link", name="Sign in")).to_be_focused()
 
-    # Sign in right there, as a reader who gives: the flattr goes through and the button hears it.
+    # Sign in right there (the sign-in page, then back), as a reader who gives: the flattr goes
+    # through and the button hears it.
     reader = make_user("reader")
-    popup.get_by_label("Demo user").fill(reader.id)
-    popup.get_by_role("button", name="Sign in as demo user").click()
+    popup.get_by_role("link", name="Sign in").click()
+    popup.get_by_label("User name").fill(reader.id)
+    popup.get_by_role("button", name="Sign in").click()
     expect(widget(page, thing)[2]).to_have_text(SAYS["flattred"])
     expect(widget(page, thing)[1]).to_have_text("1")
     popup.wait_for_event("close")

@@ -31,6 +31,11 @@ def test_package_builds_a_deployable_tree(tmp_path, monkeypatch):
             assert (tmp_path / "build" / res["Properties"]["CodeUri"] / f"{module}.py").exists()
     assert (tmp_path / "build" / "static" / "widget.js").exists()
     assert (tmp_path / "build" / "static" / "flattr.html").exists()
+    assert (tmp_path / "build" / "static" / "index.html").exists()  # the web app
+    # The local stack's own routes exist only there: nothing deployed may point at them.
+    ours = [tmp_path / "build" / "template.yaml", *(tmp_path / "build").glob("functions/**/*"),
+            *(tmp_path / "build").glob("static/**/*")]
+    assert [p.name for p in ours if p.is_file() and b"/_local" in p.read_bytes()] == []
     cfn_lint = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
     lint = subprocess.run([cfn_lint, str(tmp_path / "build" / "template.yaml")], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout

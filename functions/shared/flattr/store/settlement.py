@@ -212,6 +212,24 @@ def _salt(user_id: str, month: str) -> str:
     return f"{user_id}:{month}"
 
 
+def if_closed_now(user_id: str, month: str, settings: Settings) -> Plan | None:
+    """The plan a close would make of the month as it stands (what each flattr is worth so far),
+    decided by the same rule as the close's; None for a user without an account."""
+    try:
+        user = User.get(*User.key(user_id))
+    except User.DoesNotExist:
+        return None
+    return plan_month(
+        budget=int(user.budget or 0),
+        funds=int(user.funds or 0),
+        things=sorted(_flattrs(user_id, month)),
+        fee_bps=settings.fee_bps,
+        policy=settings.policy,
+        idle_months=int(user.idle_months or 0),
+        salt=_salt(user_id, month),
+    )
+
+
 def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings) -> Settlement:
     """Fix the plan and take the charge, together. Funds only shrink by settlement, so the sealed
     user's funds are still there (or more, after a deposit)."""
