@@ -14,7 +14,7 @@ import json
 
 from werkzeug.wrappers import Request, Response
 
-from local import oauth, runtime, stack
+from local import oauth, runtime, stack, stripe_local
 
 PANEL_DIR = stack.ROOT / "local" / "devpanel"
 PANEL_FILES = {"/_local/": ("panel.html", "text/html; charset=utf-8"),
@@ -27,12 +27,19 @@ def config(base_url: str) -> dict:
         "pages": base_url,
         "widget": f"{base_url}/widget.js",
         "auth": oauth.config(base_url),
-        # No card form locally yet: top-ups go through the panel's sandbox deposit. To use Stripe.js
-        # against localstripe, give publishable_key, js (its Stripe.js stand-in) and confirm_url
-        # (where the stand-in's card confirmation is played); see topup-stripe.js.
-        "stripe": {"publishable_key": ""},
+        # With localstripe (make run): its Stripe.js stand-in, and where the one step it cannot play,
+        # confirming a card payment, is played (see topup-stripe.js). Without it: the panel's sandbox.
+        "stripe": _stripe(base_url),
         "dev_panel": f"{base_url}/_local/",
     }
+
+
+def _stripe(base_url: str) -> dict:
+    local = stripe_local.client_config()
+    if not local["enabled"]:
+        return {"publishable_key": ""}
+    return {"publishable_key": local["publishable_key"], "js": local["js"],
+            "confirm_url": base_url + local["confirm_url"]}
 
 
 def serve(request: Request, page_headers: dict[str, str]) -> Response | None:
