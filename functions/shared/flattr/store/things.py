@@ -37,12 +37,23 @@ def draft(
     thing_id = str(rules.new_id())
     return Thing(*Thing.key(thing_id), thing_id=thing_id, url=rules.normalize_url(url), title=title,
                  description=description, tags=list(tags or []), language=language, category=category,
-                 hidden=hidden, owner_id=owner_id, created_at=now().isoformat())
+                 hidden=hidden, owner_id=owner_id, created_at=now().isoformat(),
+                 listed=listing(hidden=hidden, deleted=False), rank_total=0)
+
+
+def listing(*, hidden: bool, deleted: bool) -> str | None:
+    """The `listed` index's partition of a thing: search reads "public"; a deleted thing is in none.
+    Kept in step with `listed_to`, which decides the same from the thing's own fields."""
+    return None if deleted else "hidden" if hidden else "public"
 
 
 def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> None:
     """Add a new thing's items to `tx`: the thing, its URL's claim and its counter shards, one of
     them already counting a first flattr (shard, month, at) when that flattr is what makes it."""
+    if counted:  # the aggregate starts with the flattr that makes the thing
+        _, month, at = counted
+        thing.rank_total, thing.rank_month, thing.counted_month, thing.last_flattr_at = 1, 1, month, at
+        thing.month_listed = month if thing.listed == "public" else None
     tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
     # The URL claim is what keeps a URL to one thing when registrations race.
     tx.put(UrlClaim(*UrlClaim.key(thing.url), thing_id=thing.thing_id), condition=UrlClaim.pk.does_not_exist(),
@@ -119,6 +130,10 @@ def update(thing_id: str, owner_id: str, **changes) -> Thing:
     thing = _owned(thing_id, owner_id)
     if changes:
         actions = [getattr(Thing, k).set(v) for k, v in changes.items()]
+        if "hidden" in changes:  # in step with the `listed` and `ranked_month` indexes
+            actions.append(Thing.listed.set(listing(hidden=changes["hidden"], deleted=False)))
+            month = thing.counted_month if not changes["hidden"] else None
+            actions.append(Thing.month_listed.set(month) if month else Thing.month_listed.remove())
         try:
             thing.update(actions=[*actions, Thing.updated_at.set(now().isoformat())],
                          condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist())
@@ -134,7 +149,8 @@ def delete(thing_id: str, owner_id: str) -> None:
     thing = _owned(thing_id, owner_id)
     at = now().isoformat()
     tx = Tx()
-    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at)],
+    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at), Thing.listed.remove(),
+                      Thing.month_listed.remove()],
               condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(), label="thing")
     tx.delete(UrlClaim(*UrlClaim.key(thing.url)), condition=UrlClaim.thing_id == thing_id, label="url")
     try:
@@ -166,12 +182,6 @@ def get_many(thing_ids: list[str]) -> list[Thing]:
     """The things that exist, in the order asked."""
     found = {t.thing_id: t for t in Thing.batch_get([Thing.key(t) for t in dict.fromkeys(thing_ids)])}
     return [found[t] for t in thing_ids if t in found]
-
-
-def public() -> list[Thing]:
-    """Every public thing, for search. A scan: search is rare next to clicks, see BENCHMARKS.md."""
-    condition = (Thing.sk == "THING") & (Thing.hidden == False) & Thing.deleted_at.does_not_exist()  # noqa: E712
-    return list(Thing.scan(condition))
 
 
 @dataclass(frozen=True)
