@@ -11,6 +11,7 @@ from flattr import settings
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
 from flattr.http import current_user, entry, json_response, make_app
+from flattr.limits import limited
 from flattr.store import revenue, settlement, things, users
 
 app = make_app()
@@ -94,4 +95,4 @@ def get_statement(month: Annotated[str, Path()]):
     return body
 
 
-handler = entry(app)
+handler = entry(app, around=limited(lambda method, path: "payouts" if path == "/me/payouts" else None))

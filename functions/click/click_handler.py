@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from flattr import settings
 from flattr.domain import things as rules
 from flattr.http import current_user, entry, json_response, make_app, metrics
+from flattr.limits import limited
 from flattr.store import clicks
 
 app = make_app()
@@ -30,4 +31,4 @@ def flattr(thing_id: Annotated[str, Path()]):
     return json_response(200, {**body, "status": "already_flattred"})
 
 
-handler = entry(app)
+handler = entry(app, around=limited(lambda method, path: "clicks" if method == "POST" else None))

@@ -14,6 +14,7 @@ from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound
 from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, optional_user
+from flattr.limits import limited, reads_and
 from flattr.store import aggregates, pages, things, users
 
 app = make_app()
@@ -139,4 +140,4 @@ def flattrs_of(user_id: Annotated[str, Path(max_length=128)], limit: Limit = 30,
     return {"user_id": user_id, "month": month, "hidden": False, "things": listed, "next": made.next}
 
 
-handler = entry(app)
+handler = entry(app, around=limited(reads_and({("POST", "/things"): "things"})))
