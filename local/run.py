@@ -59,10 +59,13 @@ class Handle:
     poller: Any  # local.poller.Poller
     _server: BaseWSGIServer
     _moto: Any  # moto.server.ThreadedMotoServer
+    _ticker: Any = None  # local.schedules.Ticker
 
     def stop(self) -> None:
         self._server.shutdown()
         self.poller.stop()
+        if self._ticker:
+            self._ticker.stop()
         self._moto.stop()
 
 
@@ -103,13 +106,17 @@ def start(port: int = 3000) -> Handle:
 
     from local.gateway import Gateway
     from local.poller import Poller
+    from local.schedules import Ticker
 
     poller = Poller()
     poller.start()
+    ticker = Ticker()  # the template's rate(...) schedules: the fold of things' listed counts
+    ticker.start()
     server = make_server("127.0.0.1", port, Gateway(poller=poller), threaded=True, request_handler=_AccessLog)
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
-    return Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
+    return Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto,
+                  _ticker=ticker)
 
 
 def main() -> None:

@@ -188,3 +188,11 @@ def api_token(user: str) -> str:
     from local.gateway import make_token
 
     return f"Bearer {make_token(user)}"
+
+
+def test_the_local_stack_runs_the_fold_on_its_schedule():
+    from local import schedules
+
+    rated = {fn.logical_id: seconds for fn, seconds in schedules.rated()}
+    assert rated["FoldFunction"] <= schedules.FAST_SECONDS
+    assert schedules.every("cron(0 6 * * ? *)") is None and schedules.every("rate(1 hour)") == 3600
