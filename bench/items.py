@@ -3,7 +3,8 @@ on a table seeded with 10,000 things and 100,000 other items.
 
 Every route in the template is called through the local gateway (authorizer, event, handler) with
 the largest pages it allows (v2: count=30, page=3; v1: limit=30), as a signed-in viewer and, on
-public routes, anonymously too. Items are counted from the DynamoDB requests themselves
+public routes, anonymously too; the routes whose cost grows with the caller's own things again as
+the creator of 300 of them. Items are counted from the DynamoDB requests themselves
 (bench.reads: GetItem 1, BatchGetItem one per key, Query/Scan their ScannedCount).
 
 The seed: 200 users; 10,000 things (each with its URL claim and 8 counter shards: 90,000 items),
@@ -140,6 +141,14 @@ def _requests(seed: dict) -> list[tuple[str, str, dict | None, str | None]]:
         if method == "GET":
             out.append((method, path, body, None))
     out += [("GET", s, None, "fan") for s in searches] + [("GET", s, None, None) for s in searches]
+    owner = seed["owner"]  # the same routes as the user they cost most: the creator of 300 things
+    out += [
+        ("GET", f"/me/statements/{MONTH}?limit=10", None, owner),
+        ("GET", "/me", None, owner),
+        ("GET", f"/users/{owner}/things?limit=30", None, owner),
+        ("GET", "/rest/v2/user/things?count=30&page=3&full=1", None, owner),
+        ("GET", f"/rest/v2/things/search?user={owner}&count=30&page=3&full=1", None, owner),
+    ]
     out += [("GET", f"/admin/months/{MONTH}", None, "admin"), ("POST", "/admin/months/2030-02/close", None, "admin")]
     return out
 
@@ -164,7 +173,7 @@ def run(things: int = THINGS) -> dict:
         headers = {"Authorization": f"Bearer {make_token(user, admin=user == 'admin')}"} if user else {}
         with counting() as tally:
             response = client.open(path, method=method, json=body, headers=headers)
-        key = f"{method} {path}" + ("" if user else " (anonymous)")
+        key = f"{method} {path} " + (f"as {user}" if user else "(anonymous)")
         per_route[key] = {"items": tally.items, "status": response.status_code, "ops": tally.by_operation}
     with counting() as tally:
         request = signed_webhook({"id": "evt-bench", "type": "deposit.succeeded",

@@ -66,6 +66,18 @@ def test_no_request_reads_more_than_a_bounded_number_of_items(api, crowd, viewer
         assert "Scan" not in tally.by_operation, path
 
 
+def test_a_creators_own_lists_and_statement_read_a_page_of_their_things(api, crowd):
+    month_of_crowd = "2026-10"
+    for path in (f"/me/statements/{month_of_crowd}", "/rest/v2/user/things?count=30&page=3&full=1",
+                 "/users/bob/things?limit=30", "/me"):
+        with counting() as tally:
+            status, body = api.get(path, user="bob")
+        assert status == 200, (path, body)
+        assert tally.items <= BOUND, f"{path} read {tally.items} items: {tally.by_operation}"
+    first = api.get(f"/me/statements/{month_of_crowd}?limit=10", user="bob")[1]
+    assert first["next"] and api.get(f"/me/statements/{month_of_crowd}?cursor={first['next']}", user="bob")[0] == 200
+
+
 def test_lists_go_on_by_cursor_without_repeats(api, crowd):
     seen, cursor = [], None
     while True:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
@@ -184,22 +183,6 @@ def get_many(thing_ids: list[str]) -> list[Thing]:
     return [found[t] for t in thing_ids if t in found]
 
 
-@dataclass(frozen=True)
-class Fan:
-    user_id: str
-    month: str
-    at: str
-
-
-def fans(thing_id: str, limit: int) -> list[Fan]:
-    """The newest `limit` flattrs of a thing, merged from its shards of the flattrs_by_thing index."""
-    per_shard = []
-    for shard in range(COUNTER_SHARDS):
-        hits = Flattr.by_thing.query(Flattr.of(thing_id, shard), scan_index_forward=False, limit=limit)
-        per_shard.append([Fan(h.pk.split("#", 1)[1], h.sk.split("#")[1], h.at) for h in hits])
-    return list(heapq.merge(*per_shard, key=lambda f: f.at, reverse=True))[:limit]
-
-
 def flattred(user_id: str, thing_id: str, month: str) -> bool:
     try:
         Flattr.get(*Flattr.key(user_id, month, thing_id), consistent_read=True)
@@ -215,7 +198,3 @@ def flattred_many(user_id: str, thing_ids: list[str], month: str) -> set[str]:
 
 def owner_names(owner_ids: set[str]) -> dict[str, str]:
     return {u.uid: u.display_name or "" for u in User.batch_get([User.key(o) for o in owner_ids])}
-
-
-def owned_by(owner_id: str) -> list[str]:
-    return [t.pk.split("#", 1)[1] for t in Thing.by_owner.query(owner_id)]
