@@ -208,3 +208,17 @@ def test_the_local_stack_runs_the_fold_on_its_schedule():
     rated = {fn.logical_id: seconds for fn, seconds in schedules.rated()}
     assert rated["FoldFunction"] <= schedules.FAST_SECONDS
     assert schedules.every("cron(0 6 * * ? *)") is None and schedules.every("rate(1 hour)") == 3600
+
+
+def test_things_made_before_the_index_are_backfilled_into_it(api, fold):
+    from flattr.store import aggregates, models
+
+    api.giver("bob", budget=5000, funds=0)
+    thing = api.thing("bob", title="Older than the index")
+    models.Thing(*models.Thing.key(str(thing))).update(
+        actions=[models.Thing.listed.remove(), models.Thing.rank_total.remove()]
+    )
+    assert api.get("/rest/v2/things/search?query=older")[1]["things"] == []
+    assert aggregates.backfill() == 1 and aggregates.backfill() == 0
+    fold()
+    assert [t["id"] for t in api.get("/rest/v2/things/search?query=older")[1]["things"]] == [thing]
