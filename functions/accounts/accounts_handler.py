@@ -90,7 +90,9 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
 def get_statement(
     month: Annotated[str, Path()],
     limit: Annotated[int, Query(ge=1, le=10, description="things per page of `received`")] = 10,
-    cursor: Annotated[Optional[str], Query(max_length=400, description="the `next` of the page before")] = None,
+    cursor: Annotated[
+        Optional[str], Query(max_length=400, description="the `next` of the page before")
+    ] = None,
 ):
     """The month's statement; `received` covers a page of the user's things (16 shards each), and
     `next` goes on to the next page of them."""

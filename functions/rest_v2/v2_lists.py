@@ -44,7 +44,8 @@ def search_things(shapes: Shapes, *, query, url, tags, language, category, user,
 
     if url:
         found = [t for t in [named_by(url)] if t and keep(t)]
-        result = pages.Page(found[:count] if page == 1 and not cursor else [], None, 1, {"matched": len(found)})
+        first = found[:count] if page == 1 and not cursor else []
+        result = pages.Page(first, None, 1, {"matched": len(found)})
     elif user:
         owned = pages.owned(user, count=count, page=page, cursor=cursor)
         shown = [t for t in things.get_many(owned.rows) if keep(t)]

@@ -43,7 +43,9 @@ def cancel(thing_id: Annotated[str, Path()]):
 @app.get("/me/subscriptions")
 def mine(
     limit: Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="rows per page")] = 30,
-    cursor: Annotated[Optional[str], Query(max_length=400, description="the `next` of the page before")] = None,
+    cursor: Annotated[
+        Optional[str], Query(max_length=400, description="the `next` of the page before")
+    ] = None,
 ):
     """A page of the caller's subscriptions; `next` goes on."""
     page = pages.subscriptions_of(current_user(app), count=limit, cursor=cursor)

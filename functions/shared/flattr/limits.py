@@ -43,7 +43,8 @@ def limited(kind_of: Callable[[str, str], str | None]):
 
     def around(event: dict, resolve) -> dict:
         http = (event.get("requestContext") or {}).get("http") or {}
-        kind = kind_of(str(http.get("method", "")).upper(), str(event.get("rawPath") or http.get("path") or ""))
+        path = str(event.get("rawPath") or http.get("path") or "")
+        kind = kind_of(str(http.get("method", "")).upper(), path)
         if kind is None:
             return resolve(event)
         caller = source(event) if kind == "reads" else user_or_source(event)

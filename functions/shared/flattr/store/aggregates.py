@@ -43,7 +43,8 @@ def shown(found: list[Thing], month: str | None = None) -> dict[str, store.Count
 def _actions(thing: Thing, counts: store.Counts, month: str) -> list:
     """The updates that bring `thing`'s aggregate to `counts`; none if it is already there."""
     month_listed = month if counts.month and thing.listed == "public" else None
-    now_has = (thing.rank_total, thing.rank_month, thing.counted_month, thing.last_flattr_at, thing.month_listed)
+    now_has = (thing.rank_total, thing.rank_month, thing.counted_month, thing.last_flattr_at,
+               thing.month_listed)
     wanted = (counts.total, counts.month, month, counts.last_at, month_listed)
     if now_has == wanted:
         return []
@@ -139,9 +140,13 @@ def check(found: list[Thing]) -> list[str]:
         for thing in chunk:
             source, folded = counts[thing.thing_id], int(thing.rank_total)
             if folded > source.total:
-                problems.append(f"thing {thing.thing_id}: folded {folded} flattrs, its counters hold {source.total}")
+                problems.append(
+                    f"thing {thing.thing_id}: folded {folded} flattrs, its counters hold {source.total}"
+                )
             elif thing.last_flattr_at == source.last_at and folded != source.total:
-                problems.append(f"thing {thing.thing_id}: folded {folded} flattrs at its last flattr, counters {source.total}")
+                problems.append(
+                    f"thing {thing.thing_id}: folded {folded} flattrs at its last flattr, counters {source.total}"
+                )
     return problems
 
 
