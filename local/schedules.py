@@ -2,7 +2,7 @@
 rate, and every FAST_SECONDS at most (a once-a-minute fold would keep a demo's lists a minute
 behind). `cron(...)` schedules (the month close, the audit) are left to their own local routes.
 
-The schedules are read from the template's Schedule events, so nothing here names a function.
+The schedules are read from the template's Schedule and ScheduleV2 events, so nothing here names a function.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ def rated() -> list[tuple[FunctionSpec, float]]:
     out = []
     for fn in stack.functions():
         for event in fn.events.values():
-            if event["Type"] == "Schedule":
-                seconds = every(str(event.get("Properties", {}).get("Schedule", "")))
+            props = event.get("Properties", {})
+            if event["Type"] in ("Schedule", "ScheduleV2"):
+                seconds = every(str(props.get("Schedule") or props.get("ScheduleExpression") or ""))
                 if seconds:
                     out.append((fn, seconds))
     return out
