@@ -77,6 +77,7 @@ export async function stripeTopUp(me, config) {
     const after = await fundsAbove(me.balances.funds);
     if (!after) return "Paid. Your funds will show the money in a moment.";
     document.getElementById("funds").textContent = euros(after.balances.funds);
+    if (after.balances.funds > 0) document.getElementById("low-funds")?.remove(); // no longer true
     return `Paid ${euros(intent.amount)}. Your funds are ${euros(after.balances.funds)}.`;
   });
   return form;
