@@ -48,7 +48,7 @@ def test_a_forged_host_appears_in_no_link(api, configured):
         assert "evil.example" not in text and "gopher" not in text, (what, text)
     status, thing = api.get(f"/rest/v2/things/{thing_id}", headers=FORGED)
     assert thing["resource"] == f"https://api.flattr.test/rest/v2/things/{thing_id}"
-    assert thing["link"] == f"https://pages.flattr.test/flattr.html?thing={thing_id}"
+    assert thing["link"] == f"https://pages.flattr.test/thing.html?id={thing_id}"
     assert thing["owner"]["resource"] == "https://api.flattr.test/rest/v2/users/bob"
     resp = api.client.get("/rest/v2/things/lookup?url=https://bob.example/forged", headers=FORGED)
     assert resp.headers["Location"] == f"https://api.flattr.test/rest/v2/things/{thing_id}"

@@ -35,7 +35,8 @@ sys.path[:] = [fn_dir, layer] + base
 handler = getattr(importlib.import_module(module), "handler")
 assert callable(handler)
 outside = sorted({m.split(".")[0] for m, mod in list(sys.modules.items())
-                  if m not in from_host and (getattr(mod, "__file__", None) or "").startswith(host)})
+                  if m not in from_host and m.split(".")[0] not in native  # a compiled package's lazy parts
+                  and (getattr(mod, "__file__", None) or "").startswith(host)})
 print(json.dumps(outside))
 """
 

@@ -60,7 +60,8 @@ def get() -> Settings:
         webhook_secret_parameter=env.get("FLATTR_WEBHOOK_SECRET_PARAMETER", "/flattr/webhook-secret"),
         v2_rate_limit=int(env.get("FLATTR_V2_RATE_LIMIT", "5000")),
         pages_url=env.get("FLATTR_PAGES_URL", "").rstrip("/"),
-        api_url=env.get("FLATTR_API_URL", "").rstrip("/"),
+        # ApiBaseUrl, else (in a function that is no route's target) the execute-api URL.
+        api_url=(env.get("FLATTR_API_URL") or env.get("FLATTR_EXECUTE_API_URL", "")).rstrip("/"),
         jwt_issuer=env.get("FLATTR_JWT_ISSUER", ""),
         jwt_audience=env.get("FLATTR_JWT_AUDIENCE", ""),
         stripe_secret_key_parameter=env.get("FLATTR_STRIPE_SECRET_KEY_PARAMETER", "/flattr/stripe-secret-key"),
