@@ -34,9 +34,11 @@ from_host = set(sys.modules)  # the compiled packages and what they import
 sys.path[:] = [fn_dir, layer] + base
 handler = getattr(importlib.import_module(module), "handler")
 assert callable(handler)
-outside = sorted({m.split(".")[0] for m, mod in list(sys.modules.items())
-                  if m not in from_host and m.split(".")[0] not in native  # a compiled package's lazy parts
-                  and (getattr(mod, "__file__", None) or "").startswith(host)})
+def package_of(path):  # the top-level package a host file belongs to
+    return path[len(host):].lstrip("/").split("/")[0].split(".")[0]
+outside = sorted({package_of(f) for m, f in ((m, getattr(mod, "__file__", None) or "") for m, mod in list(sys.modules.items()))
+                  if m not in from_host and f.startswith(host)
+                  and package_of(f) not in native})  # a compiled package's lazy parts, or aliases of them
 print(json.dumps(outside))
 """
 
