@@ -245,7 +245,7 @@ def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capaci
             invocations.append(env.cpu() - t0)
 
     poller = Poller(stack_name=deployed.name, invoke=invoke)
-    import worker
+    import close_month_worker as worker
 
     # The worker binds its queue and idempotency table at import. The queue is pointed at this stack;
     # the idempotency records may stay in the first stack's table (user ids differ between runs).
