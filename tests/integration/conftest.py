@@ -15,7 +15,9 @@ from moto import mock_aws
 from werkzeug.test import Client
 
 from local import moto_safety, stack
-from local.gateway import Gateway, make_token, signed_webhook
+from local.authorizer import make_token
+from local.control import signed_webhook
+from local.gateway import Gateway
 
 warnings.filterwarnings("ignore", message="Tried to parse AWS::")
 

@@ -57,7 +57,7 @@ def test_bad_signatures_are_401_and_change_nothing(api):
 
 
 def test_a_tampered_body_is_refused(api):
-    from local.gateway import signed_webhook
+    from local.control import signed_webhook
 
     request = signed_webhook(deposit_event(amount=100))
     tampered = request.get_data().replace(b"100", b"900")

@@ -106,12 +106,12 @@ def test_the_buttons_off_email_also_starts_from_a_refused_click(api, at, poller)
 
 
 def test_the_email_address_comes_from_a_verified_claim(api):
-    from local.gateway import make_token
+    from local.authorizer import make_token
 
     def put(token_claims_email: str, verified: bool, user: str) -> None:
         import jwt
 
-        from local.gateway import jwt_secret
+        from local.authorizer import jwt_secret
 
         claims = jwt.decode(make_token(user), jwt_secret(), algorithms=["HS256"], audience="flattr")
         claims.update(email=token_claims_email, email_verified=verified)

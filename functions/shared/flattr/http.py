@@ -17,6 +17,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from . import settings, tokens
+from .claims import groups as claim_groups
+from .claims import of_event as event_claims
 from .domain.errors import FlattrError, Forbidden, Unauthorized
 from .observability import logger, metrics
 
@@ -173,8 +175,7 @@ def pages_url(app: APIGatewayHttpResolver) -> str:
 
 def claims(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The JWT claims the HTTP API's authorizer verified; none on a public route."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    return ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    return event_claims(app.current_event.raw_event)
 
 
 def optional_user(app: APIGatewayHttpResolver) -> str | None:
@@ -196,10 +197,7 @@ def current_user(app: APIGatewayHttpResolver) -> str:
 
 def require_admin(app: APIGatewayHttpResolver) -> str:
     sub = current_user(app)
-    groups = claims(app).get("cognito:groups") or ""
-    # API Gateway hands list claims over as one string, "[admin other]".
-    names = groups if isinstance(groups, list) else str(groups).strip("[]").replace(",", " ").split()
-    if "admin" not in names:
+    if "admin" not in claim_groups(claims(app).get("cognito:groups")):
         raise Forbidden("This call is for admins.")
     return sub
 
