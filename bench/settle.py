@@ -216,7 +216,7 @@ def hot(fans: int) -> dict[str, Any]:
     writes = writes_per_item(recorder.calls)
     (pk, sk), most = writes.most_common(1)[0]
     top = [{"item": f"{p} / {s}", "writes": n} for (p, s), n in writes.most_common(5)]
-    from flattr.domain import ledger as accounts
+    from flattr.domain import accounts
     from flattr.store import ledger
 
     revenue = ledger.balance(accounts.revenue("star"))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 
 
@@ -202,7 +202,7 @@ def test_the_audit_catches_a_corrupted_balance(api, october, close):
 
 
 def test_the_audit_catches_a_double_paid_share(api, october, close):
-    from flattr.domain.ledger import Transfer
+    from flattr.domain.accounts import Transfer
     from flattr.store import ledger
     from flattr.store.audit import run_audit
 

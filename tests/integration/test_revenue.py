@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 
 

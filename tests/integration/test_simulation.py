@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import pytest
 
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.domain.money import plan_month
 from flattr.domain.errors import FlattrError, MonthClosed, PreviousMonthOpen
 from flattr.store import (audit, calendar, clicks, ledger, models, payments, revenue, settlement, subscriptions,

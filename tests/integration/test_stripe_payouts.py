@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import stripe as stripe_lib
 
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 from tests import stripe_shapes as s
 

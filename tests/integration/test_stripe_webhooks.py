@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 from tests import stripe_shapes as s
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 
 

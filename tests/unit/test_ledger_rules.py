@@ -3,9 +3,9 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from flattr.domain import ledger, months, things, webhooks
+from flattr.domain import accounts, months, things, webhooks
 from flattr.domain.errors import InvalidSignature, ThingNotFound, ValidationFailed
-from flattr.domain.ledger import Transfer
+from flattr.domain.accounts import Transfer
 
 amounts = st.integers(1, 10**9)
 
@@ -16,7 +16,7 @@ amounts = st.integers(1, 10**9)
                           amounts), max_size=30))
 def test_net_changes_of_any_transfers_sum_to_zero(rows):
     transfers = [Transfer(f"t{i}", d, c, a, "test", user_id="u") for i, (d, c, a) in enumerate(rows)]
-    assert sum(ledger.net_changes(transfers).values()) == 0
+    assert sum(accounts.net_changes(transfers).values()) == 0
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.5, True, "5"])
@@ -27,7 +27,7 @@ def test_a_transfer_moves_a_positive_integer_of_cents(amount):
 
 def test_shards_are_stable_and_spread():
     shards = {Transfer(f"t{i}", "platform:fees", "user:a:revenue", 1, "x").credit_shard for i in range(200)}
-    assert shards == set(range(ledger.SHARDS["revenue"]))
+    assert shards == set(range(accounts.SHARDS["revenue"]))
     t = Transfer("same", "platform:fees", "user:a:revenue", 1, "x")
     assert t.credit_shard == Transfer("same", "platform:fees", "user:a:revenue", 1, "x").credit_shard
 

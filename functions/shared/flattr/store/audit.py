@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..domain import ledger as accounts
+from ..domain import accounts
 from ..domain.money import fee_for, split
 from ..domain.months import previous
 from .models import Account, Flattr, MonthClose, MonthProgress, Received, Settlement, ThingCount, TransferItem, User

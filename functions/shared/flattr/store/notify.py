@@ -10,7 +10,7 @@ from pynamodb.exceptions import PutError
 
 from ..clock import now
 from ..domain import notify as rules
-from ..domain.ledger import spread
+from ..domain.accounts import spread
 from .models import Flattr, Marker, MonthClose, MonthProgress, User
 from .notify_models import (
     NOTE_SHARDS,

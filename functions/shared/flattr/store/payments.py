@@ -13,9 +13,9 @@ owes cannot flattr (the click checks it, store.clicks).
 from __future__ import annotations
 
 from ..clock import now
-from ..domain import ledger as accounts
+from ..domain import accounts
 from ..domain.errors import Conflict
-from ..domain.ledger import Transfer
+from ..domain.accounts import Transfer
 from . import ledger
 from .models import Payment
 from .tx import Cancelled, Tx

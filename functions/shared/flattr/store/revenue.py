@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass
 
 from ..clock import now
-from ..domain import ledger as accounts
+from ..domain import accounts
 from ..domain.errors import Conflict, InsufficientRevenue, NotFound
-from ..domain.ledger import Transfer, take
+from ..domain.accounts import Transfer, take
 from ..domain.months import month_of
 from ..notify import events as notify
 from . import ledger

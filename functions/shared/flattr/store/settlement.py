@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..clock import now
-from ..domain import ledger as accounts
-from ..domain.ledger import Transfer
+from ..domain import accounts
+from ..domain.accounts import Transfer
 from ..domain.money import Plan, plan_month, split
 from ..domain.months import previous
 from . import calendar, ledger, subscriptions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..clock import now
-from ..domain import ledger as accounts
+from ..domain import accounts
 from ..domain.months import month_of
 from . import calendar, ledger
 from .models import Flattr, User
