@@ -329,7 +329,7 @@ def ext_page(extension):
     page.close()
 
 
-def sign_in(context, stack_url: str, user) -> None:
+def sign_in_storage(context, stack_url: str, user) -> None:
     """Leave the reader's token in OUR origin's storage, as signing in there does."""
     page = context.new_page()
     page.goto(f"{stack_url}/flattr.html")

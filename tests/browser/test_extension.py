@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from tests.browser.conftest import ROOT, build, sign_in
+from tests.browser.conftest import ROOT, build, sign_in_storage
 
 pytestmark = pytest.mark.browser
 
@@ -110,7 +110,7 @@ def test_a_click_opens_our_flattr_window_and_counts_one_flattr(
 ):
     owner, reader = make_user("owner"), make_user("reader")
     thing = make_thing(owner, title="Worth a flattr")  # its URL is on the foreign site: no question asked
-    sign_in(extension[0], stack_url, reader)
+    sign_in_storage(extension[0], stack_url, reader)
     ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
     post = ext_page.locator("#post")
     expect(post.locator(".flattr-w-n")).to_have_text("0")

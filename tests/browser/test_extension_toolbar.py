@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.browser.conftest import in_extension, sign_in, toolbar
+from tests.browser.conftest import in_extension, sign_in_storage, toolbar
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def test_toolbar_flattrs_a_registered_page(api, site, make_user, make_thing, ext
     reader = make_user("reader")
     thing = make_thing(make_user("owner"), url=url, title="This very page")
     site._server.pages[url[len(site.origin) :]] = b"<!doctype html><title>p</title><p>A page</p>"
-    sign_in(extension[0], stack_url, reader)
+    sign_in_storage(extension[0], stack_url, reader)
     ext_page.goto(url)
     popup, tab_id = toolbar(extension, ext_page)
     expect(popup.get_by_role("status")).to_have_text("This page is on Flattr.")
