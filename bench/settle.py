@@ -91,9 +91,10 @@ def seed_whale(flattrs: int, creators: int = 20) -> None:
 
 def close(month: str = MONTH) -> float:
     """Close the month in-process, job by job. Returns CPU seconds."""
+    from flattr.settings import Policy
     from flattr.store import settlement
 
-    cfg = settlement.Settings(fee_bps=1000, policy="charity")
+    cfg = Policy(fee_bps=1000, unspent="charity")
     queue = ListQueue()
     t0 = env.cpu()
     settlement.start_close(month, queue)

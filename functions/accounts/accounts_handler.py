@@ -94,9 +94,7 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
 
 def _estimate(user_id: str, month: str) -> dict | None:
     """This open month as a close would settle it now: what each flattr is worth so far."""
-    cfg = settings.get()
-    rules = settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy)
-    plan = settlement.if_closed_now(user_id, month, rules)
+    plan = settlement.if_closed_now(user_id, month)
     if plan is None:
         return None
     return {

@@ -23,12 +23,6 @@ _queue = SettleQueue()
 _idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600)
 
 
-def _settings() -> settlement.Settings:
-    cfg = settings.get()
-    return settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy, min_budget=cfg.min_budget,
-                               give_to_get=cfg.give_to_get)
-
-
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
 @idempotent_function(
     data_keyword_argument="job",
@@ -37,7 +31,7 @@ def _settings() -> settlement.Settings:
     config=_idempotency,
 )
 def settle(job: dict) -> dict:
-    record = settlement.settle_user(job["user_id"], job["month"], _settings())
+    record = settlement.settle_user(job["user_id"], job["month"])
     return {"status": record.status if record else "no_user"}
 
 

@@ -369,8 +369,7 @@ def delete(thing_id: Annotated[str, Path()]):
 
 def _flattr(user_id: str, thing_id: str) -> Response:
     """v1's click, so both versions write the same flattr item; v2 calls a repeat flattr_once."""
-    cfg = settings.get()
-    click = clicks.flattr(user_id, thing_id, min_budget=cfg.min_budget, give_to_get=cfg.give_to_get)
+    click = clicks.flattr(user_id, thing_id)
     if not click.created:
         raise FlattrOnce("You have already flattred this thing this month.")
     return _flattred(click)
@@ -406,11 +405,8 @@ def flattr_url(
     auto = _checked(AutoSubmit, fields)
     if users.get(auto.owner) is None:
         raise NotFound("No user has that user_id.", code="user_not_found")
-    cfg = settings.get()
     try:
-        click = clicks.first_flattr(
-            user_id, auto.owner, auto.fields(), min_budget=cfg.min_budget, give_to_get=cfg.give_to_get
-        )
+        click = clicks.first_flattr(user_id, auto.owner, auto.fields())
     except UrlTaken:  # another first flattr made it a moment ago: flattr that one
         made = _named_by(url)
         if made is None:
@@ -519,11 +515,8 @@ def subscribe(
     thing = _reachable(thing_id)
     if subscriptions.get(user_id, thing.thing_id) is not None:
         raise FlattrError("You are already subscribed to this thing.", code="subscribed", status=403)
-    cfg = settings.get()
     try:
-        subscriptions.subscribe(
-            user_id, thing.thing_id, months, min_budget=cfg.min_budget, give_to_get=cfg.give_to_get
-        )
+        subscriptions.subscribe(user_id, thing.thing_id, months)
     except FlattrOwner as exc:
         raise FlattrError(exc.message, code="thing_owner", status=403) from None
     return {

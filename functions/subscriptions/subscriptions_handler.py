@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict
 
-from flattr import settings
 from flattr.domain import things as rules
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.store import subscriptions
@@ -28,9 +27,7 @@ def present(sub) -> dict:
 @app.post("/things/<thing_id>/subscription", responses={201: {"description": "Subscribed"}})
 def subscribe(thing_id: Annotated[str, Path()], body: Annotated[SubscriptionIn, Body()]):
     user_id = current_user(app)
-    cfg = settings.get()
-    sub = subscriptions.subscribe(user_id, rules.parse_id(thing_id), body.months, min_budget=cfg.min_budget,
-                                  give_to_get=cfg.give_to_get)
+    sub = subscriptions.subscribe(user_id, rules.parse_id(thing_id), body.months)
     return json_response(201, present(sub))
 
 

@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 
+from flattr.settings import Policy
 from flattr.store import models
 from flattr.store.audit import run_audit
 
@@ -105,10 +106,10 @@ def test_a_users_later_month_waits_for_their_earlier_one(api, october, at, audit
         if job["kind"] == "scan":
             settlement.scan_page(job, type("Q", (), {"send": lambda self, jobs: queued.extend(jobs)})())
         elif job["user_id"] != "ada":
-            settlement.settle_user(job["user_id"], job["month"], settlement.Settings(1000, "charity"))
+            settlement.settle_user(job["user_id"], job["month"], Policy(1000, "charity"))
     order = [v for v in run_audit() if v.invariant in (7, 8)]
     assert order == []  # October is still closing: nothing is reported unpaid yet
-    settlement.settle_user("ada", "2026-11", settlement.Settings(1000, "charity"))
+    settlement.settle_user("ada", "2026-11", Policy(1000, "charity"))
     assert api.get("/me/statements/2026-10", user="ada")[1]["charged"] == 1000
     assert api.me("ada")["balances"]["funds"] == 3000
     audit()
@@ -216,7 +217,7 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
     client = models.connection().client
     client.meta.events.register("provide-client-params.dynamodb", count)
     try:
-        settlement.settle_user("penny", "2026-10", settlement.Settings(1000, "charity"))
+        settlement.settle_user("penny", "2026-10", Policy(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
     assert written["items"] <= 15, written

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from flattr.settings import Policy
 from flattr.domain import accounts
 from flattr.store import ledger
 
@@ -121,7 +122,7 @@ def test_a_user_with_500_flattrs_settles_exactly(api, at, close, audit):
     ids = []
     for i in range(500):
         t = things.register(creators[i % 10], url=f"https://c.example/{i}", title=f"Thing {i:03d}")
-        clicks.flattr("whale", t.thing_id, min_budget=200, give_to_get=True)
+        clicks.flattr("whale", t.thing_id)
         ids.append(t.thing_id)
     status = close("2026-10", now="2026-11-01T00:10:00")
     assert status["status"] == "closed"
@@ -178,7 +179,7 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
             if job["kind"] == "scan":
                 settlement.scan_page(job, queue)
             else:
-                settlement.settle_user(job["user_id"], job["month"], settlement.Settings(1000, "charity"))
+                settlement.settle_user(job["user_id"], job["month"], Policy(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
     assert calendar.month_status("2026-10")["users_settled"] == fans + 1

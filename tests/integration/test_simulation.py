@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import pytest
 
+from flattr.settings import Policy
 from flattr.domain import accounts
 from flattr.domain.money import plan_month
 from flattr.domain.errors import FlattrError, MonthClosed, PreviousMonthOpen
@@ -114,7 +115,7 @@ def test_month_close_survives_faults(seed, faults, at):
     for _ in range(rng.randint(0, 3)):
         u, t = rng.choice(names), rng.choice(owned)
         try:
-            subscriptions.subscribe(u, t.thing_id, rng.choice([3, 6, 12]), min_budget=200, give_to_get=True)
+            subscriptions.subscribe(u, t.thing_id, rng.choice([3, 6, 12]))
             flattred[u].add(t.thing_id)
         except FlattrError:
             pass
@@ -122,14 +123,14 @@ def test_month_close_survives_faults(seed, faults, at):
     for _ in range(rng.randint(0, 25)):
         u, t = rng.choice(names), rng.choice(owned)
         try:
-            if clicks.flattr(u, t.thing_id, min_budget=200, give_to_get=True).created:
+            if clicks.flattr(u, t.thing_id).created:
                 flattred[u].add(t.thing_id)
         except Exception as exc:  # refusals are part of the world (own thing, no means, ...)
             assert getattr(exc, "status", 500) < 500, exc
 
     # -- the close, through an at-least-once queue, with faults
     at("2026-11-01T00:05:00")
-    cfg = settlement.Settings(fee_bps=FEE_BPS, policy=policy)
+    cfg = Policy(fee_bps=FEE_BPS, unspent=policy)
     queue: list[dict] = []
     sender = type("Queue", (), {"send": lambda self, jobs: queue.extend(jobs)})()
 
@@ -167,10 +168,10 @@ def test_month_close_survives_faults(seed, faults, at):
                 payments.deposit(f"{newcomer}-dep", newcomer, 700)
                 newcomer_funds = 700
                 with pytest.raises(MonthClosed):
-                    clicks.flattr(newcomer, rng.choice(owned).thing_id, min_budget=200, give_to_get=True)
+                    clicks.flattr(newcomer, rng.choice(owned).thing_id)
             u, t = rng.choice(names), rng.choice(owned)
             try:  # before the user's seal it counts, and is paid; after it, refused
-                if clicks.flattr(u, t.thing_id, min_budget=200, give_to_get=True).created:
+                if clicks.flattr(u, t.thing_id).created:
                     flattred[u].add(t.thing_id)
             except FlattrError:
                 pass
@@ -333,7 +334,7 @@ def test_stripe_events_redelivered_reordered_and_concurrent(seed, faults, at):
     retrying = deliver_all(events[:split], rounds=3 * split)
     for u in names:  # some give part of it away this month
         try:
-            clicks.flattr(u, thing.thing_id, min_budget=200, give_to_get=True)
+            clicks.flattr(u, thing.thing_id)
         except FlattrError:
             pass
     at("2026-11-01T00:05:00")
@@ -345,8 +346,7 @@ def test_stripe_events_redelivered_reordered_and_concurrent(seed, faults, at):
         if job["kind"] == "scan":
             settlement.scan_page(job, sender)
         else:
-            settlement.settle_user(job["user_id"], job["month"], settlement.Settings(fee_bps=FEE_BPS,
-                                                                                      policy="carry"))
+            settlement.settle_user(job["user_id"], job["month"], Policy(fee_bps=FEE_BPS, unspent="carry"))
     at("2026-11-02T00:00:00")
     deliver_all(retrying + events[split:] + rng.sample(events, min(3, len(events))))  # the rest, some again
 

@@ -8,6 +8,23 @@ from functools import lru_cache
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The money rules' knobs: the platform's fee, where unspent money goes, the least budget that
+    gives, and whether only those who give may receive. The store reads it (settings.policy());
+    a test may hand the month close another."""
+
+    fee_bps: int
+    unspent: str
+    min_budget: int = 200
+    give_to_get: bool = True
+
+    def gives(self, budget: int, funds: int) -> bool:
+        """Whether a user gives: a budget of at least the minimum, and funds to give from. The store's
+        DynamoDB condition for the same rule is store.clicks.gives_condition."""
+        return budget >= self.min_budget and funds > 0
+
+
+@dataclass(frozen=True)
 class Settings:
     table: str
     idempotency_table: str
@@ -42,6 +59,12 @@ class Settings:
     webhook_retry_base: float = 30.0  # seconds before the first retry; doubles each time
     webhook_retry_window: float = 86_400.0  # retries stop this long after the first attempt
     webhook_batch_seconds: int = 60  # flattr.received: at most one delivery per endpoint per this
+
+
+def policy() -> Policy:
+    cfg = get()
+    return Policy(fee_bps=cfg.fee_bps, unspent=cfg.unspent_policy, min_budget=cfg.min_budget,
+                  give_to_get=cfg.give_to_get)
 
 
 @lru_cache(maxsize=1)

@@ -43,16 +43,16 @@ def buttons_off(job: dict) -> None:
 
 def _check_funds(user_id: str, month: str, at_settlement: bool) -> None:
     """The conditions that start when funds run low; each email at most once per user and month."""
-    cfg = settings.get()
+    policy = settings.policy()
     user = users.get(user_id)
     if user is None:
         return
     budget, funds = int(user.budget or 0), int(user.funds or 0)
-    gives = budget >= cfg.min_budget and funds > 0
-    if at_settlement and budget >= cfg.min_budget and funds < budget:
+    gives = policy.gives(budget, funds)
+    if at_settlement and budget >= policy.min_budget and funds < budget:
         mailer.send_once(f"paused:{user_id}:{month}", user_id, "paused",
                          {"funds": funds, "budget": budget, "month": month})
-    if cfg.give_to_get and not gives and things.owned_by(user_id):
+    if policy.give_to_get and not gives and things.owned_by(user_id):
         mailer.send_once(f"buttons_off:{user_id}:{month}", user_id, "buttons_off", {"month": month})
 
 

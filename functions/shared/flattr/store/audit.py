@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..domain import accounts
-from ..domain.money import fee_for, split
+from ..domain.money import fee_for, split, split_salt
 from ..domain.months import previous
 from .models import Account, Flattr, MonthClose, MonthProgress, Received, Settlement, ThingCount, TransferItem, User
 
@@ -166,7 +166,7 @@ def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violat
             out.append(Violation(7, f"{who}: {len(month_flattrs)} flattrs, {s.things} settled"))
         if month_flattrs:
             expected = split(int(s.distributed), sorted(f.thing_id for f in month_flattrs),
-                             salt=f"{s.user_id}:{s.month}")
+                             salt=split_salt(s.user_id, s.month))
             if int(s.distributed) != int(s.charged) - int(s.fee):
                 out.append(Violation(5, f"{who}: distributed {s.distributed} != charged - fee"))
             paid = {k: v for k, v in expected.items() if v}

@@ -14,14 +14,15 @@ happened fails its condition and the chain moves on, so the ledger ends as one c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import settings
 from ..clock import now
 from ..domain import accounts
 from ..domain.accounts import Transfer
-from ..domain.money import Plan, plan_month, split
+from ..domain.money import Plan, plan_month, split, split_salt
 from ..domain.months import previous
+from ..settings import Policy
 from . import calendar, ledger, subscriptions
 from pynamodb.exceptions import UpdateError
 
@@ -126,16 +127,10 @@ def _progress(month: str, key: str) -> MonthProgress:
 # ---------------------------------------------------------------- one user's month
 
 
-@dataclass(frozen=True)
-class Settings:
-    fee_bps: int
-    policy: str
-    min_budget: int = 200
-    give_to_get: bool = True
-
-
-def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | None:
-    """Settle one user's month, or finish a settlement that stopped halfway. None: no such user."""
+def settle_user(user_id: str, month: str, policy: Policy | None = None) -> Settlement | None:
+    """Settle one user's month, or finish a settlement that stopped halfway. None: no such user.
+    The policy is the deployment's (settings.policy()) unless a test hands another."""
+    policy = policy or settings.policy()
     user = _seal(user_id, month)
     if user is None or (user.created_month or "") > month:
         return None  # no such user, or one born after this month began closing
@@ -143,12 +138,11 @@ def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | No
     if record.status == "done":
         return record
     if record.status == "pending":
-        _settle_earlier(user, month, settings)
-        subscriptions.materialize(user_id, month, min_budget=settings.min_budget,
-                                  give_to_get=settings.give_to_get)
+        _settle_earlier(user, month, policy)
+        subscriptions.materialize(user_id, month, policy)
     flattrs = _flattrs(user_id, month)
     if record.status == "pending":
-        record = _charge(user, month, flattrs, settings)
+        record = _charge(user, month, flattrs, policy)
     for k, (transfers, received) in enumerate(_steps(record, flattrs)):
         _step(user_id, month, k, transfers, received)
     _finish(record)
@@ -156,7 +150,7 @@ def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | No
     return record
 
 
-def _settle_earlier(user: User, month: str, settings: Settings) -> None:
+def _settle_earlier(user: User, month: str, policy: Policy) -> None:
     """Invariant 8: the user's previous month settles first if it is theirs and not done (its job is
     in the dead-letter queue, or its scan missed the user). Months before the first close never do."""
     prev = previous(month)
@@ -168,7 +162,7 @@ def _settle_earlier(user: User, month: str, settings: Settings) -> None:
     except Settlement.DoesNotExist:
         if calendar.month_status(prev)["status"] == "open":
             return
-    settle_user(user.uid, prev, settings)
+    settle_user(user.uid, prev, policy)
 
 
 def _seal(user_id: str, month: str) -> User | None:
@@ -208,29 +202,26 @@ def _flattrs(user_id: str, month: str) -> dict[str, str]:
     return {f.thing_id: f.owner_id for f in _month_flattrs(user_id, month)}
 
 
-def _salt(user_id: str, month: str) -> str:
-    return f"{user_id}:{month}"
-
-
-def if_closed_now(user_id: str, month: str, settings: Settings) -> Plan | None:
+def if_closed_now(user_id: str, month: str) -> Plan | None:
     """The plan a close would make of the month as it stands (what each flattr is worth so far),
     decided by the same rule as the close's; None for a user without an account."""
     try:
         user = User.get(*User.key(user_id))
     except User.DoesNotExist:
         return None
+    policy = settings.policy()
     return plan_month(
         budget=int(user.budget or 0),
         funds=int(user.funds or 0),
         things=sorted(_flattrs(user_id, month)),
-        fee_bps=settings.fee_bps,
-        policy=settings.policy,
+        fee_bps=policy.fee_bps,
+        policy=policy.unspent,
         idle_months=int(user.idle_months or 0),
-        salt=_salt(user_id, month),
+        salt=split_salt(user_id, month),
     )
 
 
-def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings) -> Settlement:
+def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> Settlement:
     """Fix the plan and take the charge, together. Funds only shrink by settlement, so the sealed
     user's funds are still there (or more, after a deposit)."""
     user_id = user.uid
@@ -238,10 +229,10 @@ def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings)
         budget=int(user.budget or 0),
         funds=int(user.funds or 0),
         things=sorted(flattrs),
-        fee_bps=settings.fee_bps,
-        policy=settings.policy,
+        fee_bps=policy.fee_bps,
+        policy=policy.unspent,
         idle_months=int(user.idle_months or 0),
-        salt=_salt(user_id, month),
+        salt=split_salt(user_id, month),
     )
     record = Settlement(
         *Settlement.key(user_id, month),
@@ -250,12 +241,12 @@ def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings)
         status="charged",
         charged=plan.charged,
         fee=plan.fee,
-        fee_bps=settings.fee_bps,
+        fee_bps=policy.fee_bps,
         charity=plan.charity,
         distributed=plan.distributed,
         things=len(flattrs),
         idle_after=plan.idle_months,
-        policy=settings.policy,
+        policy=policy.unspent,
     )
     tx = Tx().put(record, condition=Settlement.status == "pending", label="record")
     charge = []
@@ -305,7 +296,7 @@ def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Trans
 
 def shares_of(record: Settlement, thing_ids: list[str]) -> dict[str, int]:
     """What a settled month paid each of its flattred things (those paid at least a cent)."""
-    return split(int(record.distributed), sorted(thing_ids), salt=_salt(record.user_id, record.month))
+    return split(int(record.distributed), sorted(thing_ids), salt=split_salt(record.user_id, record.month))
 
 
 def _step(user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]) -> None:
