@@ -61,10 +61,13 @@ class Handle:
     _moto: Any  # moto.server.ThreadedMotoServer
     stripe_url: str = ""
     _stripe: subprocess.Popen | None = None
+    _ticker: Any = None  # local.schedules.Ticker
 
     def stop(self) -> None:
         self._server.shutdown()
         self.poller.stop()
+        if self._ticker:
+            self._ticker.stop()
         self._moto.stop()
         if self._stripe is not None:
             self._stripe.terminate()
@@ -110,9 +113,12 @@ def start(port: int = 3000, stripe_port: int | None = None) -> Handle:
 
     from local.gateway import Gateway
     from local.poller import Poller
+    from local.schedules import Ticker
 
     poller = Poller()
     poller.start()
+    ticker = Ticker()  # the template's rate(...) schedules: the fold of things' listed counts
+    ticker.start()
     server = make_server("127.0.0.1", port, Gateway(poller=poller), threaded=True, request_handler=_AccessLog)
     url = f"http://127.0.0.1:{server.server_port}"
     # The template's ApiBaseUrl: links and Location headers name this server, whatever Host a client sends.
@@ -120,7 +126,8 @@ def start(port: int = 3000, stripe_port: int | None = None) -> Handle:
     from flattr import settings
 
     settings.get.cache_clear()
-    handle = Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto)
+    handle = Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto,
+                    _ticker=ticker)
     if stripe_port is None:
         os.environ["FLATTR_PAYOUT_PROVIDER"] = "webhook"  # no Stripe: payouts wait for the generic webhook
     else:  # before the gateway answers: its first request may be a deposit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from flattr import payouts, settings
@@ -12,8 +12,9 @@ from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
 from flattr.clock import now  # noqa: I001
 from flattr.http import claims, current_user, entry, json_response, make_app
+from flattr.limits import limited
 from flattr.notify import profile as notify_profile
-from flattr.store import revenue, settlement, things, users
+from flattr.store import pages, revenue, settlement, users
 
 app = make_app()
 
@@ -106,14 +107,24 @@ def _estimate(user_id: str, month: str) -> dict | None:
 
 
 @app.get("/me/statements/<month>")
-def get_statement(month: Annotated[str, Path()]):
+def get_statement(
+    month: Annotated[str, Path()],
+    limit: Annotated[int, Query(ge=1, le=10, description="things per page of `received`")] = 10,
+    cursor: Annotated[
+        Optional[str], Query(max_length=400, description="the `next` of the page before")
+    ] = None,
+):
+    """The month's statement; `received` covers a page of the user's things (16 shards each), and
+    `next` goes on to the next page of them."""
     user_id = current_user(app)
     month = months.parse(month)
-    body = settlement.statement(user_id, month, things.owned_by(user_id))
+    owned = pages.owned(user_id, count=limit, cursor=cursor)
+    body = settlement.statement(user_id, month, owned.rows)
+    body["next"] = owned.next
     body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
     if not body["settled"] and month == months.month_of(now()):
         body["estimate"] = _estimate(user_id, month)
     return body
 
 
-handler = entry(app)
+handler = entry(app, around=limited(lambda method, path: "payouts" if path == "/me/payouts" else None))

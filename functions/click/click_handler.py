@@ -12,6 +12,7 @@ from flattr.domain import things as rules
 from flattr.domain.errors import OwnerNotParticipating
 from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, metrics
+from flattr.limits import limited
 from flattr.notify import events as notify
 from flattr.store import clicks
 
@@ -38,4 +39,4 @@ def flattr(thing_id: Annotated[str, Path()]):
     return json_response(200, {**body, "status": "already_flattred"})
 
 
-handler = entry(app)
+handler = entry(app, around=limited(lambda method, path: "clicks" if method == "POST" else None))

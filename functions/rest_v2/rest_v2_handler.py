@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Form, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import v2_lists
 from v2_shapes import Shapes
 
 from flattr import settings, tokens
@@ -43,14 +44,17 @@ from flattr.http import (
     pages_url,
 )
 from flattr.observability import logger
-from flattr.store import clicks, ratelimit, subscriptions, things, users
+from flattr.store import clicks, pages, ratelimit, subscriptions, things, users
 
 app = make_app(render=error_v2)
 
 Page = Annotated[
-    int, Query(ge=1, le=100, description="first page is 1; at most 100: a page reads those before it")
+    int, Query(ge=1, le=100, description="first page is 1; pages by number reach the first 100 rows, then `cursor`")
 ]
-Count = Annotated[int, Query(ge=1, le=100, description="records per page")]
+Count = Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="records per page")]
+Cursor = Annotated[
+    Optional[str], Query(max_length=400, description="ours: go on after a page, from its X-Next-Cursor")
+]
 Full = Annotated[Optional[str], Query(max_length=10, description="whole owner objects instead of mini ones")]
 TagsIn = Optional[Union[list[str], str]]
 SORTS = ("relevance", "trend", "flattrs", "flattrs_month", "flattrs_week", "flattrs_day")
@@ -169,10 +173,6 @@ def _shapes() -> Shapes:
     )
 
 
-def _page(items: list, page: int, count: int) -> list:
-    return items[(page - 1) * count : page * count]
-
-
 def _reachable(thing_id: str):
     thing = things.get(rules.parse_id(thing_id))
     if not things.reachable(thing):
@@ -243,39 +243,15 @@ def search(
     sort: Annotated[Literal[SORTS], Query()] = "relevance",
     page: Page = 1,
     count: Count = 30,
+    cursor: Cursor = None,
     full: Full = None,
 ):
-    """Public things only. Week, day and trend sort by this month: months are what is counted."""
-    if user:
-        found = things.get_many(things.owned_by(user))
-    elif url:
-        found = [t for t in [_named_by(url)] if t]
-    else:
-        found = things.public()
-    found = [t for t in found if not t.hidden and not t.deleted_at]
-    if language:
-        found = [t for t in found if (t.language or "en_GB") in language.split(",")]
-    if category:
-        found = [t for t in found if (t.category or "rest") in category.split(",")]
-    if tags:
-        found = [t for t in found if rules.tags_match(tags, list(t.tags or []))]
-    words = (query or "").lower().split()
-
-    def hits(t) -> int:
-        text = " ".join([t.title, t.description or "", " ".join(t.tags or []), t.url]).lower()
-        return sum(text.count(w) for w in words) if all(w in text for w in words) else 0
-
-    if words:
-        found = [t for t in found if hits(t)]
-    found.sort(key=lambda t: t.created_at or "", reverse=True)
-    if sort != "relevance":
-        counts = things.counts_many([t.thing_id for t in found])
-        field = "total" if sort == "flattrs" else "month"
-        found.sort(key=lambda t: getattr(counts[t.thing_id], field), reverse=True)
-    elif words:
-        found.sort(key=hits, reverse=True)
-    shown = _page(found, page, count)
-    return {"total_items": len(found), "items": len(shown), "page": page, "things": _shapes().things(shown)}
+    """Public things only, from an index, page by page (v2_lists). Week, day and trend sort by this
+    month: months are what is counted."""
+    return v2_lists.search_things(
+        _shapes(), query=query, url=url, tags=tags, language=language, category=category, user=user,
+        sort=sort, page=page, count=count, cursor=cursor, named_by=_named_by,
+    )
 
 
 @app.get("/rest/v2/things/<thing_id>")
@@ -286,10 +262,10 @@ def get_things(
     """One id: the thing. Several, joined by commas: a list of those that exist."""
     shapes = _shapes()
     if "," not in thing_id:
-        return shapes.things([_reachable(thing_id)])[0]
+        return shapes.things([_reachable(thing_id)], exact=True)[0]
     wanted = [rules.parse_id(i) for i in thing_id.split(",")]
-    if len(wanted) > 100:
-        raise ValidationFailed("Ask for at most 100 things at a time.")
+    if len(wanted) > pages.MAX_COUNT:
+        raise ValidationFailed(f"Ask for at most {pages.MAX_COUNT} things at a time.")
     found = [t for t in things.get_many(wanted) if things.reachable(t)]
     if not found:
         raise ThingNotFound("The requested things could not be found.")
@@ -418,34 +394,28 @@ def flattr_url(
 
 
 @app.get("/rest/v2/things/<thing_id>/flattrs")
-def flattrs_of_thing(thing_id: Annotated[str, Path()], page: Page = 1, count: Count = 30, full: Full = None):
+def flattrs_of_thing(
+    thing_id: Annotated[str, Path()], page: Page = 1, count: Count = 30, cursor: Cursor = None, full: Full = None
+):
     shapes = _shapes()
-    thing = _reachable(thing_id)
-    fans = things.fans(thing.thing_id, page * count)
-    return _page(
-        shapes.flattrs([(f.user_id, thing.thing_id, f.at) for f in fans], of_thing=True), page, count
-    )
-
-
-def _flattrs_of(user_id: str, shapes: Shapes, page: int, count: int) -> list[dict]:
-    """Empty when the user keeps their flattrs private, as v2 documents."""
-    if shapes.viewer != user_id and users.hides_flattrs(user_id):
-        return []
-    made = users.flattrs(user_id, page * count)
-    return _page(shapes.flattrs([(user_id, f.thing_id, f.at) for f in made]), page, count)
+    return v2_lists.fans_of(_reachable(thing_id), shapes, page, count, cursor)
 
 
 @app.get("/rest/v2/user/flattrs")
-def my_flattrs(page: Page = 1, count: Count = 30, full: Full = None):
-    return _flattrs_of(current_user(app), _shapes(), page, count)
+def my_flattrs(page: Page = 1, count: Count = 30, cursor: Cursor = None, full: Full = None):
+    return v2_lists.flattrs_of(current_user(app), _shapes(), page, count, cursor)
 
 
 @app.get("/rest/v2/users/<username>/flattrs")
 def flattrs_of_user(
-    username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30, full: Full = None
+    username: Annotated[str, Path(max_length=128)],
+    page: Page = 1,
+    count: Count = 30,
+    cursor: Cursor = None,
+    full: Full = None,
 ):
     _existing(username)
-    return _flattrs_of(username, _shapes(), page, count)
+    return v2_lists.flattrs_of(username, _shapes(), page, count, cursor)
 
 
 # ---------------------------------------------------------------- users
@@ -458,12 +428,6 @@ def _existing(username: str):
     return user
 
 
-def _things_of(user_id: str, shapes: Shapes, page: int, count: int) -> list[dict]:
-    owned = [t for t in things.get_many(things.owned_by(user_id)) if things.listed_to(t, shapes.viewer)]
-    owned.sort(key=lambda t: t.created_at or "", reverse=True)
-    return shapes.things(_page(owned, page, count))
-
-
 @app.get("/rest/v2/user")
 def me():
     user_id = current_user(app)
@@ -474,8 +438,8 @@ def me():
 
 
 @app.get("/rest/v2/user/things")
-def my_things(page: Page = 1, count: Count = 30, full: Full = None):
-    return _things_of(current_user(app), _shapes(), page, count)
+def my_things(page: Page = 1, count: Count = 30, cursor: Cursor = None, full: Full = None):
+    return v2_lists.things_of(current_user(app), _shapes(), page, count, cursor)
 
 
 @app.get("/rest/v2/users/<username>")
@@ -486,23 +450,22 @@ def user(username: Annotated[str, Path(max_length=128)]):
 
 @app.get("/rest/v2/users/<username>/things")
 def things_of_user(
-    username: Annotated[str, Path(max_length=128)], page: Page = 1, count: Count = 30, full: Full = None
+    username: Annotated[str, Path(max_length=128)],
+    page: Page = 1,
+    count: Count = 30,
+    cursor: Cursor = None,
+    full: Full = None,
 ):
     _existing(username)
-    return _things_of(username, _shapes(), page, count)
+    return v2_lists.things_of(username, _shapes(), page, count, cursor)
 
 
 # ---------------------------------------------------------------- subscriptions
 
 
 @app.get("/rest/v2/user/subscriptions")
-def my_subscriptions():
-    shapes = _shapes()
-    subs = subscriptions.of_user(current_user(app))
-    found = {t.thing_id: t for t in things.get_many([s.thing_id for s in subs])}
-    return [
-        shapes.subscription(s, found[s.thing_id]) for s in subs if things.reachable(found.get(s.thing_id))
-    ]
+def my_subscriptions(page: Page = 1, count: Count = 30, cursor: Cursor = None):
+    return v2_lists.subscriptions_of(current_user(app), _shapes(), page, count, cursor)
 
 
 @app.post("/rest/v2/things/<thing_id>/subscriptions")

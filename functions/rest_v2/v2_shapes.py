@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from flattr.clock import now
 from flattr.domain.months import month_of
-from flattr.store import subscriptions, things, users
+from flattr.store import aggregates, subscriptions, things, users
 
 
 def unix(iso: str | None) -> int:
@@ -61,12 +61,13 @@ class Shapes:
             body["flattrs"] = flattrs
         return body
 
-    def things(self, found: list) -> list[dict]:
+    def things(self, found: list, exact: bool = False) -> list[dict]:
+        """Lists show folded counts (store.aggregates); one thing asked for by id, `exact` ones."""
         month = month_of(now())
         ids = [t.thing_id for t in found]
         if not ids:
             return []
-        counts = things.counts_many(ids, month)
+        counts = things.counts_many(ids, month) if exact else aggregates.shown(found, month)
         owners = users.get_many({t.owner_id for t in found}) if self.full else {}
         flattred = things.flattred_many(self.viewer, ids, month) if self.viewer else set()
         subscribed = subscriptions.subscribed_many(self.viewer, ids) if self.viewer else set()
@@ -106,7 +107,7 @@ class Shapes:
             for t in things.get_many([t for _, t, _ in rows])
             if (things.reachable(t) if of_thing else things.listed_to(t, self.viewer))
         }
-        counts = things.counts_many(list(seen))
+        counts = aggregates.shown(list(seen.values()))
         owners = users.get_many({t.owner_id for t in seen.values()}) if self.full else {}
         out = []
         for user_id, thing_id, at in rows:
@@ -129,14 +130,15 @@ class Shapes:
             )
         return out
 
-    def subscription(self, sub, thing) -> dict:
+    def subscription(self, sub, thing: dict) -> dict:
+        """`thing`: the thing as `things` shaped it (a list's things are shaped together)."""
         started = unix(f"{sub.first}-01T00:00:00+00:00")
         return {
             "type": "subscription",
             "active": True,
             "created_at": started,
             "started_at": started,
-            "thing": self.things([thing])[0],
+            "thing": thing,
             # Ours: a subscription here runs a term of months.
             "months": int(sub.months),
             "first_month": sub.first,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from flattr.domain import things as rules
 from flattr.http import current_user, entry, json_response, make_app
-from flattr.store import subscriptions
+from flattr.store import pages, subscriptions
 
 app = make_app()
 
@@ -38,8 +38,15 @@ def cancel(thing_id: Annotated[str, Path()]):
 
 
 @app.get("/me/subscriptions")
-def mine():
-    return {"subscriptions": [present(s) for s in subscriptions.listed(current_user(app))]}
+def mine(
+    limit: Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="rows per page")] = 30,
+    cursor: Annotated[
+        Optional[str], Query(max_length=400, description="the `next` of the page before")
+    ] = None,
+):
+    """A page of the caller's subscriptions (one to a deleted thing has ended); `next` goes on."""
+    page = pages.subscriptions_of(current_user(app), count=limit, cursor=cursor)
+    return {"subscriptions": [present(s) for s in subscriptions.alive(page.rows)], "next": page.next}
 
 
 handler = entry(app)

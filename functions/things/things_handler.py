@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import segno
 from aws_lambda_powertools.event_handler import Response
@@ -14,7 +14,8 @@ from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound
 from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, optional_user, pages_url
-from flattr.store import things, users
+from flattr.limits import limited, reads_and
+from flattr.store import aggregates, pages, things, users
 
 app = make_app()
 
@@ -31,9 +32,25 @@ class ThingIn(BaseModel):
 
 
 def present(thing, viewer: str | None) -> dict:
+    """One thing, with its exact counts (its counter shards)."""
     month = month_of(now())
     counts = things.counts(thing.thing_id, month)
-    owner_name = things.owner_names({thing.owner_id}).get(thing.owner_id, "")
+    names = things.owner_names({thing.owner_id})
+    flattred = things.flattred(viewer, thing.thing_id, month) if viewer else None
+    return _body(thing, counts, names, flattred)
+
+
+def present_many(found: list, viewer: str | None) -> list[dict]:
+    """A list's things, read in batches, with their folded counts (flattr.store.aggregates)."""
+    month = month_of(now())
+    counts = aggregates.shown(found, month)
+    names = things.owner_names({t.owner_id for t in found}) if found else {}
+    flattred = things.flattred_many(viewer, [t.thing_id for t in found], month) if viewer and found else set()
+    return [_body(t, counts[t.thing_id], names, t.thing_id in flattred if viewer else None) for t in found]
+
+
+def _body(thing, counts, names: dict, flattred: bool | None) -> dict:
+    owner_name = names.get(thing.owner_id, "")
     body = {
         "id": int(thing.thing_id),
         "url": thing.url,
@@ -49,8 +66,8 @@ def present(thing, viewer: str | None) -> dict:
         "flattrs_month": counts.month,
         "created_at": thing.created_at,
     }
-    if viewer:
-        body["flattred"] = things.flattred(viewer, thing.thing_id, month)
+    if flattred is not None:
+        body["flattred"] = flattred
     return body
 
 
@@ -110,22 +127,32 @@ def qr(thing_id: Annotated[str, Path()]):
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
+Limit = Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="rows per page")]
+Cursor = Annotated[Optional[str], Query(max_length=400, description="the `next` of the page before")]
+
+
 @app.get("/users/<user_id>/things")
-def things_of(user_id: Annotated[str, Path(max_length=128)]):
+def things_of(user_id: Annotated[str, Path(max_length=128)], limit: Limit = 20, cursor: Cursor = None):
+    """A user's things listed to the viewer, newest first, a page at a time (`next` goes on)."""
     viewer = optional_user(app)
-    owned = [things.get(t) for t in things.owned_by(user_id)]
-    return {"user_id": user_id,
-            "things": [present(t, viewer) for t in owned if things.listed_to(t, viewer)]}
+    owned = pages.owned(user_id, count=limit, cursor=cursor)
+    shown = [t for t in things.get_many(owned.rows) if things.listed_to(t, viewer)]
+    return {"user_id": user_id, "things": present_many(shown, viewer), "next": owned.next}
 
 
 @app.get("/users/<user_id>/flattrs")
-def flattrs_of(user_id: Annotated[str, Path(max_length=128)]):
-    """What a user flattred this month, unless they keep it private (counts stay public)."""
+def flattrs_of(user_id: Annotated[str, Path(max_length=128)], limit: Limit = 30, cursor: Cursor = None):
+    """What a user flattred this month, unless they keep it private (counts stay public): the things
+    listed to the viewer, a page at a time (`next` goes on)."""
     viewer = optional_user(app)
     month = month_of(now())
     hidden = users.hides_flattrs(user_id) and viewer != user_id
-    listed = [] if hidden else [int(t) for t in users.flattred_things(user_id, month)]
-    return {"user_id": user_id, "month": month, "hidden": hidden, "things": listed}
+    if hidden:
+        return {"user_id": user_id, "month": month, "hidden": True, "things": [], "next": None}
+    made = pages.flattrs_of(user_id, count=limit, cursor=cursor, month=month)
+    shown = things.get_many([f.thing_id for f in made.rows])
+    listed = [int(t.thing_id) for t in shown if things.listed_to(t, viewer)]
+    return {"user_id": user_id, "month": month, "hidden": False, "things": listed, "next": made.next}
 
 
-handler = entry(app)
+handler = entry(app, around=limited(reads_and({("POST", "/things"): "things"})))

@@ -19,6 +19,20 @@ function loadStripeJs(src) {
   });
 }
 
+// localstripe's Stripe.js stand-in draws plain inputs named by their placeholders: label them, so
+// they are usable (and axe passes), and fill in the test card but for its number.
+const TEST_CARD = { exp_month: "12", exp_year: "40", cvc: "123", postal_code: "10115" };
+const LABELS = { number: "Card number", exp_month: "Expiry month", exp_year: "Expiry year", cvc: "CVC",
+  postal_code: "Postal code" };
+
+function labelStandIn(mount) {
+  for (const input of mount.querySelectorAll("input")) {
+    const field = input.getAttribute("placeholder");
+    input.setAttribute("aria-label", LABELS[field] || field);
+    if (field in TEST_CARD) input.value = TEST_CARD[field];
+  }
+}
+
 async function fundsAbove(before, tries = 20) {
   for (let i = 0; i < tries; i += 1) {
     const me = await must("GET", "/me");
@@ -53,7 +67,10 @@ export async function stripeTopUp(me, config) {
     h("input", { id: "topup-amount", name: "amount", inputmode: "decimal", value: "20.00", required: true }),
     h("span", { class: "label" }, "Card"), mount,
     h("button", { type: "submit", class: "primary" }, "Top up"), status);
-  requestAnimationFrame(() => card.mount(mount));
+  requestAnimationFrame(() => {
+    card.mount(mount);
+    if (config.confirm_url) labelStandIn(mount);
+  });
   onSubmit(form, status, async (data) => {
     const intent = await must("POST", "/me/deposits", { amount: cents(data.get("amount")) });
     await confirm(stripe, card, mount, intent.client_secret, config);

@@ -11,6 +11,8 @@ import time
 import pytest
 import requests
 
+from tests import stack_months
+
 pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -257,15 +259,16 @@ def test_month_closed(api, site, make_user, make_thing, reader_context):
     """A reader whose month is already settled gets month_closed, never a silently dropped click."""
     admin = api.token("browser-admin", admin=True)
     try:
-        assert api.post("/_local/clock", json={"now": "2020-03-10T12:00:00+00:00"}).status_code == 200
+        month = stack_months.take(api.url)
+        assert api.post("/_local/clock", json={"now": f"{month}-10T12:00:00+00:00"}).status_code == 200
         owner, reader = make_user("owner"), make_user("reader")
         paid, late = make_thing(owner), make_thing(owner)
         assert api.post(f"/things/{paid}/flattr", token=reader.token).status_code == 201
-        api.post("/_local/clock", json={"now": "2020-04-01T00:10:00+00:00"})
-        assert api.post("/admin/months/2020-03/close", token=admin).status_code == 202
+        api.post("/_local/clock", json={"now": f"{stack_months.following(month)}-01T00:10:00+00:00"})
+        assert api.post(f"/admin/months/{month}/close", token=admin).status_code == 202
         assert api.post("/_local/drain").status_code == 200
-        assert api.get("/admin/months/2020-03", token=admin).json()["status"] == "closed"
-        api.post("/_local/clock", json={"now": "2020-03-20T12:00:00+00:00"})  # a click that comes too late
+        assert api.get(f"/admin/months/{month}", token=admin).json()["status"] == "closed"
+        api.post("/_local/clock", json={"now": f"{month}-20T12:00:00+00:00"})  # a click that comes too late
 
         page = reader_context(reader).new_page()
         page.goto(site.page(button_div(late)))

@@ -10,6 +10,8 @@ import uuid
 import pytest
 import requests
 
+from tests import stack_months
+
 pytestmark = pytest.mark.e2e
 
 
@@ -41,22 +43,23 @@ def test_a_deposit_shows_up_once(api):
 
 
 def test_a_whole_month_over_http(api):
-    clock(api, "2020-03-10T12:00:00Z")  # a past month: closing it seals no one born later
+    month = stack_months.take(api.url)  # a past month: closing it seals no one born later
+    clock(api, f"{month}-10T12:00:00Z")
     try:
         ada, ada_tok = setup_user(api, "ada", budget=1000, funds=5000)
         bob, bob_tok = setup_user(api, "bob", budget=200, funds=1000)
         thing = api.post("/things", token=bob_tok,
                          json={"url": f"https://{bob}.example/", "title": "Bob's blog"}).json()["id"]
         assert api.post(f"/things/{thing}/flattr", token=ada_tok).status_code == 201
-        clock(api, "2020-04-01T00:05:00Z")
+        clock(api, f"{stack_months.following(month)}-01T00:05:00Z")
         admin = api.token("root", admin=True)
-        assert api.post("/admin/months/2020-03/close", token=admin).status_code == 202
+        assert api.post(f"/admin/months/{month}/close", token=admin).status_code == 202
         drained = api.post("/_local/drain").json()
         assert drained["dead_lettered"] == 0
-        assert api.get("/admin/months/2020-03", token=admin).json()["status"] == "closed"
+        assert api.get(f"/admin/months/{month}", token=admin).json()["status"] == "closed"
         assert api.get("/me", token=ada_tok).json()["balances"] == {"funds": 4000, "revenue": 0}
         assert api.get("/me", token=bob_tok).json()["balances"]["revenue"] == 900
-        statement = api.get("/me/statements/2020-03", token=bob_tok).json()
+        statement = api.get(f"/me/statements/{month}", token=bob_tok).json()
         assert statement["received"] == [{"thing_id": thing, "flattrs": 1, "amount": 900}]
         assert api.post("/_local/audit").json()["ok"] is True
     finally:

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 
+from tests import stack_months
 from tests import stripe_shapes as s
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +86,8 @@ def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
     """localstripe has no Connect, so locally the payout is the platform's own (FLATTR_STRIPE_CONNECT
     is false); it keeps payouts pending, so Stripe's payout.paid is signed here, as Stripe signs it."""
     clock = lambda when: api.post("/_local/clock", json={"now": when})  # noqa: E731
-    clock("2033-05-10T12:00:00Z")
+    month = stack_months.take(api.url)
+    clock(f"{month}-10T12:00:00Z")
     try:
         creator, fan = (f"{name}-{uuid.uuid4().hex[:6]}" for name in ("creator", "fan"))
         tokens = {u: api.token(u) for u in (creator, fan)}
@@ -95,8 +97,8 @@ def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
         thing = api.post("/things", token=tokens[creator],
                          json={"url": f"https://{creator}.example/", "title": "A payout's thing"}).json()["id"]
         assert api.post(f"/things/{thing}/flattr", token=tokens[fan]).status_code == 201
-        clock("2033-06-01T00:05:00Z")
-        assert api.post("/admin/months/2033-05/close", token=api.token("root", admin=True)).status_code == 202
+        clock(f"{stack_months.following(month)}-01T00:05:00Z")
+        assert api.post(f"/admin/months/{month}/close", token=api.token("root", admin=True)).status_code == 202
         api.post("/_local/drain")
         assert api.get("/me", token=tokens[creator]).json()["balances"]["revenue"] == 2700
 
@@ -111,7 +113,7 @@ def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
         body, headers = s.body_and_headers(paid)
         assert requests.post(f"{api.url}/webhooks/stripe", data=body, headers=headers, timeout=10).json() == {
             "status": "processed"}
-        statement = api.get("/me/statements/2033-06", token=tokens[creator]).json()
+        statement = api.get(f"/me/statements/{stack_months.following(month)}", token=tokens[creator]).json()
         assert statement["payouts"] == [{"id": payout["id"], "amount": 1000, "status": "paid"}]
         assert api.post("/_local/audit").json()["ok"] is True
     finally:

@@ -186,6 +186,20 @@ def close(api, poller, at):
 
 
 @pytest.fixture
+def fold(aws):
+    """Run the fold (the schedule's function) until every thing's listed counts are folded."""
+    from local import runtime
+
+    by_id = {f.logical_id: f for f in stack.functions()}
+
+    def run() -> None:
+        while not runtime.invoke(by_id["FoldFunction"], {})["done"]:
+            pass
+
+    return run
+
+
+@pytest.fixture
 def audit():
     from flattr.store.audit import run_audit
 

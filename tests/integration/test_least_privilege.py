@@ -149,6 +149,7 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     runtime.invoke(by_id["CloseMonthFunction"], {"time": "2026-12-01T00:05:00Z"})
     runtime.invoke(by_id["CloseWatchFunction"], {"time": "2026-12-01T01:00:00Z"})
     runtime.invoke(by_id["AuditFunction"], {})
+    runtime.invoke(by_id["FoldFunction"], {})
 
     allowed = granted()
     for fn, used in sorted(recorded.items()):
@@ -156,3 +157,9 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     for fn, actions in sorted(allowed.items()):
         unused = {a for a in actions - recorded.get(fn, set()) - RARE.get(fn, set()) if "@" not in a}
         assert not unused, f"{fn} is granted {sorted(unused)} but never uses them"
+
+
+def test_only_the_audit_may_scan_the_table():
+    """Requests are bounded: no function but the audit's may read the whole table."""
+    scanners = {fn for fn, actions in granted().items() if "dynamodb:Scan" in actions}
+    assert scanners == {"AuditFunction"}

@@ -23,14 +23,15 @@ def october(api, at):
 # ---------------------------------------------------------------- invariant 7: late clicks
 
 
-def test_a_user_who_joins_after_the_close_began_cannot_flattr_the_closed_month(api, october, close, at, audit):
+def test_a_newcomer_after_the_close_began_cannot_flattr_the_closed_month(api, october, close, at, audit):
     assert close("2026-10", now="2026-11-01T00:10:00")["status"] == "closed"
     at("2026-10-20T00:00:00")  # a function whose clock still reads October
     api.giver("late", budget=500, funds=1000)
     status, body = api.flattr("late", october)
     assert (status, body["error"]["code"]) == (409, "month_closed")
     assert api.get(f"/things/{october}")[1]["flattrs"] == 1
-    assert close("2026-10", now="2026-11-02T00:00:00")["users_total"] == 2  # closing again: still ada and bob, nothing unpaid
+    # Closing again: still ada and bob, and nothing left unpaid.
+    assert close("2026-10", now="2026-11-02T00:00:00")["users_total"] == 2
     audit()
     at("2026-11-03T00:00:00")  # November is the late user's first month
     assert api.flattr("late", october)[0] == 201
@@ -54,7 +55,8 @@ def lagging_index():
     client.meta.events.unregister("after-call.dynamodb.Scan", drop)
 
 
-def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(api, october, close, at, lagging_index):
+def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(api, october, close, at,
+                                                                          lagging_index):
     at("2026-10-31T23:59:00")
     api.giver("ghost", budget=400, funds=1000)
     assert api.flattr("ghost", october)[0] == 201

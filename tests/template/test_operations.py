@@ -54,7 +54,7 @@ def test_a_missing_audit_or_close_watch_is_an_alarm_not_silence(cfn):
 def test_scheduled_runs_retry_and_dead_letter_into_an_alarmed_queue(cfn):
     res = cfn["Resources"]
     schedules = of_type(cfn, "AWS::Scheduler::Schedule")
-    assert len(schedules) == 3
+    assert len(schedules) == 4  # the close, the watch, the audit and the fold
     dlq = {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
     for name, schedule in schedules.items():
         target = schedule["Properties"]["Target"]

@@ -19,7 +19,7 @@ import time
 from .. import settings
 from ..domain import months
 from ..store import notify as store
-from ..store import settlement, things, users
+from ..store import pages, settlement, things, users
 from ..store.notify_models import NOTE_SHARDS
 from . import deliveries, events, mailer
 
@@ -52,7 +52,7 @@ def _check_funds(user_id: str, month: str, at_settlement: bool) -> None:
     if at_settlement and budget >= policy.min_budget and funds < budget:
         mailer.send_once(f"paused:{user_id}:{month}", user_id, "paused",
                          {"funds": funds, "budget": budget, "month": month})
-    if policy.give_to_get and not gives and things.owned_by(user_id):
+    if policy.give_to_get and not gives and pages.owned(user_id, count=1).rows:
         mailer.send_once(f"buttons_off:{user_id}:{month}", user_id, "buttons_off", {"month": month})
 
 
@@ -76,7 +76,7 @@ def fanout(job: dict) -> None:
 
 def member(job: dict) -> None:
     user_id, month = job["user_id"], job["month"]
-    statement = settlement.statement(user_id, month, things.owned_by(user_id))
+    statement = settlement.statement(user_id, month, _owned(user_id))
     if statement["settled"] or statement["received"]:
         mailer.send_once(f"statement:{user_id}:{month}", user_id, "statement", statement)
     supporters = store.supporters(user_id, month)
@@ -90,6 +90,18 @@ def member(job: dict) -> None:
     deliveries.announce(user_id, f"month.settled:{user_id}:{month}", "month.settled", {
         "month": month, "currency": settings.get().currency, "received": received,
         "total": sum(r["amount"] for r in received)})
+
+
+def _owned(user_id: str) -> list[str]:
+    """All of a creator's things, page by page (a job, not a request: its statement names them all)."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page = pages.owned(user_id, count=pages.MAX_COUNT, cursor=cursor)
+        ids += page.rows
+        cursor = page.next
+        if not cursor:
+            return ids
 
 
 def payout(job: dict) -> None:

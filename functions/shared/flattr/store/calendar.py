@@ -36,7 +36,8 @@ def read() -> Calendar | None:
 def _unchanged(cal: Calendar | None):
     if cal is None:
         return Calendar.pk.does_not_exist()
-    begun = Calendar.last_begun.does_not_exist() if cal.last_begun is None else Calendar.last_begun == cal.last_begun
+    begun = (Calendar.last_begun.does_not_exist() if cal.last_begun is None
+             else Calendar.last_begun == cal.last_begun)
     first = Calendar.first.does_not_exist() if cal.first is None else Calendar.first == cal.first
     return begun & first
 
@@ -85,8 +86,9 @@ def begin(tx: Tx, month: str) -> None:
     elif month != following(last):
         raise PreviousMonthOpen(f"{following(last)} must close before {month}.")
     elif month_status(last)["status"] != "closed":
-        raise PreviousMonthOpen(f"{last} is still closing; {month} can close once every user of {last} is settled.")
-    tx.update(Calendar(*Calendar.key()), [Calendar.last_begun.set(month), Calendar.epoch.set(Calendar.epoch | month)],
+        raise PreviousMonthOpen(f"{last} is still closing; {month} can close once all its users are settled.")
+    tx.update(Calendar(*Calendar.key()),
+              [Calendar.last_begun.set(month), Calendar.epoch.set(Calendar.epoch | month)],
               condition=_unchanged(cal), label="calendar")
 
 

@@ -4,7 +4,8 @@
     USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
     USER#<u>                 SETTLE#<month>        the settlement of the user's month
     USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
-    THING#<t>                THING                 a thing
+    THING#<t>                THING                 a thing, with its folded counts (indexes listed,
+                                                   ranked, ranked_month)
     URL#<url>                URL                   the claim that makes a URL unique
     COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
     RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
@@ -26,7 +27,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .. import settings
@@ -64,6 +65,40 @@ class FlattrsByThing(GlobalSecondaryIndex):
     at = UnicodeAttribute(range_key=True)
 
 
+class Listed(GlobalSecondaryIndex):
+    """Sparse: only live things carry `listed` ("public" or "hidden"), newest first. Search reads
+    the "public" partition; the fold walks both."""
+
+    class Meta:
+        index_name = "listed"
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Ranked(GlobalSecondaryIndex):
+    """Live things by their folded flattr count (all time): search's sort=flattrs."""
+
+    class Meta:
+        index_name = "ranked"
+        projection = AllProjection()
+
+    listed = UnicodeAttribute(hash_key=True)
+    rank_total = NumberAttribute(range_key=True)
+
+
+class RankedMonth(GlobalSecondaryIndex):
+    """Public things flattred in a month (`month_listed` = the month), by that month's count."""
+
+    class Meta:
+        index_name = "ranked_month"
+        projection = AllProjection()
+
+    month_listed = UnicodeAttribute(hash_key=True)
+    rank_month = NumberAttribute(range_key=True)
+
+
 class _Base(Model):
     class Meta:
         table_name = settings.get().table
@@ -76,9 +111,16 @@ class _Base(Model):
     created_at = UnicodeAttribute(null=True)  # with owner_id, only on things: things_by_owner
     flattr_of = UnicodeAttribute(null=True)  # only on flattrs: flattrs_by_thing
     at = UnicodeAttribute(null=True)
+    listed = UnicodeAttribute(null=True)  # only on live things: "public" | "hidden" (store.things.listing)
+    rank_total = NumberAttribute(null=True)  # the fold's aggregate (store.aggregates), on things
+    month_listed = UnicodeAttribute(null=True)
+    rank_month = NumberAttribute(null=True)
     users = UsersIndex()
     by_owner = ThingsByOwner()
     by_thing = FlattrsByThing()
+    by_listing = Listed()
+    by_rank = Ranked()
+    by_rank_month = RankedMonth()
 
 
     @classmethod
@@ -143,6 +185,9 @@ class Thing(_Base):
     updated_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)  # kept, so months already flattred still settle
     unclaimed = BooleanAttribute(null=True)  # auto-submitted, and hidden, until its owner claims it
+    # The fold's aggregate of the counter shards (store.aggregates): what lists and search show.
+    counted_month = UnicodeAttribute(null=True)  # the month rank_month counts
+    last_flattr_at = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(thing_id: str) -> tuple[str, str]:

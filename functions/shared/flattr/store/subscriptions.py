@@ -68,11 +68,10 @@ def of_user(user_id: str) -> list[Subscription]:
                                    consistent_read=True))
 
 
-def listed(user_id: str) -> list[Subscription]:
-    """The user's subscriptions to things that still exist (one to a deleted thing has ended)."""
-    subs = of_user(user_id)
-    alive = {t.thing_id for t in things.get_many([s.thing_id for s in subs]) if things.reachable(t)}
-    return [s for s in subs if s.thing_id in alive]
+def alive(subs: list[Subscription]) -> list[Subscription]:
+    """Those of `subs` whose thing still exists (a subscription to a deleted thing has ended)."""
+    living = {t.thing_id for t in things.get_many([s.thing_id for s in subs]) if things.reachable(t)}
+    return [s for s in subs if s.thing_id in living]
 
 
 def materialize(user_id: str, month: str, policy: Policy | None = None) -> None:

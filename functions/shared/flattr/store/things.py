@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
@@ -41,12 +40,23 @@ def draft(
     return Thing(*Thing.key(thing_id), thing_id=thing_id, url=rules.normalize_url(url), title=title,
                  description=description, tags=list(tags or []), language=language, category=category,
                  hidden=hidden or unclaimed, unclaimed=unclaimed or None, owner_id=owner_id,
-                 created_at=now().isoformat())
+                 created_at=now().isoformat(), listed=listing(hidden=hidden or unclaimed, deleted=False),
+                 rank_total=0)
+
+
+def listing(*, hidden: bool, deleted: bool) -> str | None:
+    """The `listed` index's partition of a thing: search reads "public"; a deleted thing is in none.
+    Kept in step with `listed_to`, which decides the same from the thing's own fields."""
+    return None if deleted else "hidden" if hidden else "public"
 
 
 def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> None:
     """Add a new thing's items to `tx`: the thing, its URL's claim and its counter shards, one of
     them already counting a first flattr (shard, month, at) when that flattr is what makes it."""
+    if counted:  # the aggregate starts with the flattr that makes the thing
+        _, month, at = counted
+        thing.rank_total, thing.rank_month, thing.counted_month, thing.last_flattr_at = 1, 1, month, at
+        thing.month_listed = month if thing.listed == "public" else None
     tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
     # The URL claim is what keeps a URL to one thing when registrations race.
     # Keyed by the URL's identity, so no other spelling of it can claim it again (domain.urls).
@@ -128,6 +138,10 @@ def update(thing_id: str, owner_id: str, **changes) -> Thing:
         actions = [getattr(Thing, k).set(v) for k, v in changes.items()]
         if thing.unclaimed:
             actions.append(Thing.unclaimed.remove())
+        if "hidden" in changes:  # in step with the `listed` and `ranked_month` indexes
+            actions.append(Thing.listed.set(listing(hidden=changes["hidden"], deleted=False)))
+            month = thing.counted_month if not changes["hidden"] else None
+            actions.append(Thing.month_listed.set(month) if month else Thing.month_listed.remove())
         try:
             thing.update(actions=[*actions, Thing.updated_at.set(now().isoformat())],
                          condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist())
@@ -152,7 +166,8 @@ def delete(thing_id: str, owner_id: str) -> None:
     thing = _owned(thing_id, owner_id)
     at = now().isoformat()
     tx = Tx()
-    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at)],
+    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at), Thing.listed.remove(),
+                      Thing.month_listed.remove()],
               condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(), label="thing")
     tx.delete(UrlClaim(*UrlClaim.key(urls.identity(thing.url))), condition=UrlClaim.thing_id == thing_id,
               label="url")
@@ -187,28 +202,6 @@ def get_many(thing_ids: list[str]) -> list[Thing]:
     return [found[t] for t in thing_ids if t in found]
 
 
-def public() -> list[Thing]:
-    """Every public thing, for search. A scan: search is rare next to clicks, see BENCHMARKS.md."""
-    condition = (Thing.sk == "THING") & (Thing.hidden == False) & Thing.deleted_at.does_not_exist()  # noqa: E712
-    return list(Thing.scan(condition))
-
-
-@dataclass(frozen=True)
-class Fan:
-    user_id: str
-    month: str
-    at: str
-
-
-def fans(thing_id: str, limit: int) -> list[Fan]:
-    """The newest `limit` flattrs of a thing, merged from its shards of the flattrs_by_thing index."""
-    per_shard = []
-    for shard in range(COUNTER_SHARDS):
-        hits = Flattr.by_thing.query(Flattr.of(thing_id, shard), scan_index_forward=False, limit=limit)
-        per_shard.append([Fan(h.pk.split("#", 1)[1], h.sk.split("#")[1], h.at) for h in hits])
-    return list(heapq.merge(*per_shard, key=lambda f: f.at, reverse=True))[:limit]
-
-
 def flattred(user_id: str, thing_id: str, month: str) -> bool:
     try:
         Flattr.get(*Flattr.key(user_id, month, thing_id), consistent_read=True)
@@ -224,7 +217,3 @@ def flattred_many(user_id: str, thing_ids: list[str], month: str) -> set[str]:
 
 def owner_names(owner_ids: set[str]) -> dict[str, str]:
     return {u.uid: u.display_name or "" for u in User.batch_get([User.key(o) for o in owner_ids])}
-
-
-def owned_by(owner_id: str) -> list[str]:
-    return [t.pk.split("#", 1)[1] for t in Thing.by_owner.query(owner_id)]

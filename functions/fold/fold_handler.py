@@ -1,0 +1,14 @@
+"""The fold: keep things' aggregate counts (what lists show and search sorts by) in step with their
+counter shards, a bounded slice of things per run."""
+
+from __future__ import annotations
+
+from flattr.observability import logger
+from flattr.store import aggregates
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context) -> dict:
+    step = aggregates.fold_some()
+    logger.info("folded", extra={"folded": step.folded, "changed": step.changed, "done": step.done})
+    return {"folded": step.folded, "changed": step.changed, "done": step.done}
