@@ -32,7 +32,8 @@ def error(status: int, code: str, message: str, headers: dict | None = None) -> 
     )
 
 
-# Flattr REST API v2 names some refusals differently (and says 401 for no_means); the rest keep ours.
+# Every v2 refusal is drawn here (error_v2, refusal_v2, v2_body). Flattr REST API v2 names some
+# refusals differently (and says 401 for no_means); the rest keep ours. A v2 error change is one line.
 V2_CODES = {
     "thing_not_found": ("not_found", 404),
     "user_not_found": ("not_found", 404),
@@ -48,15 +49,30 @@ V2_CODES = {
 V2_ERROR_URI = "/openapi.json"  # the spec documents every route's refusals
 
 
+def v2_body(code: str, description: str, extra: dict | None = None) -> dict:
+    """v2's shape: {"error", "error_description", "error_uri"}, after what a route adds (lookup's message)."""
+    return {**(extra or {}), "error": code, "error_description": description, "error_uri": V2_ERROR_URI}
+
+
 def error_v2(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    """v2's shape: {"error", "error_description", "error_uri"}."""
+    """A refusal in v2's shape, its code and status as V2_CODES renames them."""
     code, status = V2_CODES.get(code, (code, status))
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": code, "error_description": message, "error_uri": V2_ERROR_URI}),
+        body=json.dumps(v2_body(code, message)),
         headers=headers,
     )
+
+
+def refusal_v2(status: int, code: str, message: str, headers: dict | None = None) -> dict:
+    """error_v2 as a Lambda result, for v2's gate, which answers before the resolver."""
+    code, status = V2_CODES.get(code, (code, status))
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(v2_body(code, message)),
+    }
 
 
 def json_response(status: int, body: Any) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import Response
-from v2_shapes import Shapes
+from rest_v2_shapes import Shapes
 
 from flattr.domain import things as rules
 from flattr.store import pages, search, things, users
