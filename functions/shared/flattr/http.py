@@ -19,6 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from . import settings, tokens
 from .claims import groups as claim_groups
 from .claims import of_event as event_claims
+from .domain import errors
 from .domain.errors import FlattrError, Forbidden, Unauthorized
 from .observability import logger, metrics
 
@@ -30,6 +31,31 @@ def error(status: int, code: str, message: str, headers: dict | None = None) -> 
         body=json.dumps({"error": {"code": code, "message": message}}),
         headers=headers,
     )
+
+
+# The HTTP status of each kind of refusal (a subclass takes its nearest listed ancestor's).
+STATUSES: dict[type, int] = {
+    errors.ValidationFailed: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.FlattrOwner: 403,
+    errors.FlattrOnce: 403,
+    errors.NoMeans: 402,
+    errors.OwnerNotParticipating: 409,
+    errors.MonthClosed: 409,
+    errors.MonthNotOver: 409,
+    errors.PreviousMonthOpen: 409,
+    errors.UrlTaken: 409,
+    errors.InsufficientRevenue: 409,
+    errors.InvalidSignature: 401,
+    errors.Conflict: 409,
+    errors.ProviderUnavailable: 503,
+}
+
+
+def status_of(exc: FlattrError) -> int:
+    return next((STATUSES[kind] for kind in type(exc).__mro__ if kind in STATUSES), 400)
 
 
 # Every v2 refusal is drawn here (error_v2, refusal_v2, v2_body). Flattr REST API v2 names some
@@ -148,7 +174,7 @@ def make_app(
 
     @app.exception_handler(FlattrError)
     def _refused(exc: FlattrError):
-        return render(exc.status, exc.code, exc.message)
+        return render(status_of(exc), exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError):

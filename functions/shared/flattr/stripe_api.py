@@ -11,13 +11,9 @@ import stripe
 from aws_lambda_powertools.utilities import parameters
 
 from . import settings
-from .domain.errors import FlattrError
+from .domain.errors import ProviderUnavailable
 
 SECRET_MAX_AGE = 300  # seconds a secret read from SSM is reused
-
-
-class ProviderUnavailable(FlattrError):
-    code, status = "payment_provider_unavailable", 503
 
 
 def _secret(name: str) -> str:
