@@ -14,7 +14,7 @@ from flattr.clock import now  # noqa: I001
 from flattr.http import claims, current_user, entry, json_response, make_app
 from flattr.limits import limited
 from flattr.notify import profile as notify_profile
-from flattr.store import pages, revenue, settlement, users
+from flattr.store import pages, revenue, statements, users
 
 app = make_app()
 
@@ -95,7 +95,7 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
 
 def _estimate(user_id: str, month: str) -> dict | None:
     """This open month as a close would settle it now: what each flattr is worth so far."""
-    plan = settlement.if_closed_now(user_id, month)
+    plan = statements.if_closed_now(user_id, month)
     if plan is None:
         return None
     return {
@@ -119,7 +119,7 @@ def get_statement(
     user_id = current_user(app)
     month = months.parse(month)
     owned = pages.owned(user_id, count=limit, cursor=cursor)
-    body = settlement.statement(user_id, month, owned.rows)
+    body = statements.statement(user_id, month, owned.rows)
     body["next"] = owned.next
     body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
     if not body["settled"] and month == months.month_of(now()):

@@ -19,7 +19,7 @@ import time
 from .. import settings
 from ..domain import months
 from ..store import notify as store
-from ..store import pages, settlement, things, users
+from ..store import pages, statements, things, users
 from ..store.notify_models import NOTE_SHARDS
 from . import deliveries, events, mailer
 
@@ -76,7 +76,7 @@ def fanout(job: dict) -> None:
 
 def member(job: dict) -> None:
     user_id, month = job["user_id"], job["month"]
-    statement = settlement.statement(user_id, month, _owned(user_id))
+    statement = statements.statement(user_id, month, _owned(user_id))
     if statement["settled"] or statement["received"]:
         mailer.send_once(f"statement:{user_id}:{month}", user_id, "statement", statement)
     supporters = store.supporters(user_id, month)

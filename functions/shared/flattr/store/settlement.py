@@ -14,7 +14,7 @@ happened fails its condition and the chain moves on, so the ledger ends as one c
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from .. import settings
 from ..clock import now
@@ -140,7 +140,7 @@ def settle_user(user_id: str, month: str, policy: Policy | None = None) -> Settl
     if record.status == "pending":
         _settle_earlier(user, month, policy)
         subscriptions.materialize(user_id, month, policy)
-    flattrs = _flattrs(user_id, month)
+    flattrs = flattrs_of(user_id, month)
     if record.status == "pending":
         record = _charge(user, month, flattrs, policy)
     for k, (transfers, received) in enumerate(_steps(record, flattrs)):
@@ -192,33 +192,14 @@ def _record(user_id: str, month: str) -> Settlement:
         return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
 
 
-def _month_flattrs(user_id: str, month: str):
+def month_flattrs(user_id: str, month: str):
     pk, _ = User.key(user_id)
     return Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
 
 
-def _flattrs(user_id: str, month: str) -> dict[str, str]:
+def flattrs_of(user_id: str, month: str) -> dict[str, str]:
     """thing id -> owner id, for every flattr of the (sealed) month."""
-    return {f.thing_id: f.owner_id for f in _month_flattrs(user_id, month)}
-
-
-def if_closed_now(user_id: str, month: str) -> Plan | None:
-    """The plan a close would make of the month as it stands (what each flattr is worth so far),
-    decided by the same rule as the close's; None for a user without an account."""
-    try:
-        user = User.get(*User.key(user_id))
-    except User.DoesNotExist:
-        return None
-    policy = settings.policy()
-    return plan_month(
-        budget=int(user.budget or 0),
-        funds=int(user.funds or 0),
-        things=sorted(_flattrs(user_id, month)),
-        fee_bps=policy.fee_bps,
-        policy=policy.unspent,
-        idle_months=int(user.idle_months or 0),
-        salt=split_salt(user_id, month),
-    )
+    return {f.thing_id: f.owner_id for f in month_flattrs(user_id, month)}
 
 
 def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> Settlement:
@@ -327,32 +308,3 @@ def _finish(record: Settlement) -> None:
     )
     tx.update(User(*User.key(user_id)), [User.idle_months.set(int(record.idle_after))])
     tx.commit_once()
-
-
-def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str, Any]:
-    try:
-        record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
-    except Settlement.DoesNotExist:
-        record = None
-    given: list[dict] = []
-    if record is not None and record.status != "pending" and int(record.things):
-        via = {f.thing_id: f.via for f in _month_flattrs(user_id, month)}
-        shares = shares_of(record, list(via))
-        given = [{"thing_id": int(t), "amount": shares[t], "via": via[t]} for t in sorted(shares, key=int)]
-    received = []
-    for thing_id in owned_thing_ids:
-        keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]
-        rows = list(Received.batch_get(keys))
-        flattrs = sum(int(r.flattrs) for r in rows)
-        if flattrs:
-            received.append({"thing_id": int(thing_id), "flattrs": flattrs, "amount": sum(int(r.amount) for r in rows)})
-    done = record is not None and record.status != "pending"
-    return {
-        "month": month,
-        "settled": bool(record is not None and record.status == "done"),
-        "charged": int(record.charged) if done else 0,
-        "fee": int(record.fee) if done else 0,
-        "given": given,
-        "charity": int(record.charity) if done else 0,
-        "received": received,
-    }
