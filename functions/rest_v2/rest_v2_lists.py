@@ -12,7 +12,6 @@ import json
 from aws_lambda_powertools.event_handler import Response
 from rest_v2_shapes import Shapes
 
-from flattr.domain import things as rules
 from flattr.store import pages, search, things, users
 
 SORTED_BY = {"relevance": "newest", "flattrs": "flattrs"}  # week, day, trend: this month
@@ -26,22 +25,8 @@ def answer(rows: list, page: pages.Page) -> Response:
 def search_things(shapes: Shapes, *, query, url, tags, language, category, user, sort, page, count,
                   cursor, named_by) -> dict:
     """Public things only. Week, day and trend sort by this month: months are what is counted."""
-    words = (query or "").lower().split()
-    languages = language.split(",") if language else None
-    categories = category.split(",") if category else None
-
-    def text(t) -> str:
-        return " ".join([t.title, t.description or "", " ".join(t.tags or []), t.url]).lower()
-
-    def keep(t) -> bool:
-        return (
-            things.listed_to(t, None)
-            and (languages is None or (t.language or "en_GB") in languages)
-            and (categories is None or (t.category or "rest") in categories)
-            and (not tags or rules.tags_match(tags, list(t.tags or [])))
-            and all(w in text(t) for w in words)
-        )
-
+    asked = search.Query.parse(query, tags, language, category)
+    keep = asked.keep
     if url:
         found = [t for t in [named_by(url)] if t and keep(t)]
         first = found[:count] if page == 1 and not cursor else []
@@ -53,9 +38,7 @@ def search_things(shapes: Shapes, *, query, url, tags, language, category, user,
     else:
         result = search.search(SORTED_BY.get(sort, "flattrs_month"), keep, count=count, page=page,
                                cursor=cursor)
-    shown = list(result.rows)
-    if words and sort == "relevance":  # most hits first, within the page
-        shown.sort(key=lambda t: sum(text(t).count(w) for w in words), reverse=True)
+    shown = asked.by_relevance(result.rows) if sort == "relevance" else list(result.rows)
     body = {
         # Matches among the rows read for this page: with `next`, more may follow.
         "total_items": result.extra.get("matched", len(shown)),

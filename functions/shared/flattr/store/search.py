@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..clock import now
+from ..domain import things as rules
 from ..domain.months import month_of
+from . import things
 from .models import Thing
 from .pages import DEPTH, Page, decode, encode, skip_for
 
@@ -38,6 +40,45 @@ ORDERS = {
     "flattrs_month": Order(Thing.by_rank_month, lambda: month_of(now()), "rank_month", "N"),
 }
 _HASH = {"newest": "listed", "flattrs": "listed", "flattrs_month": "month_listed"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a search asks for: words (in the title, description, tags or URL), a tag expression
+    ("a | b & c ! d"), languages and categories (comma separated). Public things only."""
+
+    words: tuple[str, ...] = ()
+    tags: str | None = None
+    languages: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, query: str | None, tags: str | None, language: str | None, category: str | None) -> Query:
+        return cls(
+            words=tuple((query or "").lower().split()),
+            tags=tags or None,
+            languages=tuple(language.split(",")) if language else None,
+            categories=tuple(category.split(",")) if category else None,
+        )
+
+    @staticmethod
+    def text(t: Thing) -> str:
+        return " ".join([t.title, t.description or "", " ".join(t.tags or []), t.url]).lower()
+
+    def keep(self, t: Thing) -> bool:
+        return (
+            things.listed_to(t, None)
+            and (self.languages is None or (t.language or "en_GB") in self.languages)
+            and (self.categories is None or (t.category or "rest") in self.categories)
+            and (not self.tags or rules.tags_match(self.tags, list(t.tags or [])))
+            and all(w in self.text(t) for w in self.words)
+        )
+
+    def by_relevance(self, found: list[Thing]) -> list[Thing]:
+        """Most hits of the words first (within a page); as found when there are no words."""
+        if not self.words:
+            return list(found)
+        return sorted(found, key=lambda t: sum(self.text(t).count(w) for w in self.words), reverse=True)
 
 
 def _start(order_name: str, cursor: str) -> dict:
