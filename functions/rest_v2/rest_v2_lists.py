@@ -59,7 +59,7 @@ def things_of(user_id: str, shapes: Shapes, page: int, count: int, cursor: str |
 
 def flattrs_of(user_id: str, shapes: Shapes, page: int, count: int, cursor: str | None) -> Response:
     """Empty when the user keeps their flattrs private, as v2 documents."""
-    if shapes.viewer != user_id and users.hides_flattrs(user_id):
+    if users.hides_flattrs_from(user_id, shapes.viewer):
         return answer([], pages.Page([]))
     made = pages.flattrs_of(user_id, count=count, page=page, cursor=cursor)
     return answer(shapes.flattrs([(user_id, f.thing_id, f.at) for f in made.rows]), made)

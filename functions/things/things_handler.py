@@ -146,7 +146,7 @@ def flattrs_of(user_id: Annotated[str, Path(max_length=128)], limit: Limit = 30,
     listed to the viewer, a page at a time (`next` goes on)."""
     viewer = optional_user(app)
     month = month_of(now())
-    hidden = users.hides_flattrs(user_id) and viewer != user_id
+    hidden = users.hides_flattrs_from(user_id, viewer)
     if hidden:
         return {"user_id": user_id, "month": month, "hidden": True, "things": [], "next": None}
     made = pages.flattrs_of(user_id, count=limit, cursor=cursor, month=month)

@@ -77,9 +77,14 @@ def profile(user_id: str) -> Profile | None:
     )
 
 
-def hides_flattrs(user_id: str) -> bool:
-    user = get(user_id)
-    return bool(user and user.hide_flattrs)
+def flattrs_hidden(user_id: str, user: User | None, viewer: str | None) -> bool:
+    """Whether the user's flattrs are kept from `viewer`: the user keeps them private, and the viewer
+    is someone else. The one rule of both APIs' lists of a user's flattrs."""
+    return viewer != user_id and bool(user and user.hide_flattrs)
+
+
+def hides_flattrs_from(user_id: str, viewer: str | None) -> bool:
+    return viewer != user_id and flattrs_hidden(user_id, get(user_id), viewer)
 
 
 def flattred_things(user_id: str, month: str) -> list[str]:
