@@ -243,9 +243,7 @@ def _only(args) -> int:
     env.start()
     timings: dict[str, float] = {}
     if args.only == "click":
-        from bench import click
-
-        from bench import cost
+        from bench import click, cost
 
         clicks = _phase("click", timings, click.run, samples=args.clicks)
         results["metrics"].update(_click_rows(clicks))

@@ -155,10 +155,10 @@ def _requests(seed: dict) -> list[tuple[str, str, dict | None, str | None]]:
 
 def run(things: int = THINGS) -> dict:
     env.fresh_stack("items")
+    from flattr import clock, limits
     from werkzeug.test import Client
 
     from bench.reads import counting
-    from flattr import clock, limits
     from local.gateway import Gateway, make_token, signed_webhook
 
     t0 = time.perf_counter()

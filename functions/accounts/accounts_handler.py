@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr import payouts, settings
+from flattr.clock import now  # noqa: I001
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
-from flattr.clock import now  # noqa: I001
 from flattr.http import claims, current_user, entry, json_response, make_app
 from flattr.limits import limited
 from flattr.notify import profile as notify_profile
 from flattr.store import pages, revenue, statements, users
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 

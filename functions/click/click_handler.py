@@ -6,7 +6,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
-
 from flattr.clock import now
 from flattr.domain import things as rules
 from flattr.domain.errors import OwnerNotParticipating

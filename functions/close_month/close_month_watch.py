@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from aws_lambda_powertools.metrics import MetricUnit
-
 from flattr.clock import now
 from flattr.domain import months
 from flattr.observability import logger, metrics

@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-
 from flattr import settings
 from flattr.notify import events as notify
 from flattr.observability import CORRELATION_ATTRIBUTE, logger

@@ -20,14 +20,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr import settings, stripe_api, stripe_events
 from flattr.domain import webhooks
 from flattr.domain.errors import Conflict, ValidationFailed
 from flattr.http import current_user, entry, error, json_response, make_app
 from flattr.store import models, payments, revenue, users
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()  # the webhooks verify and parse their raw bodies themselves
 # The store's botocore client serves the idempotency records too: one client per container.

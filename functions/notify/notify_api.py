@@ -8,14 +8,13 @@ from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr import settings
 from flattr.domain import notify as rules
 from flattr.domain.errors import Conflict, NotFound, ValidationFailed
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.notify import deliveries, events, http_out, mailer
 from flattr.store import notify as store
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 

@@ -6,7 +6,6 @@ import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from flattr.notify import jobs
 from flattr.observability import logger
 

@@ -6,7 +6,6 @@ from email.utils import formatdate
 
 import rest_v2_common as common
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from flattr import settings
 from flattr.store import ratelimit
 

@@ -6,14 +6,13 @@ from typing import Annotated, Optional, Union
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from rest_v2_shapes import Shapes
-
 from flattr import claims
 from flattr.domain import things as rules
 from flattr.domain.errors import NotFound, ThingNotFound, ValidationFailed
 from flattr.http import api_url, optional_user, pages_url
 from flattr.store import pages, things, users
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rest_v2_shapes import Shapes
 
 Page = Annotated[
     int, Query(ge=1, le=100, description="first page is 1; pages by number reach the first 100 rows, then `cursor`")

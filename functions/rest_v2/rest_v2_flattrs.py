@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Form, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
-
 from flattr.domain import things as rules
 from flattr.domain.errors import FlattrOnce, NotFound, ThingNotFound, UrlTaken, ValidationFailed
 from flattr.http import current_user, json_response, metrics

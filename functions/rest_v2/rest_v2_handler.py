@@ -15,7 +15,6 @@ import rest_v2_subscriptions
 import rest_v2_things
 import rest_v2_users
 from botocore.exceptions import ClientError
-
 from flattr import claims, settings, tokens
 from flattr.http import entry, error_v2, make_app, refusal_v2
 from flattr.observability import logger

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import Response
-from rest_v2_shapes import Shapes
-
 from flattr.store import pages, search, things, users
+from rest_v2_shapes import Shapes
 
 SORTED_BY = {"relevance": "newest", "flattrs": "flattrs"}  # week, day, trend: this month
 

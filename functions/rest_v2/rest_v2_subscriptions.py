@@ -9,7 +9,6 @@ import rest_v2_lists
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Form, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from flattr.domain import things as rules
 from flattr.domain.errors import FlattrOwner, Forbidden
 from flattr.http import current_user

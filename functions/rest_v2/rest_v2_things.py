@@ -10,7 +10,6 @@ import rest_v2_lists
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Form, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound, ValidationFailed
 from flattr.http import current_user, json_response, v2_body

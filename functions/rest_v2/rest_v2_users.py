@@ -8,7 +8,6 @@ import rest_v2_common as common
 import rest_v2_lists
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from flattr.domain.errors import NotFound
 from flattr.http import claims, current_user
 from flattr.store import users

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict
-
 from flattr.domain import things as rules
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.store import pages, subscriptions
+from pydantic import BaseModel, ConfigDict
 
 app = make_app()
 

@@ -7,8 +7,6 @@ from typing import Annotated, Optional
 import segno
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr.clock import now
 from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound
@@ -16,6 +14,7 @@ from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, optional_user, pages_url
 from flattr.limits import limited, reads_and
 from flattr.store import aggregates, pages, things, users
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 

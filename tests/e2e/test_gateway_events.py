@@ -9,10 +9,10 @@ import json
 from datetime import timedelta
 
 import pytest
+from flattr.claims import stringify as stringify_claims
 from werkzeug.test import Client, EnvironBuilder
 
 from local import stack
-from flattr.claims import stringify as stringify_claims
 from local.authorizer import make_token
 from local.events import build_event, to_response
 from local.gateway import Gateway

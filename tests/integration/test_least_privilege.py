@@ -81,7 +81,6 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     # A scenario that reaches every function: accounts, things, clicks, deposits, subscriptions,
     # the admin close, the worker, payouts, statements, the schedule, the watch and the audit.
     from aws_lambda_powertools.utilities import parameters
-
     from flattr import settings
 
     # The notification worker's own URL for unsubscribe links, as its template environment sets it.

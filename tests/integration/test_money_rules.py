@@ -4,7 +4,6 @@ subscriptions that skipped the click's rules, and settlement work not bounded by
 from collections import Counter
 
 import pytest
-
 from flattr.settings import Policy
 from flattr.store import models
 from flattr.store.audit import run_audit

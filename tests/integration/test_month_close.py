@@ -3,9 +3,8 @@
 import json
 
 import pytest
-
-from flattr.settings import Policy
 from flattr.domain import accounts
+from flattr.settings import Policy
 from flattr.store import ledger
 
 

@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-
 from flattr.domain import accounts
 from flattr.store import ledger
 

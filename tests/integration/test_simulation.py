@@ -18,13 +18,23 @@ import threading
 from collections import defaultdict
 
 import pytest
-
-from flattr.settings import Policy
 from flattr.domain import accounts
-from flattr.domain.money import plan_month
 from flattr.domain.errors import FlattrError, MonthClosed, PreviousMonthOpen
-from flattr.store import (audit, calendar, clicks, ledger, models, payments, revenue, settlement, subscriptions,
-                          things, users)
+from flattr.domain.money import plan_month
+from flattr.settings import Policy
+from flattr.store import (
+    audit,
+    calendar,
+    clicks,
+    ledger,
+    models,
+    payments,
+    revenue,
+    settlement,
+    subscriptions,
+    things,
+    users,
+)
 from flattr.store.tx import Cancelled
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
@@ -257,9 +267,9 @@ def test_stripe_events_redelivered_reordered_and_concurrent(seed, faults, at):
     (the same event, or two events about one payment), some at once, some crashing around a write;
     part of the money is given in a month close between them. The books stay right."""
     import deposit_handler
-
     from flattr import stripe_events
     from flattr.store.models import Settlement
+
     from tests import stripe_shapes as s
 
     rng = random.Random(seed)

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 import stripe as stripe_lib
-
 from flattr.domain import accounts
 from flattr.store import ledger
+
 from tests import stripe_shapes as s
 
 

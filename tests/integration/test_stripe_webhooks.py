@@ -10,9 +10,9 @@ import json
 import time
 
 import pytest
-
 from flattr.domain import accounts
 from flattr.store import ledger
+
 from tests import stripe_shapes as s
 
 
@@ -212,9 +212,9 @@ def test_no_secret_appears_in_a_refusal(api, stripe):
 def test_refund_totals_in_any_order_take_back_exactly_the_largest(aws):
     """Hypothesis: whatever running totals Stripe sends, in whatever order and however often, what
     goes back is the largest total (never more than was paid), split between funds and debt."""
-    from hypothesis import HealthCheck, given, settings, strategies as st
-
     from flattr.store import audit, payments
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
     runs = iter(range(10_000))
 

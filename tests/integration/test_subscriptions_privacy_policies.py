@@ -1,7 +1,6 @@
 """Subscriptions, privacy, and the unspent-budget policies over months."""
 
 import pytest
-
 from flattr.domain import accounts
 from flattr.store import ledger
 

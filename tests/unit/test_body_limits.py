@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import time
 
+from flattr.http import MAX_BODY_BYTES, MAX_DEPTH, body_refusal
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from flattr.http import MAX_BODY_BYTES, MAX_DEPTH, body_refusal
 
 
 def refusal(body: str, content_type: str = "application/json"):

@@ -3,9 +3,9 @@ One rule (flattr.claims) serves the local authorizer and v2's own token check, s
 
 from __future__ import annotations
 
+from flattr import claims
 from werkzeug.test import EnvironBuilder
 
-from flattr import claims
 from local.events import build_event
 
 VERIFIED = {"sub": "ada", "email_verified": True, "admin": False, "cognito:groups": ["admin", "x"], "n": 3}

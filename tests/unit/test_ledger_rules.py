@@ -1,11 +1,11 @@
 """The ledger's pure rules: transfers, shards, and the webhook signature."""
 
 import pytest
-from hypothesis import given, strategies as st
-
 from flattr.domain import accounts, months, things, webhooks
-from flattr.domain.errors import InvalidSignature, ThingNotFound, ValidationFailed
 from flattr.domain.accounts import Transfer
+from flattr.domain.errors import InvalidSignature, ThingNotFound, ValidationFailed
+from hypothesis import given
+from hypothesis import strategies as st
 
 amounts = st.integers(1, 10**9)
 

@@ -1,8 +1,8 @@
 """The split and the month's plan: exact to the cent, whatever the inputs."""
 
-from hypothesis import given, strategies as st
-
 from flattr.domain.money import fee_for, plan_month, split
+from hypothesis import given
+from hypothesis import strategies as st
 
 keys = st.lists(st.integers(1, 2**53 - 1).map(str), min_size=1, max_size=300, unique=True)
 cents = st.integers(0, 10_000_000)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from flattr.domain import notify, ssrf
 from flattr.domain.errors import ValidationFailed
+from hypothesis import given
+from hypothesis import strategies as st
 
 SECRET = "s3cret"
 users = st.text(min_size=1, max_size=60).filter(lambda s: "\n" not in s)

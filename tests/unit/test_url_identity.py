@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from flattr.domain import urls
 from flattr.domain.errors import ValidationFailed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 VICTIM = "https://victim.example/post"
 SAME_AS_VICTIM = [

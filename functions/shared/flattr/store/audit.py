@@ -11,8 +11,17 @@ from dataclasses import dataclass
 from ..domain import accounts
 from ..domain.money import fee_for, split, split_salt
 from ..domain.months import previous
-from .models import (Account, Flattr, MonthClose, MonthProgress, Received, Settlement, ThingCount, TransferItem,
-                     User)
+from .models import (
+    Account,
+    Flattr,
+    MonthClose,
+    MonthProgress,
+    Received,
+    Settlement,
+    ThingCount,
+    TransferItem,
+    User,
+)
 
 INVARIANTS = {
     1: "conservation: all balances sum to zero",

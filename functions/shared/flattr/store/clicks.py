@@ -21,6 +21,7 @@ from . import things, users
 from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, User
 from .tx import Cancelled, Tx
 
+
 @dataclass(frozen=True)
 class ThingRef:
     """What a click needs of its thing. A thing's owner and URL never change; a title edited

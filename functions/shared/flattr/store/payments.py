@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ..clock import now
 from ..domain import accounts
-from ..domain.errors import Conflict
 from ..domain.accounts import Transfer
+from ..domain.errors import Conflict
 from . import ledger
 from .models import Payment
 from .tx import Cancelled, Tx

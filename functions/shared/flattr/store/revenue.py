@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ..clock import now
 from ..domain import accounts
-from ..domain.errors import Conflict, InsufficientRevenue, NotFound
 from ..domain.accounts import Transfer, take
+from ..domain.errors import Conflict, InsufficientRevenue, NotFound
 from ..domain.months import month_of
 from ..notify import events as notify
 from . import ledger

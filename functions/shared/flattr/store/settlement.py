@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pynamodb.exceptions import UpdateError
+
 from .. import settings
 from ..clock import now
 from ..domain import accounts
@@ -24,8 +26,6 @@ from ..domain.money import Plan, plan_month, split, split_salt
 from ..domain.months import previous
 from ..settings import Policy
 from . import calendar, ledger, subscriptions
-from pynamodb.exceptions import UpdateError
-
 from .models import Flattr, MonthClose, MonthProgress, Received, Settlement, User
 from .tx import Cancelled, Tx
 
