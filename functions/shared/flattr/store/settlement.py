@@ -46,7 +46,9 @@ def start_close(month: str, queue: Queue) -> None:
     try:
         close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     except MonthClose.DoesNotExist:
-        close = MonthClose(*MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat())
+        close = MonthClose(
+            *MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat()
+        )
         tx = Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close")
         calendar.begin(tx, month)
         try:
@@ -63,7 +65,14 @@ def start_close(month: str, queue: Queue) -> None:
 
 
 def scan_job(month: str, segment: int, segments: int, start: dict | None = None, page: int = 0) -> dict:
-    return {"kind": "scan", "month": month, "segment": segment, "segments": segments, "start": start, "page": page}
+    return {
+        "kind": "scan",
+        "month": month,
+        "segment": segment,
+        "segments": segments,
+        "start": start,
+        "page": page,
+    }
 
 
 def settle_job(month: str, user_id: str) -> dict:
@@ -171,7 +180,8 @@ def _seal(user_id: str, month: str) -> User | None:
     try:
         user.update(
             actions=[User.closed_through.set(month)],
-            condition=User.pk.exists() & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+            condition=User.pk.exists()
+            & (User.closed_through.does_not_exist() | (User.closed_through < month)),
         )
         return user
     except UpdateError as exc:
@@ -233,8 +243,15 @@ def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> 
     charge = []
     if plan.charged:
         charge.append(
-            Transfer(f"settle:{month}:{user_id}:charge", accounts.funds(user_id), accounts.clearing(month),
-                     plan.charged, "charge", month=month, user_id=user_id)
+            Transfer(
+                f"settle:{month}:{user_id}:charge",
+                accounts.funds(user_id),
+                accounts.clearing(month),
+                plan.charged,
+                "charge",
+                month=month,
+                user_id=user_id,
+            )
         )
     try:
         ledger.post(charge, tx)
@@ -245,19 +262,27 @@ def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> 
     return _record(user_id, month)  # another attempt charged first: go on with its plan
 
 
-def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
+def _steps(
+    record: Settlement, flattrs: dict[str, str]
+) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
     """The distribution, cut into steps that each fit one transaction. Deterministic."""
     user_id, month = record.user_id, record.month
     if int(record.things) != len(flattrs):
-        raise RuntimeError(f"{user_id} {month}: {len(flattrs)} flattrs, but the plan was made for {record.things}")
+        raise RuntimeError(
+            f"{user_id} {month}: {len(flattrs)} flattrs, but the plan was made for {record.things}"
+        )
     clearing = accounts.clearing(month)
-    prefix = f"settle:{month}:{user_id}"
+
+    def move(name: str, to: str, amount: int, kind: str, thing_id: str = "") -> Transfer:
+        return Transfer(
+            f"settle:{month}:{user_id}:{name}", clearing, to, amount, kind, month, user_id, thing_id
+        )
+
     first: list[Transfer] = []
     if record.fee:
-        first.append(Transfer(f"{prefix}:fee", clearing, accounts.FEES, int(record.fee), "fee", month, user_id))
+        first.append(move("fee", accounts.FEES, int(record.fee), "fee"))
     if record.charity:
-        first.append(Transfer(f"{prefix}:charity", clearing, accounts.CHARITY, int(record.charity), "charity",
-                              month, user_id))
+        first.append(move("charity", accounts.CHARITY, int(record.charity), "charity"))
     # Only things paid a cent or more are written (invariant 9): work follows money, not clicks.
     shares = shares_of(record, list(flattrs))
     ordered = sorted(shares)
@@ -266,10 +291,11 @@ def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Trans
         transfers = list(first) if i == 0 else []
         received = []
         for thing_id in ordered[i : i + CHUNK]:
-            t_id = f"{prefix}:share:{thing_id}"
-            transfers.append(Transfer(t_id, clearing, accounts.revenue(flattrs[thing_id]), shares[thing_id], "share",
-                                      month, user_id, thing_id))
-            received.append((thing_id, t_id, shares[thing_id]))
+            share = move(
+                f"share:{thing_id}", accounts.revenue(flattrs[thing_id]), shares[thing_id], "share", thing_id
+            )
+            transfers.append(share)
+            received.append((thing_id, share.id, shares[thing_id]))
         if transfers:
             steps.append((transfers, received))
     return steps
@@ -280,22 +306,31 @@ def shares_of(record: Settlement, thing_ids: list[str]) -> dict[str, int]:
     return split(int(record.distributed), sorted(thing_ids), salt=split_salt(record.user_id, record.month))
 
 
-def _step(user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]) -> None:
+def _step(
+    user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]
+) -> None:
     tx = Tx()
     pk, sk = Settlement.key(user_id, month)
     ledger.guard(tx, pk, f"{sk}#STEP#{k}")
     for thing_id, transfer_id, amount in received:
         shard = accounts.spread(transfer_id, Received.SHARDS)
-        tx.update(Received(*Received.key(thing_id, shard, month)),
-                  [Received.flattrs.add(1), Received.amount.add(amount)], label="received")
+        tx.update(
+            Received(*Received.key(thing_id, shard, month)),
+            [Received.flattrs.add(1), Received.amount.add(amount)],
+            label="received",
+        )
     ledger.post(transfers, tx)
 
 
 def _finish(record: Settlement) -> None:
     user_id, month = record.user_id, record.month
     tx = Tx()
-    tx.update(Settlement(*Settlement.key(user_id, month)), [Settlement.status.set("done")],
-              condition=Settlement.status == "charged", label="record")
+    tx.update(
+        Settlement(*Settlement.key(user_id, month)),
+        [Settlement.status.set("done")],
+        condition=Settlement.status == "charged",
+        label="record",
+    )
     tx.update(
         _progress(month, user_id),
         [
