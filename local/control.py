@@ -42,7 +42,10 @@ def signed_webhook(payload: dict, secret: str | None = None, timestamp: int | No
         path="/webhooks/payments",
         method="POST",
         data=raw,
-        headers={"Content-Type": "application/json", "Flattr-Signature": sign(secret or webhook_secret(), t, raw)},
+        headers={
+            "Content-Type": "application/json",
+            "Flattr-Signature": sign(secret or webhook_secret(), t, raw),
+        },
     ).get_request()
 
 
@@ -135,13 +138,25 @@ class ControlPlane:
 
     def _stripe_deposit(self, body: dict, event_id: str) -> Response:
         user_id, amount = body["user_id"], body["amount"]
-        if not isinstance(user_id, str) or not user_id or isinstance(amount, bool) or not isinstance(amount, int) \
-                or not 0 < amount <= 10_000_000:
+        if (
+            not isinstance(user_id, str)
+            or not user_id
+            or isinstance(amount, bool)
+            or not isinstance(amount, int)
+            or not 0 < amount <= 10_000_000
+        ):
             raise BadInput("'user_id' is a non-empty string and 'amount' whole cents from 1 to 10000000.")
         paid = stripe_local.sandbox_deposit(user_id, amount, str(event_id))
         status = 200 if paid["status"] in ("processed", "duplicate") else 502
-        return json_response({"event_id": event_id, "status": status, "payment_intent": paid["payment_intent"],
-                              "body": {"status": paid["status"]}}, status)
+        return json_response(
+            {
+                "event_id": event_id,
+                "status": status,
+                "payment_intent": paid["payment_intent"],
+                "body": {"status": paid["status"]},
+            },
+            status,
+        )
 
     def _drain(self, body: dict) -> Response:
         if self.poller is None:

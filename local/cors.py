@@ -9,7 +9,9 @@ from local import stack
 
 
 def configuration() -> dict | None:
-    api = next(r for r in stack.sam_template()["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
+    api = next(
+        r for r in stack.sam_template()["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"
+    )
     cors = api.get("Properties", {}).get("CorsConfiguration")
     if cors is True:  # SAM's shorthand: allow every origin
         return {"AllowOrigins": ["*"], "AllowMethods": ["*"], "AllowHeaders": ["*"]}
@@ -49,7 +51,9 @@ class Cors:
         response.headers.remove("Content-Type")
         if self._allowed_origin(request.headers.get("Origin")) is not None:
             cors = self.config or {}
-            response.headers["Access-Control-Allow-Methods"] = ",".join(map(str, cors.get("AllowMethods", ["*"])))
+            response.headers["Access-Control-Allow-Methods"] = ",".join(
+                map(str, cors.get("AllowMethods", ["*"]))
+            )
             allow_headers = [str(h) for h in cors.get("AllowHeaders", [])]
             if "*" in allow_headers:  # echo what the browser asks for
                 allow_headers = [request.headers.get("Access-Control-Request-Headers", "*")]

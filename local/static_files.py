@@ -48,7 +48,9 @@ def serve(request: Request) -> Response | None:
         return None
     if request.path == "/":
         return Response(
-            STATIC_INDEX.read_bytes(), content_type=STATIC_TYPES[".html"], headers=stripe_local.page_headers(PAGE_HEADERS)
+            STATIC_INDEX.read_bytes(),
+            content_type=STATIC_TYPES[".html"],
+            headers=stripe_local.page_headers(PAGE_HEADERS),
         )
     if request.path == "/widget.js":
         return Response(WIDGET_JS.read_bytes(), content_type=STATIC_TYPES[".js"], headers=WIDGET_HEADERS)

@@ -23,7 +23,9 @@ class ProfileIn(BaseModel):
     display_name: Optional[str] = Field(default=None, min_length=1, max_length=100)
     monthly_budget: Optional[int] = Field(default=None, description="cents")
     hide_flattrs: Optional[bool] = Field(default=None, description="keep which things you flattr private")
-    email: Optional[str] = Field(default=None, max_length=254, description="where notifications go; \"\" removes it")
+    email: Optional[str] = Field(
+        default=None, max_length=254, description='where notifications go; "" removes it'
+    )
     notifications: Optional[dict[str, bool]] = Field(default=None, description="each kind of email on or off")
 
 
@@ -63,8 +65,9 @@ def put_me(profile: Annotated[ProfileIn, Body()]):
             f"monthly_budget is in cents, from {cfg.min_budget} to {cfg.max_budget}.", code="invalid_budget"
         )
     notify_profile.check(profile.email, profile.notifications)
-    users.save_profile(user_id, display_name=profile.display_name, monthly_budget=budget,
-                       hide_flattrs=profile.hide_flattrs)
+    users.save_profile(
+        user_id, display_name=profile.display_name, monthly_budget=budget, hide_flattrs=profile.hide_flattrs
+    )
     notify_profile.save(user_id, profile.email, profile.notifications, claims(app))
     return _me(user_id)
 
@@ -120,7 +123,9 @@ def get_statement(
     owned = pages.owned(user_id, count=limit, cursor=cursor)
     body = statements.statement(user_id, month, owned.rows)
     body["next"] = owned.next
-    body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
+    body["payouts"] = [
+        {"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)
+    ]
     if not body["settled"] and month == months.month_of(now()):
         body["estimate"] = _estimate(user_id, month)
     return body

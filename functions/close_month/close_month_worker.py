@@ -25,8 +25,9 @@ _idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
 @idempotent_function(
     data_keyword_argument="job",
-    persistence_store=DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table,
-                                               boto3_client=models.connection().client),
+    persistence_store=DynamoDBPersistenceLayer(
+        table_name=settings.get().idempotency_table, boto3_client=models.connection().client
+    ),
     config=_idempotency,
 )
 def settle(job: dict) -> dict:
@@ -56,4 +57,6 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
     _idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -15,7 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rest_v2_shapes import Shapes
 
 Page = Annotated[
-    int, Query(ge=1, le=100, description="first page is 1; pages by number reach the first 100 rows, then `cursor`")
+    int,
+    Query(
+        ge=1, le=100, description="first page is 1; pages by number reach the first 100 rows, then `cursor`"
+    ),
 ]
 Count = Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="records per page")]
 Cursor = Annotated[

@@ -73,14 +73,20 @@ def flattr_url(
 
 @router.get("/rest/v2/things/<thing_id>/flattrs")
 def flattrs_of_thing(
-    thing_id: Annotated[str, Path()], page: common.Page = 1, count: common.Count = 30, cursor: common.Cursor = None, full: common.Full = None
+    thing_id: Annotated[str, Path()],
+    page: common.Page = 1,
+    count: common.Count = 30,
+    cursor: common.Cursor = None,
+    full: common.Full = None,
 ):
     shapes = common.shapes(router)
     return rest_v2_lists.fans_of(common.reachable(thing_id), shapes, page, count, cursor)
 
 
 @router.get("/rest/v2/user/flattrs")
-def my_flattrs(page: common.Page = 1, count: common.Count = 30, cursor: common.Cursor = None, full: common.Full = None):
+def my_flattrs(
+    page: common.Page = 1, count: common.Count = 30, cursor: common.Cursor = None, full: common.Full = None
+):
     return rest_v2_lists.flattrs_of(current_user(router), common.shapes(router), page, count, cursor)
 
 

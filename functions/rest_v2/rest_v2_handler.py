@@ -63,7 +63,9 @@ def around(event: dict, resolve) -> dict:
         logger.exception("rate limit not counted")  # fail open: the limit protects, it must not block
         return resolve(event)
     if window.exceeded:
-        result = refusal_v2(403, "rate_limit_exceeded", "Too many requests this hour; the count resets each hour.")
+        result = refusal_v2(
+            403, "rate_limit_exceeded", "Too many requests this hour; the count resets each hour."
+        )
     elif not _accepts_json(headers.get("accept", "")):
         result = refusal_v2(406, "not_acceptable", "This API answers in application/json only.")
     else:

@@ -21,8 +21,9 @@ def answer(rows: list, page: pages.Page) -> Response:
     return Response(200, "application/json", json.dumps(rows), headers=headers)
 
 
-def search_things(shapes: Shapes, *, query, url, tags, language, category, user, sort, page, count,
-                  cursor, named_by) -> dict:
+def search_things(
+    shapes: Shapes, *, query, url, tags, language, category, user, sort, page, count, cursor, named_by
+) -> dict:
     """Public things only. Week, day and trend sort by this month: months are what is counted."""
     asked = search.Query.parse(query, tags, language, category)
     keep = asked.keep
@@ -35,8 +36,9 @@ def search_things(shapes: Shapes, *, query, url, tags, language, category, user,
         shown = [t for t in things.get_many(owned.rows) if keep(t)]
         result = pages.Page(shown, owned.next, owned.read, {"matched": (page - 1) * count + len(shown)})
     else:
-        result = search.search(SORTED_BY.get(sort, "flattrs_month"), keep, count=count, page=page,
-                               cursor=cursor)
+        result = search.search(
+            SORTED_BY.get(sort, "flattrs_month"), keep, count=count, page=page, cursor=cursor
+        )
     shown = asked.by_relevance(result.rows) if sort == "relevance" else list(result.rows)
     body = {
         # Matches among the rows read for this page: with `next`, more may follow.
@@ -76,4 +78,3 @@ def subscriptions_of(user_id: str, shapes: Shapes, page: int, count: int, cursor
     listed = [s for s in subs.rows if s.thing_id in found]
     shaped = {t["id"]: t for t in shapes.things([found[s.thing_id] for s in listed])}
     return answer([shapes.subscription(s, shaped[int(s.thing_id)]) for s in listed], subs)
-

@@ -30,7 +30,9 @@ def lookup(url: Annotated[str, Query(max_length=4000)]):
     """302 to the thing, as v2 did; 404 with v2's lookup body (and its error fields) if none."""
     thing = common.named_by(url)
     if thing is None:
-        body = v2_body("not_found", "No thing was found", {"message": "not_found", "description": "No thing was found"})
+        body = v2_body(
+            "not_found", "No thing was found", {"message": "not_found", "description": "No thing was found"}
+        )
         return Response(404, "application/json", json.dumps(body))
     location = common.shapes(router).thing_mini(thing.thing_id, thing.url, thing.title)["resource"]
     return Response(
@@ -58,8 +60,18 @@ def search(
     """Public things only, from an index, page by page (v2_lists). Week, day and trend sort by this
     month: months are what is counted."""
     return rest_v2_lists.search_things(
-        common.shapes(router), query=query, url=url, tags=tags, language=language, category=category, user=user,
-        sort=sort, page=page, count=count, cursor=cursor, named_by=common.named_by,
+        common.shapes(router),
+        query=query,
+        url=url,
+        tags=tags,
+        language=language,
+        category=category,
+        user=user,
+        sort=sort,
+        page=page,
+        count=count,
+        cursor=cursor,
+        named_by=common.named_by,
     )
 
 
@@ -139,7 +151,11 @@ def update(
     fields = dict(
         title=title, description=description, tags=tags, language=language, category=category, hidden=hidden
     )
-    things.update(rules.parse_id(thing_id), owner, **common.checked(common.Changes, fields).model_dump(exclude_none=True))
+    things.update(
+        rules.parse_id(thing_id),
+        owner,
+        **common.checked(common.Changes, fields).model_dump(exclude_none=True),
+    )
     return {"message": "ok", "description": "Thing was updated correctly"}
 
 

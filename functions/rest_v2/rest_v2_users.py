@@ -25,7 +25,9 @@ def me():
 
 
 @router.get("/rest/v2/user/things")
-def my_things(page: common.Page = 1, count: common.Count = 30, cursor: common.Cursor = None, full: common.Full = None):
+def my_things(
+    page: common.Page = 1, count: common.Count = 30, cursor: common.Cursor = None, full: common.Full = None
+):
     return rest_v2_lists.things_of(current_user(router), common.shapes(router), page, count, cursor)
 
 

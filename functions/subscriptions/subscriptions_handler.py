@@ -19,8 +19,12 @@ class SubscriptionIn(BaseModel):
 
 
 def present(sub) -> dict:
-    return {"thing_id": int(sub.thing_id), "months": int(sub.months), "first_month": sub.first,
-            "last_month": sub.last}
+    return {
+        "thing_id": int(sub.thing_id),
+        "months": int(sub.months),
+        "first_month": sub.first,
+        "last_month": sub.last,
+    }
 
 
 @app.post("/things/<thing_id>/subscription", responses={201: {"description": "Subscribed"}})

@@ -122,8 +122,12 @@ def qr(thing_id: Annotated[str, Path()]):
     # A standalone SVG file needs its XML namespace, which svg_inline leaves out: without it a
     # browser shows an <img> of it as nothing at all.
     svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
-    return Response(status_code=200, content_type="image/svg+xml", body=svg,
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        status_code=200,
+        content_type="image/svg+xml",
+        body=svg,
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 Limit = Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="rows per page")]

@@ -54,8 +54,9 @@ def lagging_index():
     client.meta.events.unregister("after-call.dynamodb.Scan", drop)
 
 
-def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(api, october, close, at,
-                                                                          lagging_index):
+def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(
+    api, october, close, at, lagging_index
+):
     at("2026-10-31T23:59:00")
     api.giver("ghost", budget=400, funds=1000)
     assert api.flattr("ghost", october)[0] == 201
@@ -69,7 +70,9 @@ def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(api, o
     # October is settled before November takes anything: 400 charged, 360 to bob's thing.
     october_statement = api.get("/me/statements/2026-10", user="ghost")[1]
     assert (october_statement["charged"], october_statement["given"]) == (
-        400, [{"thing_id": october, "amount": 360, "via": "click"}])
+        400,
+        [{"thing_id": october, "amount": 360, "via": "click"}],
+    )
     assert api.me("ghost")["balances"]["funds"] == 1000 - 400 - 400
     assert run_audit() == []
 
@@ -122,8 +125,9 @@ def test_the_audit_sees_months_settled_out_of_order(api, october, close):
     close("2026-10", now="2026-11-01T00:10:00")
     record = models.Settlement.get(*models.Settlement.key("ada", "2026-10"))
     record.update(actions=[models.Settlement.status.set("charged")])  # as if October were unfinished
-    models.Settlement(*models.Settlement.key("ada", "2026-11"), user_id="ada", month="2026-11",
-                      status="done").save()
+    models.Settlement(
+        *models.Settlement.key("ada", "2026-11"), user_id="ada", month="2026-11", status="done"
+    ).save()
     assert calendar.read().last_begun == "2026-10"
     assert 8 in {v.invariant for v in run_audit()}
 
@@ -158,7 +162,8 @@ def test_each_month_of_a_subscription_follows_the_clicks_rules(api, at, close, a
     api.deposit("bob", 200)
     close("2026-11", now="2026-12-01T00:10:00")
     assert api.get("/me/statements/2026-11", user="ada")[1]["given"] == [
-        {"thing_id": thing, "amount": 900, "via": "subscription"}]
+        {"thing_id": thing, "amount": 900, "via": "subscription"}
+    ]
     # December: bob's funds are empty (he no longer gives), so the subscription flattrs nothing.
     api.deposit("ada", 1000)
     close("2026-12", now="2027-01-01T00:10:00")
@@ -199,9 +204,16 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
     with models.User.batch_write() as batch:  # a thousand accepted flattrs, written in bulk
         for i in range(1000):
             thing_id = str(10_000 + i)
-            batch.save(models.Flattr(*models.Flattr.key("penny", "2026-10", thing_id), thing_id=thing_id,
-                                     owner_id="bob", month="2026-10", at="2026-10-03T00:00:00",
-                                     flattr_of=models.Flattr.of(thing_id, 0)))
+            batch.save(
+                models.Flattr(
+                    *models.Flattr.key("penny", "2026-10", thing_id),
+                    thing_id=thing_id,
+                    owner_id="bob",
+                    month="2026-10",
+                    at="2026-10-03T00:00:00",
+                    flattr_of=models.Flattr.of(thing_id, 0),
+                )
+            )
             batch.save(models.ThingCount(*models.ThingCount.key(thing_id, 0), total=1, months={"2026-10": 1}))
 
     written = Counter()

@@ -25,9 +25,7 @@ def clashes(directories: list[Path], taken: frozenset[str] = frozenset()) -> dic
     for directory in directories:
         for name in _top_level_names(directory):
             where[name].append(str(directory.relative_to(stack.ROOT)))
-    return {
-        name: dirs for name, dirs in where.items() if len(dirs) > 1 or name in taken
-    }
+    return {name: dirs for name, dirs in where.items() if len(dirs) > 1 or name in taken}
 
 
 def test_every_top_level_module_name_on_the_shared_path_is_unique():

@@ -9,7 +9,13 @@ from werkzeug.test import EnvironBuilder
 from local.events import build_event
 
 VERIFIED = {"sub": "ada", "email_verified": True, "admin": False, "cognito:groups": ["admin", "x"], "n": 3}
-AS_PASSED = {"sub": "ada", "email_verified": "true", "admin": "false", "cognito:groups": "[admin x]", "n": "3"}
+AS_PASSED = {
+    "sub": "ada",
+    "email_verified": "true",
+    "admin": "false",
+    "cognito:groups": "[admin x]",
+    "n": "3",
+}
 
 
 def test_claims_become_the_authorizers_strings():

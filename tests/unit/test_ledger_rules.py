@@ -10,10 +10,18 @@ from hypothesis import strategies as st
 amounts = st.integers(1, 10**9)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["user:a:funds", "user:b:revenue", "platform:fees", "world:payments",
-                                           "clearing:2026-10"]),
-                          st.sampled_from(["user:c:funds", "user:d:revenue", "platform:charity"]),
-                          amounts), max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["user:a:funds", "user:b:revenue", "platform:fees", "world:payments", "clearing:2026-10"]
+            ),
+            st.sampled_from(["user:c:funds", "user:d:revenue", "platform:charity"]),
+            amounts,
+        ),
+        max_size=30,
+    )
+)
 def test_net_changes_of_any_transfers_sum_to_zero(rows):
     transfers = [Transfer(f"t{i}", d, c, a, "test", user_id="u") for i, (d, c, a) in enumerate(rows)]
     assert sum(accounts.net_changes(transfers).values()) == 0

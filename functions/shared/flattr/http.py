@@ -244,8 +244,12 @@ def require_admin(app: APIGatewayHttpResolver) -> str:
     return sub
 
 
-def entry(app: APIGatewayHttpResolver, *, json_only: bool = True,
-          around: Callable[[dict, Callable[[dict], dict]], dict] | None = None):
+def entry(
+    app: APIGatewayHttpResolver,
+    *,
+    json_only: bool = True,
+    around: Callable[[dict, Callable[[dict], dict]], dict] | None = None,
+):
     """The Lambda entry point for a resolver: logs with a correlation id, flushes metrics.
 
     `around(event, resolve)` may answer instead of the resolver, or add to what it answers.

@@ -49,7 +49,9 @@ class Settings:
     stripe_webhook_secret_parameter: str = "/flattr/stripe-webhook-secret"
     stripe_publishable_key: str = ""
     stripe_api_base: str = ""
-    payout_provider: str = "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
+    payout_provider: str = (
+        "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
+    )
     stripe_connect: bool = True  # payouts go to creators' connected accounts (localstripe has no Connect)
     # Notifications (emails through SES, creators' webhooks)
     notify_queue_url: str = ""
@@ -63,8 +65,12 @@ class Settings:
 
 def policy() -> Policy:
     cfg = get()
-    return Policy(fee_bps=cfg.fee_bps, unspent=cfg.unspent_policy, min_budget=cfg.min_budget,
-                  give_to_get=cfg.give_to_get)
+    return Policy(
+        fee_bps=cfg.fee_bps,
+        unspent=cfg.unspent_policy,
+        min_budget=cfg.min_budget,
+        give_to_get=cfg.give_to_get,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -86,9 +92,12 @@ def get() -> Settings:
         api_url=env.get("FLATTR_API_URL", "").rstrip("/"),
         jwt_issuer=env.get("FLATTR_JWT_ISSUER", ""),
         jwt_audience=env.get("FLATTR_JWT_AUDIENCE", ""),
-        stripe_secret_key_parameter=env.get("FLATTR_STRIPE_SECRET_KEY_PARAMETER", "/flattr/stripe-secret-key"),
-        stripe_webhook_secret_parameter=env.get("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER",
-                                                "/flattr/stripe-webhook-secret"),
+        stripe_secret_key_parameter=env.get(
+            "FLATTR_STRIPE_SECRET_KEY_PARAMETER", "/flattr/stripe-secret-key"
+        ),
+        stripe_webhook_secret_parameter=env.get(
+            "FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", "/flattr/stripe-webhook-secret"
+        ),
         stripe_publishable_key=env.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
         stripe_api_base=env.get("FLATTR_STRIPE_API_BASE", "").rstrip("/"),
         payout_provider=env.get("FLATTR_PAYOUT_PROVIDER", "stripe"),

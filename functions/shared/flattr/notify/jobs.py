@@ -50,8 +50,9 @@ def _check_funds(user_id: str, month: str, at_settlement: bool) -> None:
     budget, funds = int(user.budget or 0), int(user.funds or 0)
     gives = policy.gives(budget, funds)
     if at_settlement and budget >= policy.min_budget and funds < budget:
-        mailer.send_once(f"paused:{user_id}:{month}", user_id, "paused",
-                         {"funds": funds, "budget": budget, "month": month})
+        mailer.send_once(
+            f"paused:{user_id}:{month}", user_id, "paused", {"funds": funds, "budget": budget, "month": month}
+        )
     if policy.give_to_get and not gives and pages.owned(user_id, count=1).rows:
         mailer.send_once(f"buttons_off:{user_id}:{month}", user_id, "buttons_off", {"month": month})
 
@@ -83,13 +84,27 @@ def member(job: dict) -> None:
     if supporters:
         new = supporters - store.supporters(user_id, months.previous(month))
         if new:
-            mailer.send_once(f"digest:{user_id}:{month}", user_id, "digest",
-                             {"month": month, "supporters": len(supporters), "new_supporters": len(new)})
-    received = [{"thing_id": r["thing_id"], "flattrs": r["flattrs"], "amount": r["amount"]}
-                for r in statement["received"]]
-    deliveries.announce(user_id, f"month.settled:{user_id}:{month}", "month.settled", {
-        "month": month, "currency": settings.get().currency, "received": received,
-        "total": sum(r["amount"] for r in received)})
+            mailer.send_once(
+                f"digest:{user_id}:{month}",
+                user_id,
+                "digest",
+                {"month": month, "supporters": len(supporters), "new_supporters": len(new)},
+            )
+    received = [
+        {"thing_id": r["thing_id"], "flattrs": r["flattrs"], "amount": r["amount"]}
+        for r in statement["received"]
+    ]
+    deliveries.announce(
+        user_id,
+        f"month.settled:{user_id}:{month}",
+        "month.settled",
+        {
+            "month": month,
+            "currency": settings.get().currency,
+            "received": received,
+            "total": sum(r["amount"] for r in received),
+        },
+    )
 
 
 def _owned(user_id: str) -> list[str]:
@@ -108,8 +123,12 @@ def payout(job: dict) -> None:
     user_id, payout_id, outcome = job["user_id"], job["payout_id"], job["outcome"]
     data = {"payout_id": payout_id, "amount": int(job["amount"]), "outcome": outcome}
     mailer.send_once(f"payout:{payout_id}:{outcome}", user_id, "payouts", data)
-    deliveries.announce(user_id, f"payout.{outcome}:{payout_id}", f"payout.{outcome}",
-                        {"payout_id": payout_id, "amount": int(job["amount"]), "currency": settings.get().currency})
+    deliveries.announce(
+        user_id,
+        f"payout.{outcome}:{payout_id}",
+        f"payout.{outcome}",
+        {"payout_id": payout_id, "amount": int(job["amount"]), "currency": settings.get().currency},
+    )
 
 
 def flattr(job: dict) -> None:
@@ -120,21 +139,37 @@ def flattr(job: dict) -> None:
     now = time.time()
     bucket = int(now // width)
     if store.add_to_window(owner, bucket, job["giver"], job["thing_id"], job["at"]):
-        events.send([{"kind": "flush", "owner_id": owner, "bucket": bucket}], delay=int((bucket + 1) * width - now) + 1)
+        events.send(
+            [{"kind": "flush", "owner_id": owner, "bucket": bucket}],
+            delay=int((bucket + 1) * width - now) + 1,
+        )
 
 
 def flush(job: dict) -> None:
     owner, bucket = job["owner_id"], int(job["bucket"])
-    flattrs = sorted(({"thing_id": int(f.thing_id), "at": f.at} for f in store.window(owner, bucket)),
-                     key=lambda f: (f["at"], f["thing_id"]))
+    flattrs = sorted(
+        ({"thing_id": int(f.thing_id), "at": f.at} for f in store.window(owner, bucket)),
+        key=lambda f: (f["at"], f["thing_id"]),
+    )
     if flattrs:
-        deliveries.announce(owner, f"flattr.received:{owner}:{bucket}", "flattr.received",
-                            {"flattrs": flattrs, "count": len(flattrs)})
+        deliveries.announce(
+            owner,
+            f"flattr.received:{owner}:{bucket}",
+            "flattr.received",
+            {"flattrs": flattrs, "count": len(flattrs)},
+        )
 
 
 HANDLERS = {
-    "settled": settled, "close_progress": close_progress, "buttons_off": buttons_off, "fanout": fanout,
-    "member": member, "payout": payout, "flattr": flattr, "flush": flush, "deliver": deliveries.deliver,
+    "settled": settled,
+    "close_progress": close_progress,
+    "buttons_off": buttons_off,
+    "fanout": fanout,
+    "member": member,
+    "payout": payout,
+    "flattr": flattr,
+    "flush": flush,
+    "deliver": deliveries.deliver,
 }
 
 

@@ -66,8 +66,9 @@ def gives_condition(policy: settings.Policy):
     return (User.budget >= policy.min_budget) & (User.funds > 0)
 
 
-def check_people(tx: Tx, user_id: str, owner_id: str | None, month: str | None,
-                 policy: settings.Policy | None = None) -> None:
+def check_people(
+    tx: Tx, user_id: str, owner_id: str | None, month: str | None, policy: settings.Policy | None = None
+) -> None:
     """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get).
     These are the rules of every flattr, a subscription's too. `month` None: the giver's month is
     the one being settled (sealed on purpose); `owner_id` None: the owner is judged elsewhere."""
@@ -83,26 +84,50 @@ def check_people(tx: Tx, user_id: str, owner_id: str | None, month: str | None,
 
 def check_thing(tx: Tx, thing_id: str) -> None:
     """The thing exists and is not deleted."""
-    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
-             label="thing")
+    tx.check(
+        Thing,
+        *Thing.key(thing_id),
+        condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
+        label="thing",
+    )
 
 
-def _flattr_item(user_id: str, month: str, thing_id: str, owner_id: str, shard: int, via: str | None) -> Flattr:
+def _flattr_item(
+    user_id: str, month: str, thing_id: str, owner_id: str, shard: int, via: str | None
+) -> Flattr:
     extra = {"via": via} if via else {}
-    return Flattr(*Flattr.key(user_id, month, thing_id), thing_id=thing_id, owner_id=owner_id, month=month,
-                  at=now().isoformat(), flattr_of=Flattr.of(thing_id, shard), **extra)
+    return Flattr(
+        *Flattr.key(user_id, month, thing_id),
+        thing_id=thing_id,
+        owner_id=owner_id,
+        month=month,
+        at=now().isoformat(),
+        flattr_of=Flattr.of(thing_id, shard),
+        **extra,
+    )
 
 
-def stage_flattr(tx: Tx, user_id: str, month: str, thing_id: str, owner_id: str, via: str | None = None) -> None:
+def stage_flattr(
+    tx: Tx, user_id: str, month: str, thing_id: str, owner_id: str, via: str | None = None
+) -> None:
     """Add one flattr of an existing thing to `tx`, with its count on one of the thing's counter shards:
     a click's and a subscription's month alike. A second flattr of the month fails the "flattr" label."""
     shard = random.randrange(COUNTER_SHARDS)
-    tx.put(_flattr_item(user_id, month, thing_id, owner_id, shard, via),
-           condition=Flattr.pk.does_not_exist(), label="flattr")
+    tx.put(
+        _flattr_item(user_id, month, thing_id, owner_id, shard, via),
+        condition=Flattr.pk.does_not_exist(),
+        label="flattr",
+    )
     this_month = ThingCount.months[month]
-    tx.update(ThingCount(*ThingCount.key(thing_id, shard)),
-              [ThingCount.total.add(1), this_month.set((this_month | 0) + 1), ThingCount.last_at.set(now().isoformat())],
-              label="counter")
+    tx.update(
+        ThingCount(*ThingCount.key(thing_id, shard)),
+        [
+            ThingCount.total.add(1),
+            this_month.set((this_month | 0) + 1),
+            ThingCount.last_at.set(now().isoformat()),
+        ],
+        label="counter",
+    )
 
 
 def flattr(user_id: str, thing_id: str) -> Click:
@@ -162,8 +187,10 @@ def explain(failed: set[str], user_id: str, month: str) -> None:
         if giver is not None and giver.closed_through and giver.closed_through >= month:
             raise MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
         if giver is not None and int(giver.debt or 0) < 0:
-            raise NoMeans(f"You owe {-int(giver.debt)} cents for money that went back (a refund or a dispute); "
-                          "your next deposit pays it first.")
+            raise NoMeans(
+                f"You owe {-int(giver.debt)} cents for money that went back (a refund or a dispute); "
+                "your next deposit pays it first."
+            )
         raise NoMeans("You need a monthly budget and funds above zero to flattr.")
     if "owner" in failed:
         raise OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")

@@ -1,21 +1,21 @@
 """One DynamoDB table, item types told apart by key prefix. Keys are built here and nowhere else.
 
-    USER#<u>                 USER                  the user: profile, budget, funds balance
-    USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
-    USER#<u>                 SETTLE#<month>        the settlement of the user's month
-    USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
-    THING#<t>                THING                 a thing, with its folded counts (indexes listed,
-                                                   ranked, ranked_month)
-    URL#<url>                URL                   the claim that makes a URL unique
-    COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
-    RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
-    ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
-    XFER#<id>                XFER                  an immutable transfer
-    PAYMENT#<ref>            PAYMENT               a provider's payment that was credited, and what went back
-    MONTH#<month>            MONTH                 a month close
-    MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
-    MONTH#<month>            SEGMENT#<i>           a scan segment that finished
-    CALENDAR                 CALENDAR              which months have begun closing
+USER#<u>                 USER                  the user: profile, budget, funds balance
+USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
+USER#<u>                 SETTLE#<month>        the settlement of the user's month
+USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
+THING#<t>                THING                 a thing, with its folded counts (indexes listed,
+                                               ranked, ranked_month)
+URL#<url>                URL                   the claim that makes a URL unique
+COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
+RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
+ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
+XFER#<id>                XFER                  an immutable transfer
+PAYMENT#<ref>            PAYMENT               a provider's payment that was credited, and what went back
+MONTH#<month>            MONTH                 a month close
+MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
+MONTH#<month>            SEGMENT#<i>           a scan segment that finished
+CALENDAR                 CALENDAR              which months have begun closing
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ class _Base(Model):
     by_listing = Listed()
     by_rank = Ranked()
     by_rank_month = RankedMonth()
-
 
     @classmethod
     def _get_connection(cls):

@@ -88,19 +88,25 @@ def _start(order_name: str, cursor: str) -> dict:
         from ..domain.errors import ValidationFailed
 
         raise ValidationFailed("That cursor is not one this list gave.", code="invalid_cursor")
-    return {"pk": {"S": f"THING#{thing_id}"}, "sk": {"S": "THING"},
-            _HASH[order_name]: {"S": order.partition()}, order.range_attr: {order.range_type: value}}
+    return {
+        "pk": {"S": f"THING#{thing_id}"},
+        "sk": {"S": "THING"},
+        _HASH[order_name]: {"S": order.partition()},
+        order.range_attr: {order.range_type: value},
+    }
 
 
-def search(order_name: str, keep: Callable[[Thing], bool], *, count: int, page: int = 1,
-           cursor: str | None = None) -> Page:
+def search(
+    order_name: str, keep: Callable[[Thing], bool], *, count: int, page: int = 1, cursor: str | None = None
+) -> Page:
     """Public things in `order_name`'s order that `keep` accepts: the page asked for, by number
     or after a cursor, among the next READ rows. `extra["matched"]`: the matches among them."""
     order = ORDERS[order_name]
     skip = skip_for(page, count, cursor)
     start = _start(order_name, cursor) if cursor else None
-    hits = order.index.query(order.partition(), scan_index_forward=False, limit=READ,
-                             last_evaluated_key=start, page_size=50)
+    hits = order.index.query(
+        order.partition(), scan_index_forward=False, limit=READ, last_evaluated_key=start, page_size=50
+    )
     matched: list[Thing] = []
     last = None
     read = 0
@@ -109,7 +115,7 @@ def search(order_name: str, keep: Callable[[Thing], bool], *, count: int, page: 
         last = thing
         if thing.listed == "public" and keep(thing):
             matched.append(thing)
-    shown = matched[skip:skip + count]
+    shown = matched[skip : skip + count]
     if len(matched) > skip + count:  # more matches read: go on after the last one shown
         nxt = encode(order.value(shown[-1]), shown[-1].thing_id)
     elif hits.last_evaluated_key is not None and last is not None:  # rows left unread

@@ -45,7 +45,9 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
         rows = list(Received.batch_get(keys))
         flattrs = sum(int(r.flattrs) for r in rows)
         if flattrs:
-            received.append({"thing_id": int(thing_id), "flattrs": flattrs, "amount": sum(int(r.amount) for r in rows)})
+            received.append(
+                {"thing_id": int(thing_id), "flattrs": flattrs, "amount": sum(int(r.amount) for r in rows)}
+            )
     done = record is not None and record.status != "pending"
     return {
         "month": month,

@@ -31,8 +31,14 @@ def subscribe(user_id: str, thing_id: str, months: int) -> Subscription:
     last = first
     for _ in range(months - 1):
         last = month_rules.following(last)
-    sub = Subscription(*Subscription.key(user_id, thing_id), thing_id=thing_id, owner_id=thing.owner_id,
-                       first=first, last=last, months=months)
+    sub = Subscription(
+        *Subscription.key(user_id, thing_id),
+        thing_id=thing_id,
+        owner_id=thing.owner_id,
+        first=first,
+        last=last,
+        months=months,
+    )
     tx = Tx().put(sub, label="subscription")
     clicks.check_people(tx, user_id, thing.owner_id, first)
     clicks.check_thing(tx, thing_id)
@@ -64,8 +70,11 @@ def subscribed_many(user_id: str, thing_ids: list[str]) -> set[str]:
 
 
 def of_user(user_id: str) -> list[Subscription]:
-    return list(Subscription.query(f"USER#{user_id}", Subscription.sk.startswith(Subscription.PREFIX),
-                                   consistent_read=True))
+    return list(
+        Subscription.query(
+            f"USER#{user_id}", Subscription.sk.startswith(Subscription.PREFIX), consistent_read=True
+        )
+    )
 
 
 def alive(subs: list[Subscription]) -> list[Subscription]:

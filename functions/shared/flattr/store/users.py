@@ -24,8 +24,9 @@ class Profile:
     hide_flattrs: bool
 
 
-def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int | None,
-                 hide_flattrs: bool | None = None) -> None:
+def save_profile(
+    user_id: str, *, display_name: str | None, monthly_budget: int | None, hide_flattrs: bool | None = None
+) -> None:
     """Create or update the user. Fields left out keep their value (or their default).
     A new user is born sealed through the last month whose close has begun (calendar.py)."""
     for _ in range(3):
