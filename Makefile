@@ -37,9 +37,12 @@ $(VENV)/.dev-installed: requirements/dev.txt | $(BIN)/python
 run: $(VENV)/.run-installed
 	PORT=$(PORT) $(BIN)/python -m local.run
 
-# Includes the template's linting (cfn-lint with the serverless rules, checkov against its
-# baseline) and the SAM way (`sam build`, then every handler imported from what it built).
+# Ruff first (lint, then the format, both as pyproject.toml's [tool.ruff] says), then the tests, which
+# include the template's linting (cfn-lint with the serverless rules, checkov against its baseline)
+# and the SAM way (`sam build`, then every handler imported from what it built).
 test: $(VENV)/.dev-installed .venv-deploy/.installed .venv-checkov/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 # Checks the running `make run` on PORT: `make audit PORT=4000` for one started with PORT=4000.

@@ -215,19 +215,26 @@ def _click_rows(clicks: dict) -> dict[str, dict]:
     # v1 counts each click against the clicker's hourly limit (flattr.limits), as v2 always has:
     # one UpdateItem more than the click's own requests (the targets were 2 and 1 without it).
     metrics["click.requests"] = _row(
-        clicks["cold"]["requests"], 3, note="fresh container: the rate-limit count, the owner, the transaction"
+        clicks["cold"]["requests"],
+        3,
+        note="fresh container: the rate-limit count, the owner, the transaction",
     )
     metrics["click.requests_warm"] = _row(
         warm["requests"], 2, note="owner cached: the rate-limit count and one TransactWriteItems"
     )
     metrics["click.v2_requests"] = _row(
-        clicks["v2_cold"]["requests"], 3, note="through /rest/v2: the rate-limit count, then as click.requests"
+        clicks["v2_cold"]["requests"],
+        3,
+        note="through /rest/v2: the rate-limit count, then as click.requests",
     )
     metrics["click.v2_requests_warm"] = _row(
         clicks["v2_warm"]["requests"], 2, note="the rate-limit count and the one TransactWriteItems"
     )
     metrics["click.wcu"] = _row(
-        warm["wcu"], 4, unit="WCU", note="5 transaction items (put, 3 checks, counter) x 2 WCU, + 1 index write"
+        warm["wcu"],
+        4,
+        unit="WCU",
+        note="5 transaction items (put, 3 checks, counter) x 2 WCU, + 1 index write",
     )
     metrics["click.overhead_ratio"] = _row(
         round(clicks["overhead_ratio"], 3),
@@ -243,9 +250,7 @@ def _only(args) -> int:
     env.start()
     timings: dict[str, float] = {}
     if args.only == "click":
-        from bench import click
-
-        from bench import cost
+        from bench import click, cost
 
         clicks = _phase("click", timings, click.run, samples=args.clicks)
         results["metrics"].update(_click_rows(clicks))
@@ -261,8 +266,12 @@ def _only(args) -> int:
         results["metrics"]["api.max_items_read"] = api_items.row(found)
         results["details"]["api_items"] = found
     results.setdefault("partial_runs", []).append(
-        {"phase": args.only, "at": datetime.now(UTC).isoformat(timespec="seconds"), "code": _code_state(),
-         "seconds": timings}
+        {
+            "phase": args.only,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code": _code_state(),
+            "seconds": timings,
+        }
     )
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     prefixes = ("click.", "cost.usd_per_million") if args.only == "click" else ("api.",)

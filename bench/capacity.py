@@ -274,11 +274,19 @@ class Recorder:
         if call.op == "PutItem":
             return self.index_units(p["TableName"], p["Item"])
         if call.op == "TransactWriteItems":
-            return sum(self.index_units(body["TableName"], body["Item"])
-                       for entry in p["TransactItems"] for kind, body in entry.items() if kind == "Put")
+            return sum(
+                self.index_units(body["TableName"], body["Item"])
+                for entry in p["TransactItems"]
+                for kind, body in entry.items()
+                if kind == "Put"
+            )
         if call.op == "BatchWriteItem":
-            return sum(self.index_units(table, req["PutRequest"]["Item"])
-                       for table, reqs in p["RequestItems"].items() for req in reqs if "PutRequest" in req)
+            return sum(
+                self.index_units(table, req["PutRequest"]["Item"])
+                for table, reqs in p["RequestItems"].items()
+                for req in reqs
+                if "PutRequest" in req
+            )
         return 0
 
 

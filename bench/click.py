@@ -30,7 +30,7 @@ V2_ROUTE_KEY = "POST /rest/v2/things/{thing_id}/flattr"
 def _event(user_id: str, thing_id: str, v2: bool = False) -> dict:
     from werkzeug.test import EnvironBuilder
 
-    from local.gateway import build_event
+    from local.events import build_event
 
     if v2:
         path, route, params = f"/rest/v2/things/{thing_id}/flattr", V2_ROUTE_KEY, {"thing_id": thing_id}

@@ -45,8 +45,17 @@ def _seed(things: int) -> dict:
     items = 0
     with User.batch_write() as batch:
         for u in [*users, "creator0", "fan"]:
-            batch.save(User(*User.key(u), uid=u, display_name=u, budget=5000, funds=100_000,
-                            created_month="2030-01", created_at="2030-01-01T00:00:00+00:00"))
+            batch.save(
+                User(
+                    *User.key(u),
+                    uid=u,
+                    display_name=u,
+                    budget=5000,
+                    funds=100_000,
+                    created_month="2030-01",
+                    created_at="2030-01-01T00:00:00+00:00",
+                )
+            )
             items += 1
     fan_things = set(rnd.sample(ids, FAN_FLATTRS))
     flattrs: list[tuple[str, str]] = [("fan", t) for t in fan_things]
@@ -62,27 +71,59 @@ def _seed(things: int) -> dict:
             hidden = i % 50 == 49
             n = per_thing.get(t, 0)
             listed = "hidden" if hidden else "public"
-            batch.save(Thing(*Thing.key(t), thing_id=t, url=f"https://site{i}.example/post", title=f"Post {i}",
-                             description="words " * 20, tags=["jazz", f"t{i % 97}"], owner_id=owner,
-                             created_at=f"2030-0{1 + i % 3}-{1 + i % 28:02d}T00:00:{i % 60:02d}+00:00",
-                             hidden=hidden, listed=listed, rank_total=n, rank_month=n, counted_month=MONTH,
-                             month_listed=MONTH if n and not hidden else None))
+            batch.save(
+                Thing(
+                    *Thing.key(t),
+                    thing_id=t,
+                    url=f"https://site{i}.example/post",
+                    title=f"Post {i}",
+                    description="words " * 20,
+                    tags=["jazz", f"t{i % 97}"],
+                    owner_id=owner,
+                    created_at=f"2030-0{1 + i % 3}-{1 + i % 28:02d}T00:00:{i % 60:02d}+00:00",
+                    hidden=hidden,
+                    listed=listed,
+                    rank_total=n,
+                    rank_month=n,
+                    counted_month=MONTH,
+                    month_listed=MONTH if n and not hidden else None,
+                )
+            )
             batch.save(UrlClaim(*UrlClaim.key(f"https://site{i}.example/post"), thing_id=t))
             for s in range(COUNTER_SHARDS):
                 total = n if s == 0 else 0
-                batch.save(ThingCount(*ThingCount.key(t, s), total=total, months={MONTH: total} if total else {},
-                                      last_at=NOW if total else None))
+                batch.save(
+                    ThingCount(
+                        *ThingCount.key(t, s),
+                        total=total,
+                        months={MONTH: total} if total else {},
+                        last_at=NOW if total else None,
+                    )
+                )
             items += 2 + COUNTER_SHARDS
     with Flattr.batch_write() as batch:
         for k, (u, t) in enumerate(flattrs):
             at = f"2030-03-{1 + k % 9:02d}T{k % 24:02d}:{k % 60:02d}:00+00:00"
-            batch.save(Flattr(*Flattr.key(u, MONTH, t), thing_id=t, month=MONTH, at=at,
-                              owner_id=owners[ids.index(t)] if t == hot else "x",
-                              flattr_of=Flattr.of(t, k % COUNTER_SHARDS)))
+            batch.save(
+                Flattr(
+                    *Flattr.key(u, MONTH, t),
+                    thing_id=t,
+                    month=MONTH,
+                    at=at,
+                    owner_id=owners[ids.index(t)] if t == hot else "x",
+                    flattr_of=Flattr.of(t, k % COUNTER_SHARDS),
+                )
+            )
             items += 1
     del models
-    return {"things": things, "other_items": items - things, "hot": hot, "owner": "creator0", "fan": "fan",
-            "some": ids[:30]}
+    return {
+        "things": things,
+        "other_items": items - things,
+        "hot": hot,
+        "owner": "creator0",
+        "fan": "fan",
+        "some": ids[:30],
+    }
 
 
 def _path(template: str, seed: dict) -> str:
@@ -149,16 +190,19 @@ def _requests(seed: dict) -> list[tuple[str, str, dict | None, str | None]]:
         ("GET", "/rest/v2/user/things?count=30&page=3&full=1", None, owner),
         ("GET", f"/rest/v2/things/search?user={owner}&count=30&page=3&full=1", None, owner),
     ]
-    out += [("GET", f"/admin/months/{MONTH}", None, "admin"), ("POST", "/admin/months/2030-02/close", None, "admin")]
+    out += [
+        ("GET", f"/admin/months/{MONTH}", None, "admin"),
+        ("POST", "/admin/months/2030-02/close", None, "admin"),
+    ]
     return out
 
 
 def run(things: int = THINGS) -> dict:
     env.fresh_stack("items")
+    from flattr import clock, limits
     from werkzeug.test import Client
 
     from bench.reads import counting
-    from flattr import clock, limits
     from local.gateway import Gateway, make_token, signed_webhook
 
     t0 = time.perf_counter()
@@ -176,25 +220,46 @@ def run(things: int = THINGS) -> dict:
         key = f"{method} {path} " + (f"as {user}" if user else "(anonymous)")
         per_route[key] = {"items": tally.items, "status": response.status_code, "ops": tally.by_operation}
     with counting() as tally:
-        request = signed_webhook({"id": "evt-bench", "type": "deposit.succeeded",
-                                  "data": {"user_id": "fan", "amount": 1000, "currency": "EUR"}},
-                                 secret="local-webhook-secret")
-        response = client.open(request.path, method="POST", data=request.get_data(), headers=dict(request.headers))
-    per_route["POST /webhooks/payments"] = {"items": tally.items, "status": response.status_code,
-                                            "ops": tally.by_operation}
+        request = signed_webhook(
+            {
+                "id": "evt-bench",
+                "type": "deposit.succeeded",
+                "data": {"user_id": "fan", "amount": 1000, "currency": "EUR"},
+            },
+            secret="local-webhook-secret",
+        )
+        response = client.open(
+            request.path, method="POST", data=request.get_data(), headers=dict(request.headers)
+        )
+    per_route["POST /webhooks/payments"] = {
+        "items": tally.items,
+        "status": response.status_code,
+        "ops": tally.by_operation,
+    }
     clock.set_override(None)
     worst = max(per_route.items(), key=lambda kv: kv[1]["items"])
     errors = {k: v["status"] for k, v in per_route.items() if v["status"] >= 500}
-    return {"max_items_read": worst[1]["items"], "worst": worst[0], "routes": len(per_route),
-            "server_errors": errors, "seed": {k: seed[k] for k in ("things", "other_items")},
-            "seed_seconds": seeded_s, "per_route": per_route}
+    return {
+        "max_items_read": worst[1]["items"],
+        "worst": worst[0],
+        "routes": len(per_route),
+        "server_errors": errors,
+        "seed": {k: seed[k] for k in ("things", "other_items")},
+        "seed_seconds": seeded_s,
+        "per_route": per_route,
+    }
 
 
 def row(result: dict) -> dict:
-    return {"value": result["max_items_read"], "target": TARGET, "op": "<=", "unit": "items",
-            "met": result["max_items_read"] <= TARGET,
-            "note": f"worst: {result['worst']}, over {result['routes']} requests on "
-                    f"{result['seed']['things']:,} things + {result['seed']['other_items']:,} other items"}
+    return {
+        "value": result["max_items_read"],
+        "target": TARGET,
+        "op": "<=",
+        "unit": "items",
+        "met": result["max_items_read"] <= TARGET,
+        "note": f"worst: {result['worst']}, over {result['routes']} requests on "
+        f"{result['seed']['things']:,} things + {result['seed']['other_items']:,} other items",
+    }
 
 
 def main() -> int:
@@ -205,8 +270,13 @@ def main() -> int:
     results = json.loads(RESULTS.read_text())
     results["metrics"]["api.max_items_read"] = row(result)
     results["details"]["api_items"] = result
-    results.setdefault("partial_runs", []).append({"phase": "items", "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-                                                   "code": _code_state()})
+    results.setdefault("partial_runs", []).append(
+        {
+            "phase": "items",
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+            "code": _code_state(),
+        }
+    )
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "per_route"}, indent=2))
     for key, r in sorted(result["per_route"].items(), key=lambda kv: -kv[1]["items"])[:15]:

@@ -25,7 +25,7 @@ def vm_hwm_mb():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
 
-import worker  # what Lambda imports: the SettleWorker's Handler module
+import close_month_worker as worker  # what Lambda imports: the SettleWorker's Handler module
 after_import = peak_mb()
 
 class Context:

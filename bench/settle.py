@@ -91,9 +91,10 @@ def seed_whale(flattrs: int, creators: int = 20) -> None:
 
 def close(month: str = MONTH) -> float:
     """Close the month in-process, job by job. Returns CPU seconds."""
+    from flattr.settings import Policy
     from flattr.store import settlement
 
-    cfg = settlement.Settings(fee_bps=1000, policy="charity")
+    cfg = Policy(fee_bps=1000, unspent="charity")
     queue = ListQueue()
     t0 = env.cpu()
     settlement.start_close(month, queue)
@@ -216,7 +217,7 @@ def hot(fans: int) -> dict[str, Any]:
     writes = writes_per_item(recorder.calls)
     (pk, sk), most = writes.most_common(1)[0]
     top = [{"item": f"{p} / {s}", "writes": n} for (p, s), n in writes.most_common(5)]
-    from flattr.domain import ledger as accounts
+    from flattr.domain import accounts
     from flattr.store import ledger
 
     revenue = ledger.balance(accounts.revenue("star"))
@@ -245,7 +246,7 @@ def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capaci
             invocations.append(env.cpu() - t0)
 
     poller = Poller(stack_name=deployed.name, invoke=invoke)
-    import worker
+    import close_month_worker as worker
 
     # The worker binds its queue and idempotency table at import. The queue is pointed at this stack;
     # the idempotency records may stay in the first stack's table (user ids differ between runs).

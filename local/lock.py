@@ -88,15 +88,32 @@ def compile_lock(lock: Lock, uv_exe: str) -> None:
     constraints = lock.path.with_suffix(".constraints")
     extra = []
     if lock.within is not None:
-        pinned = [line.split(" #", 1)[0].rstrip(" \\") for line in lock.within.read_text().splitlines()
-                  if re.match(r"^[A-Za-z0-9_.-]+==", line)]
+        pinned = [
+            line.split(" #", 1)[0].rstrip(" \\")
+            for line in lock.within.read_text().splitlines()
+            if re.match(r"^[A-Za-z0-9_.-]+==", line)
+        ]
         constraints.write_text("\n".join(pinned) + "\n")
         extra = ["--constraint", str(constraints.relative_to(ROOT))]
     try:
         result = subprocess.run(
-            [uv_exe, "pip", "compile", str(spec.relative_to(ROOT)), "--output-file", str(lock.path.relative_to(ROOT)),
-             "--generate-hashes", "--no-header", "--annotation-style", "line", "--quiet", *lock.target, *extra],
-            cwd=ROOT, env={**os.environ, "UV_INDEX_URL": os.environ.get("UV_INDEX_URL", "https://pypi.org/simple")},
+            [
+                uv_exe,
+                "pip",
+                "compile",
+                str(spec.relative_to(ROOT)),
+                "--output-file",
+                str(lock.path.relative_to(ROOT)),
+                "--generate-hashes",
+                "--no-header",
+                "--annotation-style",
+                "line",
+                "--quiet",
+                *lock.target,
+                *extra,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "UV_INDEX_URL": os.environ.get("UV_INDEX_URL", "https://pypi.org/simple")},
         )
     finally:
         spec.unlink()
@@ -105,10 +122,15 @@ def compile_lock(lock: Lock, uv_exe: str) -> None:
         sys.exit(f"make lock: could not resolve {lock.path.relative_to(ROOT)} (see above)")
     body = lock.path.read_text()
     lines = [line for line in body.splitlines() if not line.startswith("# pins-sha256:")]
-    header = [fingerprint(lock), f"# `make lock` made this from pyproject.toml ({', '.join(g or 'dependencies' for g in lock.groups)});"
-              " do not edit."]
+    header = [
+        fingerprint(lock),
+        f"# `make lock` made this from pyproject.toml ({', '.join(g or 'dependencies' for g in lock.groups)});"
+        " do not edit.",
+    ]
     lock.path.write_text("\n".join(header + lines) + "\n")
-    print(f"{lock.path.relative_to(ROOT)}: {sum(1 for line in lines if '==' in line and not line.startswith(' '))} packages")
+    print(
+        f"{lock.path.relative_to(ROOT)}: {sum(1 for line in lines if '==' in line and not line.startswith(' '))} packages"
+    )
 
 
 def main() -> None:

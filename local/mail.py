@@ -60,13 +60,21 @@ def mailbox(to: str) -> list[dict]:
         if wanted not in {parseaddr(d)[1].lower() for d in sent.destinations}:
             continue
         sent_at = parsedate_to_datetime(message["Date"]).isoformat() if message["Date"] else None
-        out.append({"to": wanted, "subject": str(message["Subject"]), "text": _text(message), "sent_at": sent_at,
-                    "headers": {k: str(v) for k, v in message.items() if k.lower().startswith("list-")}})
+        out.append(
+            {
+                "to": wanted,
+                "subject": str(message["Subject"]),
+                "text": _text(message),
+                "sent_at": sent_at,
+                "headers": {k: str(v) for k, v in message.items() if k.lower().startswith("list-")},
+            }
+        )
     return list(reversed(out))
 
 
 def handle(request: Request) -> Response:
     """GET /_local/mail?to=<address>"""
+
     def answer(body, status=200):
         return Response(json.dumps(body), status=status, content_type="application/json")
 
@@ -74,5 +82,7 @@ def handle(request: Request) -> Response:
         return answer({"error": {"code": "method_not_allowed", "message": "/_local/mail takes GET."}}, 405)
     to = request.args.get("to", "")
     if "@" not in to:
-        return answer({"error": {"code": "invalid_request", "message": "'to' must be an email address."}}, 400)
+        return answer(
+            {"error": {"code": "invalid_request", "message": "'to' must be an email address."}}, 400
+        )
     return answer(mailbox(to))

@@ -90,12 +90,23 @@ def apply() -> None:
 
     # Scans sort every item with DynamoType comparisons; a plain key sorts the same, much faster.
     def _plain(value):
-        return (0, value.value) if value.type == "S" else (1, float(value.value)) if value.type == "N" else (2, str(value.value))
+        return (
+            (0, value.value)
+            if value.type == "S"
+            else (1, float(value.value))
+            if value.type == "N"
+            else (2, str(value.value))
+        )
 
     def all_items(self):
-        items = [i for bucket in self.items.values() for i in bucket.values()] if self.range_key_attr else list(
-            self.items.values())
-        return sorted(items, key=lambda x: (_plain(x.hash_key), _plain(x.range_key) if x.range_key else (0, "")))
+        items = (
+            [i for bucket in self.items.values() for i in bucket.values()]
+            if self.range_key_attr
+            else list(self.items.values())
+        )
+        return sorted(
+            items, key=lambda x: (_plain(x.hash_key), _plain(x.range_key) if x.range_key else (0, ""))
+        )
 
     Table.all_items = all_items
     DynamoHandler.call_action = serialized_call_action

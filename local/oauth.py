@@ -95,7 +95,15 @@ def _problem(args) -> str | None:
     return None
 
 
-FIELDS = ("response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method")
+FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 def _page(body: str, status: int = 200, form_to: str = "") -> Response:
@@ -123,7 +131,9 @@ def _authorize_form(request: Request, problem: str = "") -> Response:
     args = request.values
     bad = _problem(args)
     if bad:
-        return _page(f'<p class="notice bad" role="alert">This sign-in link is not valid: {html.escape(bad)}</p>', 400)
+        return _page(
+            f'<p class="notice bad" role="alert">This sign-in link is not valid: {html.escape(bad)}</p>', 400
+        )
     hidden = "".join(
         f'<input type="hidden" name="{f}" value="{html.escape(args.get(f, ""))}">' for f in FIELDS
     )
@@ -152,7 +162,9 @@ def _authorize_submit(request: Request) -> Response:
         now = time.time()
         for stale in [c for c, g in _grants.items() if g.expires < now]:
             del _grants[stale]
-        _grants[code] = Grant(user, form["client_id"], form["redirect_uri"], form["code_challenge"], now + CODE_TTL)
+        _grants[code] = Grant(
+            user, form["client_id"], form["redirect_uri"], form["code_challenge"], now + CODE_TTL
+        )
     query = {"code": code}
     if form.get("state"):
         query["state"] = form["state"]

@@ -44,7 +44,9 @@ V2_ERROR_SCHEMA = {
 def build() -> dict:
     runtime.ensure_paths()
     spec: dict = {"openapi": "3.1.0", "info": INFO, "paths": {}, "components": {"schemas": {}}}
-    modules = sorted({fn.module for fn in stack.functions() if any(e["Type"] == "HttpApi" for e in fn.events.values())})
+    modules = sorted(
+        {fn.module for fn in stack.functions() if any(e["Type"] == "HttpApi" for e in fn.events.values())}
+    )
     for name in modules:
         app = importlib.import_module(name).app
         part = json.loads(app.get_openapi_json_schema(title=INFO["title"], version=INFO["version"]))

@@ -27,8 +27,18 @@ LAYER_LOCK = stack.ROOT / "functions" / "shared" / "requirements.txt"
 
 def build_layer() -> None:
     for shared in stack.layer_dirs():
-        subprocess.run(["make", "--no-print-directory", "-C", str(shared), "build-SharedLayer",
-                        f"ARTIFACTS_DIR={BUILD / 'layer'}", f"PYTHON={sys.executable}"], check=True)
+        subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(shared),
+                "build-SharedLayer",
+                f"ARTIFACTS_DIR={BUILD / 'layer'}",
+                f"PYTHON={sys.executable}",
+            ],
+            check=True,
+        )
 
 
 def layer_problems(layer: Path) -> list[str]:
@@ -38,11 +48,15 @@ def layer_problems(layer: Path) -> list[str]:
     problems = [f"compiled for this machine: {p.relative_to(layer)}" for p in layer.rglob("*.pyc")]
     if (layer / "bin").exists():
         problems.append("bin/ (scripts with this machine's paths)")
-    locked = {m[0].lower().replace("_", "-"): m[1]
-              for m in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LAYER_LOCK.read_text(), re.M)}
+    locked = {
+        m[0].lower().replace("_", "-"): m[1]
+        for m in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LAYER_LOCK.read_text(), re.M)
+    }
     installed = {}
     for info in layer.glob("*.dist-info"):
-        meta = dict(line.split(": ", 1) for line in (info / "METADATA").read_text().splitlines()[:4] if ": " in line)
+        meta = dict(
+            line.split(": ", 1) for line in (info / "METADATA").read_text().splitlines()[:4] if ": " in line
+        )
         installed[meta["Name"].lower().replace("_", "-")] = meta["Version"]
         for tag in re.findall(r"^Tag: (\S+)", (info / "WHEEL").read_text(), re.M):
             python, abi, platform = tag.split("-")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local import runtime, stack
+from local.background import Background
 from local.stack import FunctionSpec
 
 log = logging.getLogger("local.poller")
@@ -116,7 +117,9 @@ def failed_ids(result: Any, batch_ids: set[str], mapping: Mapping) -> set[str]:
     return ids  # type: ignore[return-value]
 
 
-class Poller:
+class Poller(Background):
+    thread_name = "sqs-poller"
+
     def __init__(
         self,
         stack_name: str = stack.STACK_NAME,
@@ -131,8 +134,7 @@ class Poller:
         self.idle_wait = idle_wait
         # Background polling and drain() never process at the same time.
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         # Failures left invisible by background polling, so drain() can make them visible at once.
         self._parked: dict[str, dict[str, str]] = {m.queue_url: {} for m in self.mappings}
 
@@ -239,16 +241,6 @@ class Poller:
         return {"processed": processed, "failed": failed, "dead_lettered": dead_lettered}
 
     # ------------------------------------------------------------ background
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sqs-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():

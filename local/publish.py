@@ -20,11 +20,17 @@ from urllib.parse import parse_qs, urlsplit
 from local import stack
 
 STATIC = stack.ROOT / "build" / "static"
-STACK_POLICY = {"Statement": [
-    {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
-    {"Effect": "Deny", "Principal": "*", "Action": ["Update:Replace", "Update:Delete"],
-     "Resource": ["LogicalResourceId/UserPool", "LogicalResourceId/FlattrTable"]},
-]}
+STACK_POLICY = {
+    "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["Update:Replace", "Update:Delete"],
+            "Resource": ["LogicalResourceId/UserPool", "LogicalResourceId/FlattrTable"],
+        },
+    ]
+}
 
 
 def app_config(outputs: dict[str, str]) -> dict:
@@ -56,10 +62,19 @@ def write_config(static: Path, outputs: dict[str, str]) -> dict:
     config = app_config(outputs)
     (static / "config.json").write_text(json.dumps(config, indent=1))
     page = static / "flattr.html"
-    page.write_text(page.read_text().replace('<meta name="flattr-api" content="">',
-                                             f'<meta name="flattr-api" content="{config["api"]}">'))
-    widget = (static / "widget.js").read_text().replace(
-        'me.getAttribute("data-api") || SITE', f'me.getAttribute("data-api") || {json.dumps(config["api"])}')
+    page.write_text(
+        page.read_text().replace(
+            '<meta name="flattr-api" content="">', f'<meta name="flattr-api" content="{config["api"]}">'
+        )
+    )
+    widget = (
+        (static / "widget.js")
+        .read_text()
+        .replace(
+            'me.getAttribute("data-api") || SITE',
+            f'me.getAttribute("data-api") || {json.dumps(config["api"])}',
+        )
+    )
     (static / "widget.js").write_text(widget)
     (static / f"widget-{hashlib.sha256(widget.encode()).hexdigest()[:10]}.js").write_text(widget)
     return config
@@ -70,8 +85,10 @@ def main() -> None:
 
     deploy = tomllib.loads((stack.ROOT / "samconfig.toml").read_text())["default"]["deploy"]["parameters"]
     cfn = boto3.client("cloudformation", region_name=deploy["region"])
-    outputs = {o["OutputKey"]: o["OutputValue"]
-               for o in cfn.describe_stacks(StackName=deploy["stack_name"])["Stacks"][0].get("Outputs", [])}
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName=deploy["stack_name"])["Stacks"][0].get("Outputs", [])
+    }
     # From now on no update may replace or delete the user pool or the table: every balance
     # hangs on their ids (README, "Sign-in and user ids").
     cfn.set_stack_policy(StackName=deploy["stack_name"], StackPolicyBody=json.dumps(STACK_POLICY))
@@ -80,10 +97,15 @@ def main() -> None:
     for path in sorted(p for p in STATIC.rglob("*") if p.is_file()):
         key = path.relative_to(STATIC).as_posix()
         versioned = key.startswith("widget-")
-        s3.upload_file(str(path), outputs["WidgetBucketName"], key, ExtraArgs={
-            "ContentType": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-            "CacheControl": "public, max-age=31536000, immutable" if versioned else "public, max-age=300",
-        })
+        s3.upload_file(
+            str(path),
+            outputs["WidgetBucketName"],
+            key,
+            ExtraArgs={
+                "ContentType": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                "CacheControl": "public, max-age=31536000, immutable" if versioned else "public, max-age=300",
+            },
+        )
         print(f"uploaded {key}")
 
 

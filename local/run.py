@@ -126,8 +126,9 @@ def start(port: int = 3000, stripe_port: int | None = None) -> Handle:
     from flattr import settings
 
     settings.get.cache_clear()
-    handle = Handle(url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto,
-                    _ticker=ticker)
+    handle = Handle(
+        url=url, moto_url=moto_url, stack=deployed, poller=poller, _server=server, _moto=moto, _ticker=ticker
+    )
     if stripe_port is None:
         os.environ["FLATTR_PAYOUT_PROVIDER"] = "webhook"  # no Stripe: payouts wait for the generic webhook
     else:  # before the gateway answers: its first request may be a deposit
@@ -189,7 +190,9 @@ def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str
     env = {**os.environ, "PORT": str(port), "STRIPE_PORT": str(stripe_port), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     with open(log_path, "wb") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=stack.ROOT, env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "local.run"], cwd=stack.ROOT, env=env, stdout=log, stderr=log
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         import requests
@@ -197,14 +200,18 @@ def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str
         deadline = time.monotonic() + startup_timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"local.run exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+                raise RuntimeError(
+                    f"local.run exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}"
+                )
             try:
                 requests.get(f"{url}/health", timeout=2)
                 break
             except (requests.ConnectionError, requests.Timeout):  # bound, but not serving yet
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"local.run did not answer within {startup_timeout:.0f} s:\n"
-                                       f"{log_path.read_text()[-4000:]}") from None
+                    raise RuntimeError(
+                        f"local.run did not answer within {startup_timeout:.0f} s:\n"
+                        f"{log_path.read_text()[-4000:]}"
+                    ) from None
                 time.sleep(0.2)
         yield url
     finally:
@@ -214,7 +221,6 @@ def in_subprocess(log_path: Path, startup_timeout: float = 60.0) -> Iterator[str
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
 
 
 if __name__ == "__main__":

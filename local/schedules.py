@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from local import runtime, stack
+from local.background import Background
 from local.stack import FunctionSpec
 
 log = logging.getLogger("local.schedules")
@@ -43,22 +43,13 @@ def rated() -> list[tuple[FunctionSpec, float]]:
     return out
 
 
-class Ticker:
+class Ticker(Background):
+    thread_name = "schedules"
+
     def __init__(self, invoke: Callable[[FunctionSpec, dict], Any] = runtime.invoke) -> None:
         self.jobs = rated()
         self.invoke = invoke
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
+        super().__init__()
 
     def _run(self) -> None:
         due = {fn.logical_id: time.monotonic() + seconds for fn, seconds in self.jobs}

@@ -28,17 +28,24 @@ def port() -> int:
     return int(os.environ.get("STRIPE_PORT", "8420"))
 
 
-def start(listen_port: int, log_path: Path | None = None, timeout: float = 30.0) -> tuple[subprocess.Popen, str]:
+def start(
+    listen_port: int, log_path: Path | None = None, timeout: float = 30.0
+) -> tuple[subprocess.Popen, str]:
     """localstripe in its own process on 127.0.0.1:listen_port; returns it and its URL once it answers."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "local.localstripe_server", "--port", str(listen_port)],
-                            cwd=ROOT, stdout=out, stderr=out)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.localstripe_server", "--port", str(listen_port)],
+        cwd=ROOT,
+        stdout=out,
+        stderr=out,
+    )
     url = f"http://127.0.0.1:{listen_port}"
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"localstripe exited with {proc.returncode} (is port {listen_port} taken? "
-                               "set STRIPE_PORT)")
+            raise RuntimeError(
+                f"localstripe exited with {proc.returncode} (is port {listen_port} taken? set STRIPE_PORT)"
+            )
         try:
             requests.get(f"{url}/js.stripe.com/v3/", timeout=2)
             return proc, url
@@ -54,8 +61,10 @@ def configure(stripe_url: str, gateway_url: str, environment: dict) -> None:
     import boto3
 
     ssm = boto3.client("ssm")
-    for name, value in ((environment["FLATTR_STRIPE_SECRET_KEY_PARAMETER"], API_KEY),
-                        (environment["FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER"], WEBHOOK_SECRET)):
+    for name, value in (
+        (environment["FLATTR_STRIPE_SECRET_KEY_PARAMETER"], API_KEY),
+        (environment["FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER"], WEBHOOK_SECRET),
+    ):
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
     os.environ["FLATTR_STRIPE_API_BASE"] = stripe_url
     os.environ["FLATTR_STRIPE_PUBLISHABLE_KEY"] = PUBLISHABLE_KEY
@@ -66,8 +75,11 @@ def configure(stripe_url: str, gateway_url: str, environment: dict) -> None:
     from flattr import settings
 
     settings.get.cache_clear()
-    response = requests.post(f"{stripe_url}/_config/webhooks/flattr",
-                             data={"url": f"{gateway_url}/webhooks/stripe", "secret": WEBHOOK_SECRET}, timeout=10)
+    response = requests.post(
+        f"{stripe_url}/_config/webhooks/flattr",
+        data={"url": f"{gateway_url}/webhooks/stripe", "secret": WEBHOOK_SECRET},
+        timeout=10,
+    )
     response.raise_for_status()
 
 
@@ -79,9 +91,13 @@ def client_config() -> dict:
     """POST /_local/stripe: what a local page needs to pay through localstripe (its Stripe.js
     stand-in and the publishable key). A deployed page reads Stripe's own from its config file."""
     base = os.environ.get("FLATTR_STRIPE_API_BASE", "")
-    return {"enabled": bool(base), "api_base": base, "js": f"{base}/js.stripe.com/v3/" if base else "",
-            "publishable_key": os.environ.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
-            "confirm_url": "/_local/stripe-pay" if base else ""}
+    return {
+        "enabled": bool(base),
+        "api_base": base,
+        "js": f"{base}/js.stripe.com/v3/" if base else "",
+        "publishable_key": os.environ.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
+        "confirm_url": "/_local/stripe-pay" if base else "",
+    }
 
 
 def page_headers(headers: dict) -> dict:
@@ -103,7 +119,10 @@ def confirm_card(body: dict) -> dict:
 
     secret, card = body.get("client_secret"), body.get("card")
     if not enabled() or not isinstance(secret, str) or "_secret_" not in secret or not isinstance(card, dict):
-        return {"status": "failed", "error": "Give 'client_secret' and 'card' (number, exp_month, exp_year, cvc)."}
+        return {
+            "status": "failed",
+            "error": "Give 'client_secret' and 'card' (number, exp_month, exp_year, cvc).",
+        }
     fields = {k: str(card.get(k, "")).replace(" ", "") for k in ("number", "exp_month", "exp_year", "cvc")}
     try:
         return {"status": pay(secret, os.environ["FLATTR_STRIPE_API_BASE"], fields)}

@@ -17,8 +17,10 @@ from werkzeug.wrappers import Request, Response
 from local import oauth, runtime, stack, stripe_local
 
 PANEL_DIR = stack.ROOT / "local" / "devpanel"
-PANEL_FILES = {"/_local/": ("panel.html", "text/html; charset=utf-8"),
-               "/_local/panel.js": ("panel.js", "application/javascript; charset=utf-8")}
+PANEL_FILES = {
+    "/_local/": ("panel.html", "text/html; charset=utf-8"),
+    "/_local/panel.js": ("panel.js", "application/javascript; charset=utf-8"),
+}
 
 
 def config(base_url: str) -> dict:
@@ -38,8 +40,11 @@ def _stripe(base_url: str) -> dict:
     local = stripe_local.client_config()
     if not local["enabled"]:
         return {"publishable_key": ""}
-    return {"publishable_key": local["publishable_key"], "js": local["js"],
-            "confirm_url": base_url + local["confirm_url"]}
+    return {
+        "publishable_key": local["publishable_key"],
+        "js": local["js"],
+        "confirm_url": base_url + local["confirm_url"],
+    }
 
 
 def serve(request: Request, page_headers: dict[str, str]) -> Response | None:

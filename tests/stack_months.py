@@ -41,7 +41,10 @@ def close(base_url: str, month: str) -> None:
     """Close `month` on the stack unless it is closed, and drain its jobs; the clock is restored."""
     token = requests.post(f"{base_url}/_local/token", json={"sub": "months-admin", "admin": True}, timeout=30)
     auth = {"Authorization": f"Bearer {token.json()['token']}"}
-    if requests.get(f"{base_url}/admin/months/{month}", headers=auth, timeout=30).json().get("status") == "closed":
+    if (
+        requests.get(f"{base_url}/admin/months/{month}", headers=auth, timeout=30).json().get("status")
+        == "closed"
+    ):
         return
     requests.post(f"{base_url}/_local/clock", json={"now": f"{following(month)}-01T00:05:00Z"}, timeout=30)
     try:

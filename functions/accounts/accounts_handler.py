@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr import payouts, settings
+from flattr.clock import now  # noqa: I001
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
-from flattr.clock import now  # noqa: I001
 from flattr.http import claims, current_user, entry, json_response, make_app
 from flattr.limits import limited
 from flattr.notify import profile as notify_profile
-from flattr.store import pages, revenue, settlement, users
+from flattr.store import pages, revenue, statements, users
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 
@@ -24,7 +23,9 @@ class ProfileIn(BaseModel):
     display_name: Optional[str] = Field(default=None, min_length=1, max_length=100)
     monthly_budget: Optional[int] = Field(default=None, description="cents")
     hide_flattrs: Optional[bool] = Field(default=None, description="keep which things you flattr private")
-    email: Optional[str] = Field(default=None, max_length=254, description="where notifications go; \"\" removes it")
+    email: Optional[str] = Field(
+        default=None, max_length=254, description='where notifications go; "" removes it'
+    )
     notifications: Optional[dict[str, bool]] = Field(default=None, description="each kind of email on or off")
 
 
@@ -64,8 +65,9 @@ def put_me(profile: Annotated[ProfileIn, Body()]):
             f"monthly_budget is in cents, from {cfg.min_budget} to {cfg.max_budget}.", code="invalid_budget"
         )
     notify_profile.check(profile.email, profile.notifications)
-    users.save_profile(user_id, display_name=profile.display_name, monthly_budget=budget,
-                       hide_flattrs=profile.hide_flattrs)
+    users.save_profile(
+        user_id, display_name=profile.display_name, monthly_budget=budget, hide_flattrs=profile.hide_flattrs
+    )
     notify_profile.save(user_id, profile.email, profile.notifications, claims(app))
     return _me(user_id)
 
@@ -95,9 +97,7 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
 
 def _estimate(user_id: str, month: str) -> dict | None:
     """This open month as a close would settle it now: what each flattr is worth so far."""
-    cfg = settings.get()
-    rules = settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy)
-    plan = settlement.if_closed_now(user_id, month, rules)
+    plan = statements.if_closed_now(user_id, month)
     if plan is None:
         return None
     return {
@@ -121,9 +121,11 @@ def get_statement(
     user_id = current_user(app)
     month = months.parse(month)
     owned = pages.owned(user_id, count=limit, cursor=cursor)
-    body = settlement.statement(user_id, month, owned.rows)
+    body = statements.statement(user_id, month, owned.rows)
     body["next"] = owned.next
-    body["payouts"] = [{"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)]
+    body["payouts"] = [
+        {"id": p.id, "amount": p.amount, "status": p.status} for p in revenue.of_user(user_id, month)
+    ]
     if not body["settled"] and month == months.month_of(now()):
         body["estimate"] = _estimate(user_id, month)
     return body

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from flattr.clock import now
 from flattr.domain import months
 from flattr.domain.errors import MonthNotOver

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
-
 from flattr.observability import logger, metrics
 from flattr.store.audit import run_audit
 

@@ -6,8 +6,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
-
-from flattr import settings
 from flattr.clock import now
 from flattr.domain import things as rules
 from flattr.domain.errors import OwnerNotParticipating
@@ -26,10 +24,9 @@ app = make_app()
 )
 def flattr(thing_id: Annotated[str, Path()]):
     user_id = current_user(app)
-    cfg = settings.get()
     thing_id = rules.parse_id(thing_id)
     try:
-        click = clicks.flattr(user_id, thing_id, min_budget=cfg.min_budget, give_to_get=cfg.give_to_get)
+        click = clicks.flattr(user_id, thing_id)
     except OwnerNotParticipating:
         notify.owner_refused(thing_id, month_of(now()))  # "your buttons are off", once a month
         raise

@@ -20,19 +20,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr import settings, stripe_api, stripe_events
 from flattr.domain import webhooks
 from flattr.domain.errors import Conflict, ValidationFailed
 from flattr.http import current_user, entry, error, json_response, make_app
 from flattr.store import models, payments, revenue, users
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()  # the webhooks verify and parse their raw bodies themselves
 # The store's botocore client serves the idempotency records too: one client per container.
-_persistence = DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table,
-                                        boto3_client=models.connection().client)
+_persistence = DynamoDBPersistenceLayer(
+    table_name=settings.get().idempotency_table, boto3_client=models.connection().client
+)
 
 
 def _replayed(response: dict, record) -> dict:
@@ -53,7 +52,9 @@ def apply(event) -> dict:
     if isinstance(event, webhooks.DepositSucceeded):
         data = event.data
         if data.currency != settings.get().currency:
-            raise ValidationFailed(f"This deployment takes {settings.get().currency} only.", code="invalid_currency")
+            raise ValidationFailed(
+                f"This deployment takes {settings.get().currency} only.", code="invalid_currency"
+            )
         credited = payments.deposit(event.id, data.user_id, data.amount)
         return {"status": "processed" if credited else "duplicate"}
     changed = revenue.settle_payout(event.data.payout_id, paid=isinstance(event, webhooks.PayoutPaid))
@@ -93,18 +94,24 @@ def create_deposit(deposit: Annotated[DepositIn, Body()]):
     user_id = current_user(app)
     minimum = settings.get().min_budget
     if deposit.amount < minimum:
-        raise ValidationFailed(f"A deposit is at least the minimum budget, {minimum} cents.",
-                               code="deposit_below_minimum")
+        raise ValidationFailed(
+            f"A deposit is at least the minimum budget, {minimum} cents.", code="deposit_below_minimum"
+        )
     key = app.current_event.headers.get("idempotency-key")  # a retry gets the same PaymentIntent
-    intent = stripe_api.create_payment_intent(user_id, deposit.amount, settings.get().currency,
-                                              key[:200] if key else None)
+    intent = stripe_api.create_payment_intent(
+        user_id, deposit.amount, settings.get().currency, key[:200] if key else None
+    )
     return json_response(201, intent)
 
 
 class PayoutAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    return_url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://",
-                            description="where Stripe sends the creator back after onboarding")
+    return_url: str = Field(
+        min_length=8,
+        max_length=2000,
+        pattern=r"^https?://",
+        description="where Stripe sends the creator back after onboarding",
+    )
 
 
 @app.post("/me/payout-account", responses={200: {"description": "A link to Stripe's hosted onboarding"}})
@@ -112,8 +119,11 @@ def payout_account(body: Annotated[PayoutAccountIn, Body()]):
     """Stripe Connect: the creator's own account, where payouts go. Made once; the link is new each time."""
     user_id = current_user(app)
     if not settings.get().stripe_connect:
-        raise Conflict("Payouts here are paid from the platform's own Stripe account; there is no Connect "
-                       "account to set up.", code="connect_not_used")
+        raise Conflict(
+            "Payouts here are paid from the platform's own Stripe account; there is no Connect "
+            "account to set up.",
+            code="connect_not_used",
+        )
     user = users.get(user_id)
     account_id, url = stripe_api.onboard(user_id, user.stripe_account if user else None, body.return_url)
     return {"account_id": users.set_payout_account(user_id, account_id), "onboarding_url": url}
@@ -123,7 +133,9 @@ def apply_stripe(fact: stripe_events.Fact) -> bool:
     """Carry out what one Stripe event tells. False if it had been carried out already."""
     if isinstance(fact, stripe_events.Deposit):
         if fact.currency != settings.get().currency:
-            raise ValidationFailed(f"This deployment takes {settings.get().currency} only.", code="invalid_currency")
+            raise ValidationFailed(
+                f"This deployment takes {settings.get().currency} only.", code="invalid_currency"
+            )
         return payments.deposit(fact.ref, fact.user_id, fact.amount)
     if isinstance(fact, stripe_events.Refund):
         return payments.refund(fact.ref, fact.refunded_total)

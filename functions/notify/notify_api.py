@@ -8,14 +8,13 @@ from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr import settings
 from flattr.domain import notify as rules
 from flattr.domain.errors import Conflict, NotFound, ValidationFailed
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.notify import deliveries, events, http_out, mailer
 from flattr.store import notify as store
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 
@@ -47,11 +46,14 @@ def add_webhook(endpoint: Annotated[EndpointIn, Body()]):
     except http_out.Refused as exc:
         raise ValidationFailed(f"That endpoint is not allowed: {exc}.", code="webhook_url_refused") from None
     except ConnectionError as exc:
-        raise ValidationFailed(f"That endpoint cannot be reached: {exc}.", code="webhook_url_unresolvable") from None
+        raise ValidationFailed(
+            f"That endpoint cannot be reached: {exc}.", code="webhook_url_unresolvable"
+        ) from None
     ep = store.add_endpoint(user_id, endpoint.url)
     if ep is None:
-        raise Conflict(f"You have {store.MAX_ENDPOINTS} endpoints already; delete one first.",
-                       code="too_many_webhooks")
+        raise Conflict(
+            f"You have {store.MAX_ENDPOINTS} endpoints already; delete one first.", code="too_many_webhooks"
+        )
     return json_response(201, _endpoint(ep, with_secret=True))
 
 
@@ -70,11 +72,21 @@ def delete_webhook(hook_id: Annotated[str, Path()]):
 @app.get("/me/webhooks/<hook_id>/deliveries")
 def webhook_deliveries(hook_id: Annotated[str, Path()]):
     ep = _mine(hook_id)
-    return {"deliveries": [
-        {"id": d.delivery_id, "event_type": d.event_type, "attempt": int(d.attempt), "outcome": d.outcome,
-         "http_status": int(d.http_status) if d.http_status is not None else None, "detail": d.detail,
-         "at": d.at, "next_attempt_in": d.next_attempt_in}
-        for d in store.delivery_log(ep.hook_id)]}
+    return {
+        "deliveries": [
+            {
+                "id": d.delivery_id,
+                "event_type": d.event_type,
+                "attempt": int(d.attempt),
+                "outcome": d.outcome,
+                "http_status": int(d.http_status) if d.http_status is not None else None,
+                "detail": d.detail,
+                "at": d.at,
+                "next_attempt_in": d.next_attempt_in,
+            }
+            for d in store.delivery_log(ep.hook_id)
+        ]
+    }
 
 
 @app.post("/me/webhooks/<hook_id>/test", responses={202: {"description": "A test event is on its way"}})
@@ -87,14 +99,19 @@ def test_webhook(hook_id: Annotated[str, Path()]):
 
 # ---------------------------------------------------------------- unsubscribe, no sign-in
 
-_PAGE = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head><body>"
-         "<main><h1>{title}</h1>{body}</main></body></html>")
+_PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head><body>'
+    "<main><h1>{title}</h1>{body}</main></body></html>"
+)
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
-    return Response(status_code=status, content_type="text/html; charset=utf-8",
-                    body=_PAGE.format(title=escape(title), body=body),
-                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return Response(
+        status_code=status,
+        content_type="text/html; charset=utf-8",
+        body=_PAGE.format(title=escape(title), body=body),
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def _read(token: str) -> tuple[str, str]:
@@ -109,9 +126,11 @@ def unsubscribe_page(token: Annotated[Optional[str], Query(max_length=1000)] = N
     # A GET changes nothing (mail scanners follow links): the page's button, or the mail client's
     # one-click POST (RFC 8058), unsubscribes.
     _, kind = _read(token or "")
-    form = (f"<p>Stop emails about {escape(rules.KINDS[kind])}?</p>"
-            f"<form method=\"post\" action=\"/unsubscribe?token={escape(token or '', quote=True)}\">"
-            "<button type=\"submit\">Unsubscribe</button></form>")
+    form = (
+        f"<p>Stop emails about {escape(rules.KINDS[kind])}?</p>"
+        f'<form method="post" action="/unsubscribe?token={escape(token or "", quote=True)}">'
+        '<button type="submit">Unsubscribe</button></form>'
+    )
     return _page("Unsubscribe", form)
 
 

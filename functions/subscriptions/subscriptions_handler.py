@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict
-
-from flattr import settings
 from flattr.domain import things as rules
 from flattr.http import current_user, entry, json_response, make_app
 from flattr.store import pages, subscriptions
+from pydantic import BaseModel, ConfigDict
 
 app = make_app()
 
@@ -21,16 +19,18 @@ class SubscriptionIn(BaseModel):
 
 
 def present(sub) -> dict:
-    return {"thing_id": int(sub.thing_id), "months": int(sub.months), "first_month": sub.first,
-            "last_month": sub.last}
+    return {
+        "thing_id": int(sub.thing_id),
+        "months": int(sub.months),
+        "first_month": sub.first,
+        "last_month": sub.last,
+    }
 
 
 @app.post("/things/<thing_id>/subscription", responses={201: {"description": "Subscribed"}})
 def subscribe(thing_id: Annotated[str, Path()], body: Annotated[SubscriptionIn, Body()]):
     user_id = current_user(app)
-    cfg = settings.get()
-    sub = subscriptions.subscribe(user_id, rules.parse_id(thing_id), body.months, min_budget=cfg.min_budget,
-                                  give_to_get=cfg.give_to_get)
+    sub = subscriptions.subscribe(user_id, rules.parse_id(thing_id), body.months)
     return json_response(201, present(sub))
 
 

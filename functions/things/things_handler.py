@@ -7,8 +7,6 @@ from typing import Annotated, Optional
 import segno
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-
 from flattr.clock import now
 from flattr.domain import things as rules
 from flattr.domain.errors import ThingNotFound
@@ -16,6 +14,7 @@ from flattr.domain.months import month_of
 from flattr.http import current_user, entry, json_response, make_app, optional_user, pages_url
 from flattr.limits import limited, reads_and
 from flattr.store import aggregates, pages, things, users
+from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 
@@ -123,8 +122,12 @@ def qr(thing_id: Annotated[str, Path()]):
     # A standalone SVG file needs its XML namespace, which svg_inline leaves out: without it a
     # browser shows an <img> of it as nothing at all.
     svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
-    return Response(status_code=200, content_type="image/svg+xml", body=svg,
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        status_code=200,
+        content_type="image/svg+xml",
+        body=svg,
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 Limit = Annotated[int, Query(ge=1, le=pages.MAX_COUNT, description="rows per page")]
@@ -146,7 +149,7 @@ def flattrs_of(user_id: Annotated[str, Path(max_length=128)], limit: Limit = 30,
     listed to the viewer, a page at a time (`next` goes on)."""
     viewer = optional_user(app)
     month = month_of(now())
-    hidden = users.hides_flattrs(user_id) and viewer != user_id
+    hidden = users.hides_flattrs_from(user_id, viewer)
     if hidden:
         return {"user_id": user_id, "month": month, "hidden": True, "things": [], "next": None}
     made = pages.flattrs_of(user_id, count=limit, cursor=cursor, month=month)

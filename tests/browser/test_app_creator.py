@@ -16,6 +16,7 @@ pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
+
 def test_a_creators_month(api, app, site, make_user, stack_url):
     month = stack_months.take(stack_url)  # a past month of its own, closed in order
     api.post("/_local/clock", json={"now": f"{month}-10T12:00:00+00:00"})
@@ -35,7 +36,9 @@ def test_a_creators_month(api, app, site, make_user, stack_url):
         page.get_by_role("link", name="Creator dashboard").click()
         warning = page.locator("#give-to-get")
         expect(warning).to_contain_text("Your buttons can't take flattrs right now")
-        expect(warning.get_by_role("link", name="top up your funds")).to_have_attribute("href", "index.html#top-up")
+        expect(warning.get_by_role("link", name="top up your funds")).to_have_attribute(
+            "href", "index.html#top-up"
+        )
         assert_accessible(page)
         assert api.post("/_local/deposit", json={"user_id": creator, "amount": 500}).status_code == 200
         page.reload()
@@ -59,7 +62,9 @@ def test_a_creators_month(api, app, site, make_user, stack_url):
         expect(payment).to_have_value(re.compile(r'^<link rel="payment" href=".*/submit/auto\?user_id='))
 
         # The QR code renders in the browser (an SVG without its namespace showed as nothing).
-        qr = page.get_by_role("img", name=re.compile("QR code that opens the Flattr page of “Creator's new song”"))
+        qr = page.get_by_role(
+            "img", name=re.compile("QR code that opens the Flattr page of “Creator's new song”")
+        )
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
         with page.expect_download() as png:
             page.get_by_role("button", name="Download PNG").click()
@@ -69,14 +74,18 @@ def test_a_creators_month(api, app, site, make_user, stack_url):
         # The copied snippet, pasted into another site, is a working button.
         blog = page.context.new_page()
         blog.goto(site.page(snippet))
-        expect(blog.locator(".flattr-w").get_by_role("button")).to_have_accessible_name(re.compile("Creator's new song"))
+        expect(blog.locator(".flattr-w").get_by_role("button")).to_have_accessible_name(
+            re.compile("Creator's new song")
+        )
 
         # Three supporters flattr it; the month closes; the creator is paid.
         for _ in range(3):
             fan = make_user("fan")
             assert api.post(f"/things/{thing}/flattr", token=fan.token).status_code == 201
         api.post("/_local/clock", json={"now": f"{stack_months.following(month)}-01T00:10:00+00:00"})
-        assert api.post(f"/admin/months/{month}/close", token=api.token("admin", admin=True)).status_code == 202
+        assert (
+            api.post(f"/admin/months/{month}/close", token=api.token("admin", admin=True)).status_code == 202
+        )
         assert api.post("/_local/drain").status_code == 200
         # Lists show counts folded from the click shards within seconds (a minute on AWS): wait for it.
         deadline = time.monotonic() + 60
@@ -89,8 +98,11 @@ def test_a_creators_month(api, app, site, make_user, stack_url):
         earnings = page.get_by_role("img", name=re.compile("Earnings per month"))
         page.wait_for_function("c => window.Chart && window.Chart.getChart(c)", arg=earnings.element_handle())
         page.get_by_text("Earnings per month: the numbers").click()  # the chart's text alternative
-        expect(page.get_by_role("table", name="Earnings per month")
-               .get_by_role("row", name=re.compile(stack_months.name(month)))).to_contain_text("€13.50")
+        expect(
+            page.get_by_role("table", name="Earnings per month").get_by_role(
+                "row", name=re.compile(stack_months.name(month))
+            )
+        ).to_contain_text("€13.50")
         per_thing = page.get_by_role("table", name="Supporters and flattrs per thing")
         expect(per_thing.get_by_role("row", name=re.compile("Creator's new song"))).to_contain_text("3")
         assert_accessible(page)
@@ -102,8 +114,11 @@ def test_a_creators_month(api, app, site, make_user, stack_url):
         payouts = page.get_by_role("table", name="Your payouts, newest first")
         expect(payouts.get_by_role("row", name=re.compile("pending"))).to_contain_text("€10.00")
         page.reload()  # and it stays listed, with its status
-        expect(page.get_by_role("table", name="Your payouts, newest first")
-               .get_by_role("row", name=re.compile("pending"))).to_contain_text("€10.00")
+        expect(
+            page.get_by_role("table", name="Your payouts, newest first").get_by_role(
+                "row", name=re.compile("pending")
+            )
+        ).to_contain_text("€10.00")
         assert page.js_errors == []
     finally:
         api.post("/_local/clock", json={"now": None})

@@ -24,16 +24,21 @@ COGNITO = "https://flattr-7d1c.auth.eu-west-1.amazoncognito.com"
 
 
 def test_the_config_names_the_stacks_api_cognito_domain_and_client():
-    config = publish.app_config({
-        "ApiUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com",
-        "WidgetUrl": "https://d111.cloudfront.net",
-        "SignInUrl": f"{COGNITO}/login?client_id=5kq0client&response_type=code&scope=openid+email+profile"
-                     "&redirect_uri=https://d111.cloudfront.net/signin.html",
-    })
+    config = publish.app_config(
+        {
+            "ApiUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com",
+            "WidgetUrl": "https://d111.cloudfront.net",
+            "SignInUrl": f"{COGNITO}/login?client_id=5kq0client&response_type=code&scope=openid+email+profile"
+            "&redirect_uri=https://d111.cloudfront.net/signin.html",
+        }
+    )
     assert config["api"] == "https://abc123.execute-api.eu-west-1.amazonaws.com"
     assert config["auth"] == {
-        "authorize": f"{COGNITO}/oauth2/authorize", "token": f"{COGNITO}/oauth2/token", "logout": f"{COGNITO}/logout",
-        "client_id": "5kq0client", "scope": "openid email profile",
+        "authorize": f"{COGNITO}/oauth2/authorize",
+        "token": f"{COGNITO}/oauth2/token",
+        "logout": f"{COGNITO}/logout",
+        "client_id": "5kq0client",
+        "scope": "openid email profile",
     }
     assert "dev_panel" not in config
 
@@ -55,15 +60,23 @@ def cdn(tmp_path, monkeypatch):
 
 def test_a_package_build_has_a_working_front_page(cdn, app, stack_url):
     static, origin = cdn
-    publish.write_config(static, {
-        "ApiUrl": stack_url,
-        "WidgetUrl": origin,
-        "SignInUrl": f"{stack_url}/login?client_id=flattr-local&response_type=code&redirect_uri={origin}/signin.html",
-        "WidgetBucketName": "unused",
-    })
+    publish.write_config(
+        static,
+        {
+            "ApiUrl": stack_url,
+            "WidgetUrl": origin,
+            "SignInUrl": f"{stack_url}/login?client_id=flattr-local&response_type=code&redirect_uri={origin}/signin.html",
+            "WidgetBucketName": "unused",
+        },
+    )
     built = [p for p in static.rglob("*") if p.is_file()]
-    assert {"index.html", "config.json", "signin.html", "vendor/chart.umd.min.js", "vendor/chart.js.LICENSE.md"} <= {
-        p.relative_to(static).as_posix() for p in built}
+    assert {
+        "index.html",
+        "config.json",
+        "signin.html",
+        "vendor/chart.umd.min.js",
+        "vendor/chart.js.LICENSE.md",
+    } <= {p.relative_to(static).as_posix() for p in built}
     for path in built:
         assert b"/_local" not in path.read_bytes(), f"{path.name} names a local-only URL"
     config = json.loads((static / "config.json").read_text())

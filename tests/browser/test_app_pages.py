@@ -19,7 +19,9 @@ expect = pytest.importorskip("playwright.sync_api").expect
 def test_a_things_public_page_and_its_creators(api, app, make_user, make_thing, stack_url):
     owner = make_user("owner")
     thing = make_thing(owner, title="A public thing")
-    api.request("PATCH", f"/rest/v2/things/{thing}", token=owner.token, json={"description": "What it is about."})
+    api.request(
+        "PATCH", f"/rest/v2/things/{thing}", token=owner.token, json={"description": "What it is about."}
+    )
     link = api.get(f"/rest/v2/things/{thing}").json()
     assert link["link"] == f"{stack_url}/thing.html?id={thing}"  # the API's links lead to pages people read
     assert link["owner"]["link"] == f"{stack_url}/user.html?id={owner.id}"
@@ -29,14 +31,18 @@ def test_a_things_public_page_and_its_creators(api, app, make_user, make_thing, 
     expect(page.get_by_role("heading", level=1)).to_have_text("A public thing")
     expect(page.locator("#description")).to_have_text("What it is about.")
     expect(page.locator("#count")).to_have_text("0 flattrs")
-    expect(page.locator(".flattr-w").get_by_role("button")).to_have_accessible_name(re.compile("A public thing"))
+    expect(page.locator(".flattr-w").get_by_role("button")).to_have_accessible_name(
+        re.compile("A public thing")
+    )
     qr = page.get_by_role("img", name=re.compile("QR code"))
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     assert_accessible(page)
 
     page.get_by_role("link", name="Owner").click()  # the owner's display name, as make_user set it
     expect(page.get_by_role("heading", level=1)).to_have_text("Owner")
-    expect(page.get_by_role("link", name="A public thing")).to_have_attribute("href", f"thing.html?id={thing}")
+    expect(page.get_by_role("link", name="A public thing")).to_have_attribute(
+        "href", f"thing.html?id={thing}"
+    )
     assert_accessible(page)
 
     page.goto(f"{stack_url}/thing.html?id=12345abc")
@@ -68,16 +74,20 @@ def test_switching_users_shows_nothing_of_the_previous_one(api, app, make_user, 
 
 def test_sign_in_pages(app, stack_url):
     page = app()
-    page.goto(f"{stack_url}/oauth2/authorize?response_type=code&client_id=flattr-local"
-              f"&redirect_uri={stack_url}/signin.html&code_challenge=abc&code_challenge_method=S256&state=s")
+    page.goto(
+        f"{stack_url}/oauth2/authorize?response_type=code&client_id=flattr-local"
+        f"&redirect_uri={stack_url}/signin.html&code_challenge=abc&code_challenge_method=S256&state=s"
+    )
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Sign in").click()  # no user name: the browser asks for one
     expect(page.get_by_label("User name")).to_be_focused()
 
     # Without PKCE there is no sign-in.
-    response = page.goto(f"{stack_url}/oauth2/authorize?response_type=code&client_id=flattr-local"
-                         f"&redirect_uri={stack_url}/signin.html")
+    response = page.goto(
+        f"{stack_url}/oauth2/authorize?response_type=code&client_id=flattr-local"
+        f"&redirect_uri={stack_url}/signin.html"
+    )
     assert response.status == 400
     expect(page.get_by_role("alert")).to_contain_text("PKCE is required")
 
@@ -93,7 +103,15 @@ def test_every_page_has_the_favicon(api, app, stack_url):
     response = api.get("/favicon.svg")
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/svg+xml"
     page = app()
-    for name in ("index.html", "money.html", "creator.html", "things.html", "thing.html", "user.html", "flattr.html"):
+    for name in (
+        "index.html",
+        "money.html",
+        "creator.html",
+        "things.html",
+        "thing.html",
+        "user.html",
+        "flattr.html",
+    ):
         page.goto(f"{stack_url}/{name}")
         icon = page.locator('link[rel="icon"]')
         expect(icon).to_have_attribute("href", re.compile(r"^/?favicon\.svg$"))
@@ -137,7 +155,9 @@ def test_my_things_edit_hide_and_delete(api, app, make_user, make_thing, stack_u
     sign_in(page, stack_url, owner)
     expect(page.locator("#no-things")).to_be_visible()
     token = api.token(owner)
-    thing = api.post("/things", token=token, json={"url": f"https://example.org/{owner}", "title": "First title"}).json()
+    thing = api.post(
+        "/things", token=token, json={"url": f"https://example.org/{owner}", "title": "First title"}
+    ).json()
     page.reload()
     card = page.get_by_role("article", name="First title")
     card.get_by_text("Edit “First title”").click()

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
+
 def test_a_supporters_month(api, app, site, make_user, make_thing, stack_url):
     month = stack_months.take(stack_url)  # a past month of its own, closed in order
     api.post("/_local/clock", json={"now": f"{month}-10T12:00:00+00:00"})
@@ -79,11 +80,17 @@ def test_a_supporters_month(api, app, site, make_user, make_thing, stack_url):
         chart = page.get_by_role("img", name=re.compile(f"Your budget in {stack_months.name(month)}"))
         expect(chart).to_be_visible()
         page.wait_for_function("c => window.Chart && window.Chart.getChart(c)", arg=chart.element_handle())
-        expect(chart).to_have_attribute("aria-label", re.compile(f"€5.00 charged: €4.50 to {creator.id}, €0.50 fee"))
+        expect(chart).to_have_attribute(
+            "aria-label", re.compile(f"€5.00 charged: €4.50 to {creator.id}, €0.50 fee")
+        )
         statement = page.get_by_role("table", name="Where your budget went")
-        expect(statement.get_by_role("row", name=re.compile("A song worth a flattr"))).to_contain_text("€4.50")
+        expect(statement.get_by_role("row", name=re.compile("A song worth a flattr"))).to_contain_text(
+            "€4.50"
+        )
         expect(statement.get_by_role("row", name=re.compile("Platform fee"))).to_contain_text("€0.50")
-        expect(statement.get_by_role("row", name=re.compile("Charged from your funds"))).to_contain_text("€5.00")
+        expect(statement.get_by_role("row", name=re.compile("Charged from your funds"))).to_contain_text(
+            "€5.00"
+        )
         expect(page.get_by_role("img", name=re.compile("Giving over the months"))).to_be_visible()
         assert_accessible(page)
         if os.environ.get("FLATTR_APP_SCREENSHOT"):  # the README's picture

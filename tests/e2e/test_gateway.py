@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from local.gateway import make_token
+from local.authorizer import make_token
 
 pytestmark = [
     pytest.mark.e2e,

@@ -9,10 +9,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from flattr.claims import stringify as stringify_claims
 from werkzeug.test import Client, EnvironBuilder
 
 from local import stack
-from local.gateway import Gateway, Route, build_event, find_route, make_token, stringify_claims, to_response
+from local.authorizer import make_token
+from local.events import build_event, to_response
+from local.gateway import Gateway
+from local.routing import Route, find_route
 
 # The design's default secret is 16 bytes; PyJWT warns below 32 and has no switch for it.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")

@@ -48,8 +48,9 @@ def test_a_whole_month_over_http(api):
     try:
         ada, ada_tok = setup_user(api, "ada", budget=1000, funds=5000)
         bob, bob_tok = setup_user(api, "bob", budget=200, funds=1000)
-        thing = api.post("/things", token=bob_tok,
-                         json={"url": f"https://{bob}.example/", "title": "Bob's blog"}).json()["id"]
+        thing = api.post(
+            "/things", token=bob_tok, json={"url": f"https://{bob}.example/", "title": "Bob's blog"}
+        ).json()["id"]
         assert api.post(f"/things/{thing}/flattr", token=ada_tok).status_code == 201
         clock(api, f"{stack_months.following(month)}-01T00:05:00Z")
         admin = api.token("root", admin=True)
@@ -68,8 +69,9 @@ def test_a_whole_month_over_http(api):
 
 def test_racing_clicks_through_the_gateway(api):
     owner, owner_tok = setup_user(api, "owner")
-    thing = api.post("/things", token=owner_tok,
-                     json={"url": f"https://{owner}.example/", "title": "Raced thing"}).json()["id"]
+    thing = api.post(
+        "/things", token=owner_tok, json={"url": f"https://{owner}.example/", "title": "Raced thing"}
+    ).json()["id"]
     fans = [setup_user(api, "fan", funds=500) for _ in range(12)]
     barrier = threading.Barrier(len(fans) * 3)
     statuses: list[int] = []
@@ -77,8 +79,11 @@ def test_racing_clicks_through_the_gateway(api):
     def click(tok):
         session = requests.Session()
         barrier.wait()
-        statuses.append(session.post(f"{api.url}/things/{thing}/flattr",
-                                     headers={"Authorization": f"Bearer {tok}"}, timeout=60).status_code)
+        statuses.append(
+            session.post(
+                f"{api.url}/things/{thing}/flattr", headers={"Authorization": f"Bearer {tok}"}, timeout=60
+            ).status_code
+        )
 
     threads = [threading.Thread(target=click, args=(tok,)) for _, tok in fans for _ in range(3)]
     [t.start() for t in threads]

@@ -24,7 +24,12 @@ def test_a_statement_reaches_the_local_mailbox_and_unsubscribes(api):
         assert api.put("/me", token=tok, json={"monthly_budget": 500, "email": address}).status_code == 200
         assert api.post("/_local/deposit", json={"user_id": user, "amount": 1000}).status_code == 200
         assert api.get(f"/_local/mail?to={address}").json() == []
-        assert api.post("/_local/clock", json={"now": f"{stack_months.following(month)}-01T00:05:00Z"}).status_code == 200
+        assert (
+            api.post(
+                "/_local/clock", json={"now": f"{stack_months.following(month)}-01T00:05:00Z"}
+            ).status_code
+            == 200
+        )
         admin = api.token("root", admin=True)
         assert api.post(f"/admin/months/{month}/close", token=admin).status_code == 202
         assert api.post("/_local/drain").json()["dead_lettered"] == 0

@@ -49,20 +49,29 @@ def test_a_deposit_through_stripe_arrives_exactly_once(api, localstripe):
     assert localstripe.PaymentIntent.retrieve(intent["id"]).metadata["user_id"] == user
 
     # What Stripe.js does in the browser with test card 4242 4242 4242 4242.
-    method = localstripe.PaymentMethod.create(type="card", card={"number": "4242424242424242", "exp_month": 12,
-                                                                 "exp_year": 2040, "cvc": "123"})
+    method = localstripe.PaymentMethod.create(
+        type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    )
     localstripe.PaymentIntent.modify(intent["id"], payment_method=method.id)
     assert localstripe.PaymentIntent.confirm(intent["id"]).status == "succeeded"
     assert wait_for_funds(api, tok, 1500) == 1500  # localstripe's signed webhook credited it
 
     # Stripe redelivers the same event: nothing changes.
-    sent = [e for e in localstripe.Event.list(type="payment_intent.succeeded", limit=100).data
-            if e.data.object.id == intent["id"]]
+    sent = [
+        e
+        for e in localstripe.Event.list(type="payment_intent.succeeded", limit=100).data
+        if e.data.object.id == intent["id"]
+    ]
     assert len(sent) == 1
-    body = requests.get(f"{localstripe.api_base}/v1/events/{sent[0].id}",
-                        auth=("sk_test_local", ""), timeout=10).content
-    again = requests.post(f"{api.url}/webhooks/stripe", data=body, timeout=10,
-                          headers={"Content-Type": "application/json", "Stripe-Signature": s.sign(body)})
+    body = requests.get(
+        f"{localstripe.api_base}/v1/events/{sent[0].id}", auth=("sk_test_local", ""), timeout=10
+    ).content
+    again = requests.post(
+        f"{api.url}/webhooks/stripe",
+        data=body,
+        timeout=10,
+        headers={"Content-Type": "application/json", "Stripe-Signature": s.sign(body)},
+    )
     assert again.json() == {"status": "duplicate"}
     time.sleep(1.5)
     assert funds(api, tok) == 1500
@@ -94,25 +103,34 @@ def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
         for u, budget, amount in ((creator, 200, 200), (fan, 3000, 3000)):
             api.put("/me", token=tokens[u], json={"monthly_budget": budget})
             assert api.post("/_local/deposit", json={"user_id": u, "amount": amount}).status_code == 200
-        thing = api.post("/things", token=tokens[creator],
-                         json={"url": f"https://{creator}.example/", "title": "A payout's thing"}).json()["id"]
+        thing = api.post(
+            "/things",
+            token=tokens[creator],
+            json={"url": f"https://{creator}.example/", "title": "A payout's thing"},
+        ).json()["id"]
         assert api.post(f"/things/{thing}/flattr", token=tokens[fan]).status_code == 201
         clock(f"{stack_months.following(month)}-01T00:05:00Z")
-        assert api.post(f"/admin/months/{month}/close", token=api.token("root", admin=True)).status_code == 202
+        assert (
+            api.post(f"/admin/months/{month}/close", token=api.token("root", admin=True)).status_code == 202
+        )
         api.post("/_local/drain")
         assert api.get("/me", token=tokens[creator]).json()["balances"]["revenue"] == 2700
 
         asked = api.post("/me/payouts", token=tokens[creator], json={"amount": 1000})
         assert asked.status_code == 202, asked.text
         payout = asked.json()
-        at_stripe = [p for p in localstripe.Payout.list(limit=100).data
-                     if p.to_dict()["metadata"].get("payout_id") == payout["id"]]
+        at_stripe = [
+            p
+            for p in localstripe.Payout.list(limit=100).data
+            if p.to_dict()["metadata"].get("payout_id") == payout["id"]
+        ]
         assert len(at_stripe) == 1 and at_stripe[0].amount == 1000 and at_stripe[0].status == "pending"
 
         paid = s.payout("paid", payout["id"], 1000)
         body, headers = s.body_and_headers(paid)
         assert requests.post(f"{api.url}/webhooks/stripe", data=body, headers=headers, timeout=10).json() == {
-            "status": "processed"}
+            "status": "processed"
+        }
         statement = api.get(f"/me/statements/{stack_months.following(month)}", token=tokens[creator]).json()
         assert statement["payouts"] == [{"id": payout["id"], "amount": 1000, "status": "paid"}]
         assert api.post("/_local/audit").json()["ok"] is True
@@ -121,5 +139,7 @@ def test_a_payout_request_becomes_a_payout_at_stripe(api, localstripe):
 
 
 def test_connect_onboarding_is_refused_where_connect_is_not_used(api):
-    answer = api.post("/me/payout-account", token=api.token("someone"), json={"return_url": "https://x.example/"})
+    answer = api.post(
+        "/me/payout-account", token=api.token("someone"), json={"return_url": "https://x.example/"}
+    )
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "connect_not_used"

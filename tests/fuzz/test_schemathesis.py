@@ -192,12 +192,15 @@ HOSTILE_BODIES = {
 def test_hostile_bodies_are_refused_on_every_route(stack_url):
     spec = served_spec(stack_url) or fallback_spec()
     token = requests.post(f"{stack_url}/_local/token", json={"sub": "fuzzer"}, timeout=30).json()["token"]
-    admin = requests.post(f"{stack_url}/_local/token", json={"sub": "fuzz-admin", "admin": True},
-                          timeout=30).json()["token"]
+    admin = requests.post(
+        f"{stack_url}/_local/token", json={"sub": "fuzz-admin", "admin": True}, timeout=30
+    ).json()["token"]
     failures = []
     sent = 0
     for path, methods in spec["paths"].items():
-        concrete = path.replace("{thing_id}", "1").replace("{month}", "2026-01").replace("{user_id}", "fuzzer")
+        concrete = (
+            path.replace("{thing_id}", "1").replace("{month}", "2026-01").replace("{user_id}", "fuzzer")
+        )
         concrete = concrete.replace("{username}", "fuzzer")
         for method in methods:
             if method.upper() not in ("POST", "PUT", "PATCH", "DELETE"):
@@ -206,7 +209,10 @@ def test_hostile_bodies_are_refused_on_every_route(stack_url):
             for name, body in HOSTILE_BODIES.items():
                 sent += 1
                 response = requests.request(
-                    method.upper(), f"{stack_url}{concrete}", data=body.encode(), timeout=60,
+                    method.upper(),
+                    f"{stack_url}{concrete}",
+                    data=body.encode(),
+                    timeout=60,
                     headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
                 )
                 try:
@@ -218,7 +224,8 @@ def test_hostile_bodies_are_refused_on_every_route(stack_url):
                     isinstance(payload.get("error"), str) if v2 else isinstance(payload.get("error"), dict)
                 )
                 if not (400 <= response.status_code < 500 and shaped):
-                    failures.append(f"{method.upper()} {path} with {name}: {response.status_code} "
-                                    f"{response.text[:200]}")
+                    failures.append(
+                        f"{method.upper()} {path} with {name}: {response.status_code} {response.text[:200]}"
+                    )
     assert sent > 20, sent
     assert not failures, "\n".join(failures)

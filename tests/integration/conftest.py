@@ -15,7 +15,9 @@ from moto import mock_aws
 from werkzeug.test import Client
 
 from local import moto_safety, stack
-from local.gateway import Gateway, make_token, signed_webhook
+from local.authorizer import make_token
+from local.control import signed_webhook
+from local.gateway import Gateway
 
 warnings.filterwarnings("ignore", message="Tried to parse AWS::")
 
@@ -32,9 +34,13 @@ def aws():
         )
         from local import stripe_local  # Stripe's secrets, where the deployed functions read them
 
-        for name, value in (("FLATTR_STRIPE_SECRET_KEY_PARAMETER", stripe_local.API_KEY),
-                            ("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", stripe_local.WEBHOOK_SECRET)):
-            boto3.client("ssm").put_parameter(Name=deployed.environment[name], Value=value, Type="SecureString")
+        for name, value in (
+            ("FLATTR_STRIPE_SECRET_KEY_PARAMETER", stripe_local.API_KEY),
+            ("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", stripe_local.WEBHOOK_SECRET),
+        ):
+            boto3.client("ssm").put_parameter(
+                Name=deployed.environment[name], Value=value, Type="SecureString"
+            )
         os.environ.update({k: str(v) for k, v in deployed.environment.items()})
         # No Stripe server in-process: payouts wait for the generic provider's signed events here
         # (tests/e2e pays them out through localstripe).
@@ -54,15 +60,25 @@ def _wipe(deployed: stack.Stack) -> None:
         for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=", ".join(keys)):
             items = page["Items"]
             for i in range(0, len(items), 25):
-                ddb.batch_write_item(RequestItems={table: [
-                    {"DeleteRequest": {"Key": {k: item[k] for k in keys}}} for item in items[i:i + 25]]})
+                ddb.batch_write_item(
+                    RequestItems={
+                        table: [
+                            {"DeleteRequest": {"Key": {k: item[k] for k in keys}}}
+                            for item in items[i : i + 25]
+                        ]
+                    }
+                )
     sqs = boto3.client("sqs")
     for name in [n for n in deployed.outputs if n.endswith("QueueUrl")]:  # every queue and its DLQ
         url = deployed.outputs[name]
         # PurgeQueue is rate-limited to once a minute; receiving and deleting is not.
-        while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages"):
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
+        while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+            "Messages"
+        ):
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +101,17 @@ class Api:
         self.gateway = gateway
         self.client = Client(gateway)
 
-    def call(self, method: str, path: str, body: Any = None, *, user: str | None = None, admin: bool = False,
-             raw: bytes | None = None, headers: dict | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = None,
+        admin: bool = False,
+        raw: bytes | None = None,
+        headers: dict | None = None,
+    ) -> tuple[int, Any]:
         headers = dict(headers or {})
         if user:
             headers["Authorization"] = f"Bearer {make_token(user, admin=admin)}"
@@ -112,8 +137,14 @@ class Api:
 
     # -- shortcuts a test reads well with
 
-    def webhook(self, payload: dict, *, secret: str = "local-webhook-secret", timestamp: int | None = None,
-                signature: str | None = None) -> tuple[int, Any]:
+    def webhook(
+        self,
+        payload: dict,
+        *,
+        secret: str = "local-webhook-secret",
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> tuple[int, Any]:
         request = signed_webhook(payload, secret=secret, timestamp=timestamp)
         headers = dict(request.headers)
         if signature is not None:
@@ -122,8 +153,13 @@ class Api:
 
     def deposit(self, user: str, amount: int, event_id: str | None = None) -> tuple[int, Any]:
         event_id = event_id or f"evt_{user}_{amount}_{os.urandom(4).hex()}"
-        return self.webhook({"id": event_id, "type": "deposit.succeeded",
-                             "data": {"user_id": user, "amount": amount, "currency": "EUR"}})
+        return self.webhook(
+            {
+                "id": event_id,
+                "type": "deposit.succeeded",
+                "data": {"user_id": user, "amount": amount, "currency": "EUR"},
+            }
+        )
 
     def giver(self, user: str, budget: int = 1000, funds: int = 5000) -> None:
         assert self.put("/me", {"display_name": user.title(), "monthly_budget": budget}, user=user)[0] == 200
@@ -131,7 +167,11 @@ class Api:
             assert self.deposit(user, funds)[0] == 200
 
     def thing(self, owner: str, url: str | None = None, **fields) -> int:
-        body = {"url": url or f"https://{owner}.example/{os.urandom(4).hex()}", "title": f"A thing by {owner}", **fields}
+        body = {
+            "url": url or f"https://{owner}.example/{os.urandom(4).hex()}",
+            "title": f"A thing by {owner}",
+            **fields,
+        }
         status, data = self.post("/things", body, user=owner)
         assert status == 201, data
         return data["id"]

@@ -71,12 +71,22 @@ def test_health(api):
 
 
 def test_a_json_body_sent_as_form_data_is_still_json(api):
-    status, me = api.call("PUT", "/me", raw=b'{"monthly_budget": 500}', user="ada",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    status, me = api.call(
+        "PUT",
+        "/me",
+        raw=b'{"monthly_budget": 500}',
+        user="ada",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert (status, me["monthly_budget"]) == (200, 500)
 
 
 def test_a_body_that_is_not_utf8_is_400(api):
-    for method, path in [("PUT", "/me"), ("POST", "/things"), ("POST", "/me/payouts"), ("POST", "/webhooks/payments")]:
+    for method, path in [
+        ("PUT", "/me"),
+        ("POST", "/things"),
+        ("POST", "/me/payouts"),
+        ("POST", "/webhooks/payments"),
+    ]:
         status, body = api.call(method, path, raw=b"\xff\xfe\x00garbage", user="ada")
         assert 400 <= status < 500, (path, status, body)

@@ -19,8 +19,9 @@ def planted(api) -> int:
     """Mallory flattrs an auto-submit URL in Vicky's name: the thing exists, with Mallory's title."""
     api.giver("vicky")
     api.giver("mallory")
-    status, body = api.post("/rest/v2/flattr", {"url": auto_url("vicky", SCAM, title="Vicky endorses scam coin")},
-                            user="mallory")
+    status, body = api.post(
+        "/rest/v2/flattr", {"url": auto_url("vicky", SCAM, title="Vicky endorses scam coin")}, user="mallory"
+    )
     assert status == 200, body
     return body["thing"]["id"]
 

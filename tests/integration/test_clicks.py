@@ -62,9 +62,10 @@ def test_give_to_get_off_lets_anyone_receive(api, world, monkeypatch):
 
 
 def test_a_click_after_the_users_month_is_settled_is_month_closed(api, world):
+    from flattr.settings import Policy
     from flattr.store import settlement
 
-    settlement.settle_user("ada", "2026-10", settlement.Settings(fee_bps=1000, policy="charity"))
+    settlement.settle_user("ada", "2026-10", Policy(fee_bps=1000, unspent="charity"))
     other = api.thing("bob")
     status, body = api.flattr("ada", other)
     assert (status, body["error"]["code"]) == (409, "month_closed")
@@ -114,12 +115,12 @@ def test_an_accepted_click_makes_at_most_two_dynamodb_requests(api, world):
     client.meta.events.register("before-call.dynamodb", lambda model, **kw: calls.append(model.name))
     try:
         # A cold container reads the thing's owner once, then writes.
-        assert clicks.flattr("ada", str(world["thing"]), min_budget=200, give_to_get=True).created
+        assert clicks.flattr("ada", str(world["thing"])).created
         assert calls == ["GetItem", "TransactWriteItems"]
         api.giver("cy")
         calls.clear()
         # A warm one knows the owner: the click is one request.
-        assert clicks.flattr("cy", str(world["thing"]), min_budget=200, give_to_get=True).created
+        assert clicks.flattr("cy", str(world["thing"])).created
         assert calls == ["TransactWriteItems"]
     finally:
         client.meta.events.unregister("before-call.dynamodb")
@@ -133,8 +134,7 @@ def test_racing_clicks_in_the_store_count_each_user_once(api, world):
     users = [f"racer{i}" for i in range(10)]
     for u in users:
         api.giver(u, funds=500)
-    results = _race(40, lambda i: clicks.flattr(users[i % 10], str(world["thing"]), min_budget=200,
-                                                give_to_get=True).created)
+    results = _race(40, lambda i: clicks.flattr(users[i % 10], str(world["thing"])).created)
     assert sum(results) == 10
     thing = api.get(f"/things/{world['thing']}")[1]
     assert thing["flattrs"] == thing["flattrs_month"] == 10

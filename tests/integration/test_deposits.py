@@ -4,8 +4,11 @@ import time
 
 
 def deposit_event(event_id="evt_1", user="ada", amount=1500, currency="EUR", **extra):
-    return {"id": event_id, "type": "deposit.succeeded",
-            "data": {"user_id": user, "amount": amount, "currency": currency, **extra}}
+    return {
+        "id": event_id,
+        "type": "deposit.succeeded",
+        "data": {"user_id": user, "amount": amount, "currency": currency, **extra},
+    }
 
 
 def funds(api, user):
@@ -57,7 +60,7 @@ def test_bad_signatures_are_401_and_change_nothing(api):
 
 
 def test_a_tampered_body_is_refused(api):
-    from local.gateway import signed_webhook
+    from local.control import signed_webhook
 
     request = signed_webhook(deposit_event(amount=100))
     tampered = request.get_data().replace(b"100", b"900")
@@ -93,8 +96,12 @@ def test_non_json_webhook_body_is_400(api):
     from flattr.domain.webhooks import sign
 
     body = b"not json at all"
-    status, err = api.call("POST", "/webhooks/payments", raw=body,
-                           headers={"Flattr-Signature": sign("local-webhook-secret", int(time.time()), body)})
+    status, err = api.call(
+        "POST",
+        "/webhooks/payments",
+        raw=body,
+        headers={"Flattr-Signature": sign("local-webhook-secret", int(time.time()), body)},
+    )
     assert status == 400
     assert err["error"]["code"] == "invalid_event"
 

@@ -7,7 +7,9 @@ import pytest
 
 DEEP = "[" * 50_000 + "]" * 50_000
 DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
-DEEP_UNDER_THE_SIZE_LIMIT = '{"tags": ' + "[" * 10_000 + "]" * 10_000 + "}"  # 20 KB: the depth check, not the size
+DEEP_UNDER_THE_SIZE_LIMIT = (
+    '{"tags": ' + "[" * 10_000 + "]" * 10_000 + "}"
+)  # 20 KB: the depth check, not the size
 HUGE_INT = '{"display_name": "x", "monthly_budget": ' + "9" * 5000 + "}"
 HUGE_IN_LIST = '{"url": "https://a.example/", "title": "Hello there", "tags": [' + "1" * 5000 + "]}"
 HUGE_FLOAT = '{"amount": 1.' + "5" * 5000 + "}"
@@ -27,8 +29,15 @@ V2_ROUTES = [
     ("POST", "/rest/v2/flattr"),
     ("POST", "/rest/v2/things/1/subscriptions"),
 ]
-BODIES = {"deep": DEEP, "deep_small": DEEP_UNDER_THE_SIZE_LIMIT, "deep_object": DEEP_OBJECT, "huge_int": HUGE_INT, "huge_in_list": HUGE_IN_LIST,
-          "huge_float": HUGE_FLOAT, "big": BIG}
+BODIES = {
+    "deep": DEEP,
+    "deep_small": DEEP_UNDER_THE_SIZE_LIMIT,
+    "deep_object": DEEP_OBJECT,
+    "huge_int": HUGE_INT,
+    "huge_in_list": HUGE_IN_LIST,
+    "huge_float": HUGE_FLOAT,
+    "big": BIG,
+}
 
 
 @pytest.mark.parametrize("kind", sorted(BODIES))
@@ -54,8 +63,9 @@ def test_a_hostile_body_is_a_v2_refusal(api, method, path, kind):
 
 
 def test_a_deep_body_without_a_content_type_is_refused_too(api):
-    status, body = api.call("PUT", "/me", raw=DEEP_UNDER_THE_SIZE_LIMIT.encode(), user="ada",
-                            headers={"Content-Type": ""})
+    status, body = api.call(
+        "PUT", "/me", raw=DEEP_UNDER_THE_SIZE_LIMIT.encode(), user="ada", headers={"Content-Type": ""}
+    )
     assert (status, body["error"]["code"]) == (400, "invalid_json"), body
 
 
@@ -63,16 +73,24 @@ def test_ordinary_bodies_still_pass(api):
     api.giver("ada")
     nested_a_little = {"display_name": "Ada", "monthly_budget": 1200}
     assert api.put("/me", nested_a_little, user="ada")[0] == 200
-    status, made = api.post("/things", {"url": "https://ada.example/x", "title": "A fine thing",
-                                        "tags": ["a", "b"]}, user="ada")
+    status, made = api.post(
+        "/things", {"url": "https://ada.example/x", "title": "A fine thing", "tags": ["a", "b"]}, user="ada"
+    )
     assert status == 201, made
 
 
-@pytest.mark.parametrize("path", [
-    "/rest/v2/things/search?page={n}", "/rest/v2/things/search?count={n}", "/rest/v2/users/ada/things?page={n}",
-    "/things/{n}", "/rest/v2/things/{n}", "/things/lookup?url=https://a.example:{n}/",
-    "/rest/v2/things/lookup?url=https://a.example/" + "%5B" * 5000,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/rest/v2/things/search?page={n}",
+        "/rest/v2/things/search?count={n}",
+        "/rest/v2/users/ada/things?page={n}",
+        "/things/{n}",
+        "/rest/v2/things/{n}",
+        "/things/lookup?url=https://a.example:{n}/",
+        "/rest/v2/things/lookup?url=https://a.example/" + "%5B" * 5000,
+    ],
+)
 def test_huge_numbers_in_paths_and_queries_are_refusals(api, path):
     status, body = api.get(path.format(n="9" * 5000), user="ada")
     assert 400 <= status < 500, (status, body)

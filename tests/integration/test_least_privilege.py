@@ -28,7 +28,11 @@ def _actions(service: str, operation: str, body: bytes | None) -> set[str]:
     if service == "dynamodb" and operation == "TransactWriteItems":
         kinds = {next(iter(item)) for item in json.loads(body or b"{}").get("TransactItems", [])}
         return {f"dynamodb:{'ConditionCheckItem' if k == 'ConditionCheck' else k + 'Item'}" for k in kinds}
-    if service == "dynamodb" and operation in ("Query", "Scan") and json.loads(body or b"{}").get("IndexName"):
+    if (
+        service == "dynamodb"
+        and operation in ("Query", "Scan")
+        and json.loads(body or b"{}").get("IndexName")
+    ):
         return {f"dynamodb:{operation}@index"}  # needs the index's ARN as a resource too
     if (service, operation) == ("sqs", "SendMessageBatch"):
         return {"sqs:SendMessage"}  # IAM authorizes the batch by the single action
@@ -81,7 +85,6 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     # A scenario that reaches every function: accounts, things, clicks, deposits, subscriptions,
     # the admin close, the worker, payouts, statements, the schedule, the watch and the audit.
     from aws_lambda_powertools.utilities import parameters
-
     from flattr import settings
 
     # The notification worker's own URL for unsubscribe links, as its template environment sets it.
@@ -94,10 +97,15 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     api.giver("bob", budget=200, funds=1000)
     from tests import stripe_shapes  # Stripe's webhook: its secret from SSM, a deposit and a refund
 
-    for evt in (stripe_shapes.payment_succeeded("pi_lp", "ada", 1000),
-                stripe_shapes.charge_refunded("pi_lp", 1000, 400)):
+    for evt in (
+        stripe_shapes.payment_succeeded("pi_lp", "ada", 1000),
+        stripe_shapes.charge_refunded("pi_lp", 1000, 400),
+    ):
         body, headers = stripe_shapes.body_and_headers(evt)
-        assert api.call("POST", "/webhooks/stripe", raw=body, headers=headers) == (200, {"status": "processed"})
+        assert api.call("POST", "/webhooks/stripe", raw=body, headers=headers) == (
+            200,
+            {"status": "processed"},
+        )
     thing = api.thing("bob")
     api.get(f"/things/{thing}", user="ada")
     api.get(f"/things/{thing}/qr.svg")
@@ -108,7 +116,9 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     api.get("/users/ada/flattrs")
     assert api.flattr("ada", thing)[0] == 201
     # v2's routes, on the same items: made, edited, read, searched, flattred, subscribed, deleted.
-    status, made = api.post("/rest/v2/things", {"url": "https://bob.example/v2", "title": "Bob, via v2"}, user="bob")
+    status, made = api.post(
+        "/rest/v2/things", {"url": "https://bob.example/v2", "title": "Bob, via v2"}, user="bob"
+    )
     assert status == 201, made
     v2 = made["id"]
     assert api.call("PATCH", f"/rest/v2/things/{v2}", {"title": "Bob, via v2, edited"}, user="bob")[0] == 200
@@ -122,7 +132,9 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     assert api.get("/rest/v2/rate_limit")[0] == 200
     assert api.call("DELETE", f"/rest/v2/things/{v2}", user="bob")[0] == 204
     # v1's claim and delete of a thing an auto-submit made in bob's name.
-    auto = "https://flattr.com/submit/auto?user_id=bob&url=https%3A%2F%2Fbob.example%2Fauto&title=Bob%27s+auto"
+    auto = (
+        "https://flattr.com/submit/auto?user_id=bob&url=https%3A%2F%2Fbob.example%2Fauto&title=Bob%27s+auto"
+    )
     status, flattred = api.post("/rest/v2/flattr", {"url": auto}, user="ada")
     assert status == 200, flattred
     assert api.post(f"/things/{flattred['thing']['id']}/claim", user="bob")[0] == 200
@@ -143,7 +155,9 @@ def test_policies_match_the_calls_the_code_makes(api, close, recorded, at, monke
     api.call("DELETE", f"/me/webhooks/{hook['id']}", user="bob")
     receiver.close()
     parameters.clear_caches()  # the unsubscribe key, fetched by the API function too
-    link = re.search(r"Unsubscribe: \S+(/unsubscribe\?\S+)", mails(api, "bob@example.org")[0]["text"]).group(1)
+    link = re.search(r"Unsubscribe: \S+(/unsubscribe\?\S+)", mails(api, "bob@example.org")[0]["text"]).group(
+        1
+    )
     assert api.post(link)[0] == 200
     by_id = {f.logical_id: f for f in stack.functions()}
     runtime.invoke(by_id["CloseMonthFunction"], {"time": "2026-12-01T00:05:00Z"})

@@ -23,8 +23,12 @@ def configured(monkeypatch):
 def forged_calls(api, thing_id: int) -> list[tuple[str, object, str]]:
     """Every answer that carries a link: (what, status, everything a client could follow)."""
     out = []
-    for path in (f"/rest/v2/things/{thing_id}", "/rest/v2/things/search?query=forged",
-                 "/rest/v2/users/bob", "/rest/v2/users/bob/things"):
+    for path in (
+        f"/rest/v2/things/{thing_id}",
+        "/rest/v2/things/search?query=forged",
+        "/rest/v2/users/bob",
+        "/rest/v2/users/bob/things",
+    ):
         status, body = api.get(path, headers=FORGED)
         out.append((path, status, str(body)))
     resp = api.client.get("/rest/v2/things/lookup?url=https://bob.example/forged", headers=FORGED)
@@ -32,8 +36,9 @@ def forged_calls(api, thing_id: int) -> list[tuple[str, object, str]]:
     query = urlencode({"user_id": "bob", "url": "https://bob.example/auto", "title": "An auto thing"})
     resp = api.client.get(f"/submit/auto?{query}", headers=FORGED)
     out.append(("auto", resp.status_code, resp.headers.get("Location", "")))
-    status, body = api.post("/rest/v2/things", {"url": "https://bob.example/forged-2"}, user="bob",
-                            headers=FORGED)
+    status, body = api.post(
+        "/rest/v2/things", {"url": "https://bob.example/forged-2"}, user="bob", headers=FORGED
+    )
     out.append(("create", status, str(body)))
     resp = api.client.get(f"/things/{thing_id}/qr.svg", headers=FORGED)
     out.append(("qr", resp.status_code, resp.get_data(as_text=True)))

@@ -4,7 +4,7 @@ subscriptions that skipped the click's rules, and settlement work not bounded by
 from collections import Counter
 
 import pytest
-
+from flattr.settings import Policy
 from flattr.store import models
 from flattr.store.audit import run_audit
 
@@ -54,8 +54,9 @@ def lagging_index():
     client.meta.events.unregister("after-call.dynamodb.Scan", drop)
 
 
-def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(api, october, close, at,
-                                                                          lagging_index):
+def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(
+    api, october, close, at, lagging_index
+):
     at("2026-10-31T23:59:00")
     api.giver("ghost", budget=400, funds=1000)
     assert api.flattr("ghost", october)[0] == 201
@@ -69,7 +70,9 @@ def test_the_audit_sees_an_unpaid_flattr_and_the_next_close_pays_it_first(api, o
     # October is settled before November takes anything: 400 charged, 360 to bob's thing.
     october_statement = api.get("/me/statements/2026-10", user="ghost")[1]
     assert (october_statement["charged"], october_statement["given"]) == (
-        400, [{"thing_id": october, "amount": 360, "via": "click"}])
+        400,
+        [{"thing_id": october, "amount": 360, "via": "click"}],
+    )
     assert api.me("ghost")["balances"]["funds"] == 1000 - 400 - 400
     assert run_audit() == []
 
@@ -107,10 +110,10 @@ def test_a_users_later_month_waits_for_their_earlier_one(api, october, at, audit
         if job["kind"] == "scan":
             settlement.scan_page(job, type("Q", (), {"send": lambda self, jobs: queued.extend(jobs)})())
         elif job["user_id"] != "ada":
-            settlement.settle_user(job["user_id"], job["month"], settlement.Settings(1000, "charity"))
+            settlement.settle_user(job["user_id"], job["month"], Policy(1000, "charity"))
     order = [v for v in run_audit() if v.invariant in (7, 8)]
     assert order == []  # October is still closing: nothing is reported unpaid yet
-    settlement.settle_user("ada", "2026-11", settlement.Settings(1000, "charity"))
+    settlement.settle_user("ada", "2026-11", Policy(1000, "charity"))
     assert api.get("/me/statements/2026-10", user="ada")[1]["charged"] == 1000
     assert api.me("ada")["balances"]["funds"] == 3000
     audit()
@@ -122,8 +125,9 @@ def test_the_audit_sees_months_settled_out_of_order(api, october, close):
     close("2026-10", now="2026-11-01T00:10:00")
     record = models.Settlement.get(*models.Settlement.key("ada", "2026-10"))
     record.update(actions=[models.Settlement.status.set("charged")])  # as if October were unfinished
-    models.Settlement(*models.Settlement.key("ada", "2026-11"), user_id="ada", month="2026-11",
-                      status="done").save()
+    models.Settlement(
+        *models.Settlement.key("ada", "2026-11"), user_id="ada", month="2026-11", status="done"
+    ).save()
     assert calendar.read().last_begun == "2026-10"
     assert 8 in {v.invariant for v in run_audit()}
 
@@ -158,7 +162,8 @@ def test_each_month_of_a_subscription_follows_the_clicks_rules(api, at, close, a
     api.deposit("bob", 200)
     close("2026-11", now="2026-12-01T00:10:00")
     assert api.get("/me/statements/2026-11", user="ada")[1]["given"] == [
-        {"thing_id": thing, "amount": 900, "via": "subscription"}]
+        {"thing_id": thing, "amount": 900, "via": "subscription"}
+    ]
     # December: bob's funds are empty (he no longer gives), so the subscription flattrs nothing.
     api.deposit("ada", 1000)
     close("2026-12", now="2027-01-01T00:10:00")
@@ -199,9 +204,16 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
     with models.User.batch_write() as batch:  # a thousand accepted flattrs, written in bulk
         for i in range(1000):
             thing_id = str(10_000 + i)
-            batch.save(models.Flattr(*models.Flattr.key("penny", "2026-10", thing_id), thing_id=thing_id,
-                                     owner_id="bob", month="2026-10", at="2026-10-03T00:00:00",
-                                     flattr_of=models.Flattr.of(thing_id, 0)))
+            batch.save(
+                models.Flattr(
+                    *models.Flattr.key("penny", "2026-10", thing_id),
+                    thing_id=thing_id,
+                    owner_id="bob",
+                    month="2026-10",
+                    at="2026-10-03T00:00:00",
+                    flattr_of=models.Flattr.of(thing_id, 0),
+                )
+            )
             batch.save(models.ThingCount(*models.ThingCount.key(thing_id, 0), total=1, months={"2026-10": 1}))
 
     written = Counter()
@@ -218,7 +230,7 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
     client = models.connection().client
     client.meta.events.register("provide-client-params.dynamodb", count)
     try:
-        settlement.settle_user("penny", "2026-10", settlement.Settings(1000, "charity"))
+        settlement.settle_user("penny", "2026-10", Policy(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
     assert written["items"] <= 15, written

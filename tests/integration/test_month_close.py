@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
+from flattr.settings import Policy
 from flattr.store import ledger
 
 
@@ -32,7 +32,12 @@ def test_a_whole_month(api, october, close, audit):
     assert status["users_total"] == status["users_settled"] == 3
     # ada: 1000 charged, 100 fee, 900 over 3 things. bob: 300, 30 fee, 270 to cy. cy flattred nothing:
     # the charity policy sends the 200 budget to charity.
-    assert (status["charged"], status["fees"], status["distributed"], status["charity"]) == (1500, 130, 1170, 200)
+    assert (status["charged"], status["fees"], status["distributed"], status["charity"]) == (
+        1500,
+        130,
+        1170,
+        200,
+    )
     assert api.me("ada")["balances"] == {"funds": 4000, "revenue": 0}
     assert api.me("bob")["balances"] == {"funds": 0, "revenue": 600}
     assert api.me("cy")["balances"] == {"funds": 0, "revenue": 570}
@@ -121,7 +126,7 @@ def test_a_user_with_500_flattrs_settles_exactly(api, at, close, audit):
     ids = []
     for i in range(500):
         t = things.register(creators[i % 10], url=f"https://c.example/{i}", title=f"Thing {i:03d}")
-        clicks.flattr("whale", t.thing_id, min_budget=200, give_to_get=True)
+        clicks.flattr("whale", t.thing_id)
         ids.append(t.thing_id)
     status = close("2026-10", now="2026-11-01T00:10:00")
     assert status["status"] == "closed"
@@ -150,10 +155,25 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
     with models.User.batch_write() as batch:
         for i in range(fans):
             u = f"fan{i}"
-            batch.save(models.User(*models.User.key(u), uid=u, budget=200, funds=200,
-                                   created_at="2026-10-01T00:00:00", created_month="2026-10"))
-            batch.save(models.Flattr(*models.Flattr.key(u, "2026-10", star_thing), thing_id=star_thing,
-                                     owner_id="star", month="2026-10", at="2026-10-03T00:00:00"))
+            batch.save(
+                models.User(
+                    *models.User.key(u),
+                    uid=u,
+                    budget=200,
+                    funds=200,
+                    created_at="2026-10-01T00:00:00",
+                    created_month="2026-10",
+                )
+            )
+            batch.save(
+                models.Flattr(
+                    *models.Flattr.key(u, "2026-10", star_thing),
+                    thing_id=star_thing,
+                    owner_id="star",
+                    month="2026-10",
+                    at="2026-10-03T00:00:00",
+                )
+            )
 
     writes = Counter()
 
@@ -178,7 +198,7 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
             if job["kind"] == "scan":
                 settlement.scan_page(job, queue)
             else:
-                settlement.settle_user(job["user_id"], job["month"], settlement.Settings(1000, "charity"))
+                settlement.settle_user(job["user_id"], job["month"], Policy(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
     assert calendar.month_status("2026-10")["users_settled"] == fans + 1
@@ -202,13 +222,25 @@ def test_the_audit_catches_a_corrupted_balance(api, october, close):
 
 
 def test_the_audit_catches_a_double_paid_share(api, october, close):
-    from flattr.domain.ledger import Transfer
+    from flattr.domain.accounts import Transfer
     from flattr.store import ledger
     from flattr.store.audit import run_audit
 
     close("2026-10", now="2026-11-01T00:10:00")
     # A share paid a second time (from outside money, since clearing is rightly empty by now).
-    ledger.post([Transfer("settle:2026-10:ada:share:again", "world:payments", "user:bob:revenue", 300, "share",
-                          "2026-10", "ada", str(october["bob1"]))])
+    ledger.post(
+        [
+            Transfer(
+                "settle:2026-10:ada:share:again",
+                "world:payments",
+                "user:bob:revenue",
+                300,
+                "share",
+                "2026-10",
+                "ada",
+                str(october["bob1"]),
+            )
+        ]
+    )
     found = {v.invariant for v in run_audit()}
     assert 4 in found and 6 in found

@@ -41,8 +41,10 @@ def _redeliver_close_jobs(month: str, users: list[str]) -> None:
     from flattr.store import settlement
     from flattr.store.queue import SettleQueue
 
-    SettleQueue().send([settlement.settle_job(month, u) for u in users]
-                       + [settlement.scan_job(month, s, settlement.SEGMENTS) for s in range(settlement.SEGMENTS)])
+    SettleQueue().send(
+        [settlement.settle_job(month, u) for u in users]
+        + [settlement.scan_job(month, s, settlement.SEGMENTS) for s in range(settlement.SEGMENTS)]
+    )
 
 
 def test_a_closed_month_sends_one_statement_per_settled_user(api, october, close, poller):
@@ -75,8 +77,13 @@ def test_no_email_without_an_address_or_when_turned_off(api, october, close):
     assert len(mails(api, "cy@example.org", "statement")) == 1
     me = api.me("bob")
     assert me["email"] == "bob@example.org"
-    assert me["notifications"] == {"statement": False, "paused": True, "buttons_off": True, "digest": True,
-                                   "payouts": True}
+    assert me["notifications"] == {
+        "statement": False,
+        "paused": True,
+        "buttons_off": True,
+        "digest": True,
+        "payouts": True,
+    }
 
 
 def test_buttons_off_and_paused_are_sent_once(api, october, close, at, poller):
@@ -90,7 +97,10 @@ def test_buttons_off_and_paused_are_sent_once(api, october, close, at, poller):
     assert len(mails(api, "bob@example.org", "buttons are off")) == 1
     # dee has 500 left of a 1000 budget: her flattrs are paused; ada, with plenty, hears nothing.
     paused = mails(api, "dee@example.org", "paused")
-    assert len(paused) == 1 and "Your funds (5.00 EUR) are below your monthly budget (10.00 EUR)" in paused[0]["text"]
+    assert (
+        len(paused) == 1
+        and "Your funds (5.00 EUR) are below your monthly budget (10.00 EUR)" in paused[0]["text"]
+    )
     assert mails(api, "ada@example.org", "paused") == mails(api, "ada@example.org", "buttons") == []
     assert mails(api, "dee@example.org", "buttons") == []  # dee owns no things
 
@@ -106,12 +116,12 @@ def test_the_buttons_off_email_also_starts_from_a_refused_click(api, at, poller)
 
 
 def test_the_email_address_comes_from_a_verified_claim(api):
-    from local.gateway import make_token
+    from local.authorizer import make_token
 
     def put(token_claims_email: str, verified: bool, user: str) -> None:
         import jwt
 
-        from local.gateway import jwt_secret
+        from local.authorizer import jwt_secret
 
         claims = jwt.decode(make_token(user), jwt_secret(), algorithms=["HS256"], audience="flattr")
         claims.update(email=token_claims_email, email_verified=verified)
@@ -124,7 +134,10 @@ def test_the_email_address_comes_from_a_verified_claim(api):
     assert api.me("gus")["email"] is None
     assert api.put("/me", {"email": "not an address"}, user="fay")[1]["error"]["code"] == "invalid_email"
     assert api.put("/me", {"email": "a@b.org\r\nBcc: x@y.org"}, user="fay")[0] == 400
-    assert api.put("/me", {"notifications": {"spam": True}}, user="fay")[1]["error"]["code"] == "invalid_notification"
+    assert (
+        api.put("/me", {"notifications": {"spam": True}}, user="fay")[1]["error"]["code"]
+        == "invalid_notification"
+    )
     assert api.me("fay")["email"] == "fay@example.org"
 
 
@@ -148,10 +161,19 @@ def test_unsubscribing_works_from_the_link_alone_and_a_forged_link_does_nothing(
     assert api.me("ada")["notifications"]["statement"] is True
 
     status, page = api.get(link)  # no token needed: the link is the credential
-    assert status == 200 and "<form method=\"post\"" in page
+    assert status == 200 and '<form method="post"' in page
     assert api.me("ada")["notifications"]["statement"] is True  # a GET (a mail scanner) changes nothing
-    status, page = api.call("POST", link, raw=b"List-Unsubscribe=One-Click",
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    status, page = api.call(
+        "POST",
+        link,
+        raw=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert status == 200 and "no more emails" in page
-    assert api.me("ada")["notifications"] == {"statement": False, "paused": True, "buttons_off": True,
-                                              "digest": True, "payouts": True}
+    assert api.me("ada")["notifications"] == {
+        "statement": False,
+        "paused": True,
+        "buttons_off": True,
+        "digest": True,
+        "payouts": True,
+    }

@@ -3,8 +3,7 @@
 import threading
 
 import pytest
-
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 
 
@@ -30,7 +29,10 @@ def test_revenue_moves_to_funds(api, creator, audit):
     status, me = api.post("/me/revenue/to-funds", {"amount": 700}, user="bob")
     assert status == 200
     assert me["balances"] == {"funds": 700, "revenue": 2000}
-    assert api.post("/me/revenue/to-funds", {"amount": 2001}, user="bob")[1]["error"]["code"] == "insufficient_revenue"
+    assert (
+        api.post("/me/revenue/to-funds", {"amount": 2001}, user="bob")[1]["error"]["code"]
+        == "insufficient_revenue"
+    )
     for bad in (0, -5, "10", 1.5):
         assert api.post("/me/revenue/to-funds", {"amount": bad}, user="bob")[0] == 400
     assert api.me("bob")["balances"] == {"funds": 700, "revenue": 2000}

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 import stripe as stripe_lib
-
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
+
 from tests import stripe_shapes as s
 
 
@@ -43,11 +43,15 @@ def via_stripe(monkeypatch):
         def call(**kw):
             calls.append((name, kw))
             return SimpleNamespace(**answer)
+
         return call
 
     monkeypatch.setattr(stripe_lib.Account, "create", recorder("Account.create", {"id": "acct_bob"}))
-    monkeypatch.setattr(stripe_lib.AccountLink, "create",
-                        recorder("AccountLink.create", {"url": "https://connect.stripe.com/setup/e/acct_bob/x"}))
+    monkeypatch.setattr(
+        stripe_lib.AccountLink,
+        "create",
+        recorder("AccountLink.create", {"url": "https://connect.stripe.com/setup/e/acct_bob/x"}),
+    )
     monkeypatch.setattr(stripe_lib.Transfer, "create", recorder("Transfer.create", {"id": "tr_1"}))
     monkeypatch.setattr(stripe_lib.Payout, "create", recorder("Payout.create", {"id": "po_1"}))
     yield calls
@@ -65,7 +69,10 @@ def test_onboarding_makes_one_account_and_a_fresh_link_each_time(api, creator, v
     for _ in range(2):
         status, body = api.post("/me/payout-account", back, user="bob")
         assert status == 200, body
-        assert body == {"account_id": "acct_bob", "onboarding_url": "https://connect.stripe.com/setup/e/acct_bob/x"}
+        assert body == {
+            "account_id": "acct_bob",
+            "onboarding_url": "https://connect.stripe.com/setup/e/acct_bob/x",
+        }
     made = [kw for name, kw in via_stripe if name == "Account.create"]
     assert len(made) == 1 and made[0]["type"] == "express" and made[0]["idempotency_key"] == "connect:bob"
     assert made[0]["settings"] == {"payouts": {"schedule": {"interval": "manual"}}}

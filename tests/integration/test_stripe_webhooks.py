@@ -10,9 +10,9 @@ import json
 import time
 
 import pytest
-
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
+
 from tests import stripe_shapes as s
 
 
@@ -64,9 +64,14 @@ def test_a_forged_stale_or_unsigned_event_is_refused_and_changes_nothing(api, st
 
 
 def test_events_we_do_not_handle_are_acknowledged_and_ignored(api, stripe):
-    assert stripe(s.event("customer.created", {"id": "cus_1", "object": "customer"})) == (200, {"status": "ignored"})
+    assert stripe(s.event("customer.created", {"id": "cus_1", "object": "customer"})) == (
+        200,
+        {"status": "ignored"},
+    )
     assert stripe(s.event("payment_intent.succeeded", {"id": "pi_x", "amount": 5, "metadata": {}})) == (
-        200, {"status": "ignored"})  # no user of ours
+        200,
+        {"status": "ignored"},
+    )  # no user of ours
     status, body = stripe(s.event("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1"}))
     assert status == 400 and body["error"]["code"] == "invalid_event"
     status, body = stripe(s.payment_succeeded("pi_usd", "ada", 1000, currency="usd"))
@@ -101,16 +106,28 @@ def test_a_dispute_won_returns_the_money_and_a_lost_one_does_not(api, stripe, au
         assert stripe(s.dispute(pi, dp, 1000)) == (200, {"status": "processed"})
         assert stripe(s.dispute(pi, dp, 1000)) == (200, {"status": "duplicate"})
         assert funds(api, user) == 0
-    assert stripe(s.dispute("pi_w", "dp_w", 1000, status="won", closed=True)) == (200, {"status": "processed"})
-    assert stripe(s.dispute("pi_l", "dp_l", 1000, status="lost", closed=True)) == (200, {"status": "duplicate"})
-    assert stripe(s.dispute("pi_w", "dp_w", 1000, status="won", closed=True)) == (200, {"status": "duplicate"})
+    assert stripe(s.dispute("pi_w", "dp_w", 1000, status="won", closed=True)) == (
+        200,
+        {"status": "processed"},
+    )
+    assert stripe(s.dispute("pi_l", "dp_l", 1000, status="lost", closed=True)) == (
+        200,
+        {"status": "duplicate"},
+    )
+    assert stripe(s.dispute("pi_w", "dp_w", 1000, status="won", closed=True)) == (
+        200,
+        {"status": "duplicate"},
+    )
     assert (funds(api, "ada"), funds(api, "bob")) == (1000, 0)
     audit()
 
 
 def test_a_dispute_closed_before_it_was_opened_still_counts_once(api, stripe, audit):
     stripe(s.payment_succeeded("pi_o", "ada", 1000))
-    assert stripe(s.dispute("pi_o", "dp_o", 1000, status="won", closed=True)) == (200, {"status": "processed"})
+    assert stripe(s.dispute("pi_o", "dp_o", 1000, status="won", closed=True)) == (
+        200,
+        {"status": "processed"},
+    )
     assert stripe(s.dispute("pi_o", "dp_o", 1000)) == (200, {"status": "duplicate"})
     assert funds(api, "ada") == 1000
     audit()
@@ -176,11 +193,22 @@ def test_a_payout_settles_from_stripe_events(api, stripe, close, at, audit):
 
 
 def test_deposits_are_at_least_the_minimum_budget_and_need_a_user(api):
-    for bad in ({"amount": 199}, {"amount": 0}, {"amount": "500"}, {"amount": 10_000_001}, {}, {"amount": 500, "x": 1}):
+    for bad in (
+        {"amount": 199},
+        {"amount": 0},
+        {"amount": "500"},
+        {"amount": 10_000_001},
+        {},
+        {"amount": 500, "x": 1},
+    ):
         status, body = api.post("/me/deposits", bad, user="ada")
         assert status == 400, (bad, body)
-    status, body = api.call("POST", "/me/deposits", raw=json.dumps({"amount": 500}).encode(),
-                            headers={"Content-Type": "application/json"})
+    status, body = api.call(
+        "POST",
+        "/me/deposits",
+        raw=json.dumps({"amount": 500}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert status == 401
 
 
@@ -189,8 +217,9 @@ def test_the_connect_endpoint_or_a_rotated_secret_is_accepted_beside_the_platfor
     from aws_lambda_powertools.utilities import parameters
 
     name = aws.environment["FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER"]
-    boto3.client("ssm").put_parameter(Name=name, Value="whsec_local, whsec_connect", Type="SecureString",
-                                      Overwrite=True)
+    boto3.client("ssm").put_parameter(
+        Name=name, Value="whsec_local, whsec_connect", Type="SecureString", Overwrite=True
+    )
     parameters.clear_caches()
     try:
         assert stripe(s.payment_succeeded("pi_c", "ada", 700), secret="whsec_connect")[0] == 200
@@ -203,8 +232,10 @@ def test_the_connect_endpoint_or_a_rotated_secret_is_accepted_beside_the_platfor
 
 
 def test_no_secret_appears_in_a_refusal(api, stripe):
-    for status, body in (stripe(s.payment_succeeded("pi_s", "ada", 100), secret="whsec_wrong"),
-                         api.post("/webhooks/stripe", {"id": "evt"})):
+    for status, body in (
+        stripe(s.payment_succeeded("pi_s", "ada", 100), secret="whsec_wrong"),
+        api.post("/webhooks/stripe", {"id": "evt"}),
+    ):
         assert status == 401
         assert "whsec_local" not in json.dumps(body) and "sk_test_local" not in json.dumps(body)
 
@@ -212,22 +243,30 @@ def test_no_secret_appears_in_a_refusal(api, stripe):
 def test_refund_totals_in_any_order_take_back_exactly_the_largest(aws):
     """Hypothesis: whatever running totals Stripe sends, in whatever order and however often, what
     goes back is the largest total (never more than was paid), split between funds and debt."""
-    from hypothesis import HealthCheck, given, settings, strategies as st
-
     from flattr.store import audit, payments
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
     runs = iter(range(10_000))
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(amount=st.integers(1, 5000), spent=st.integers(0, 5000),
-           totals=st.lists(st.integers(0, 6000), min_size=1, max_size=6))
+    @given(
+        amount=st.integers(1, 5000),
+        spent=st.integers(0, 5000),
+        totals=st.lists(st.integers(0, 6000), min_size=1, max_size=6),
+    )
     def check(amount, spent, totals):
         user, ref = f"h{next(runs)}", f"stripe:pi_h{next(runs)}"
         payments.deposit(ref, user, amount)
         spent = min(spent, amount)
         if spent:  # money already given: out of funds as a settlement would take it
-            ledger.post([accounts.Transfer(f"spent:{ref}", accounts.funds(user), accounts.FEES, spent, "charge",
-                                           user_id=user)])
+            ledger.post(
+                [
+                    accounts.Transfer(
+                        f"spent:{ref}", accounts.funds(user), accounts.FEES, spent, "charge", user_id=user
+                    )
+                ]
+            )
         for total in totals:
             payments.refund(ref, total)
         back = min(max(totals), amount)

@@ -1,8 +1,7 @@
 """Subscriptions, privacy, and the unspent-budget policies over months."""
 
 import pytest
-
-from flattr.domain import ledger as accounts
+from flattr.domain import accounts
 from flattr.store import ledger
 
 
@@ -51,7 +50,10 @@ def test_subscription_rules(api, at):
     thing = api.thing("bob")
     for months in (1, 4, "3", 24):
         assert api.post(f"/things/{thing}/subscription", {"months": months}, user="ada")[0] == 400
-    assert api.post(f"/things/{thing}/subscription", {"months": 3}, user="bob")[1]["error"]["code"] == "flattr_owner"
+    assert (
+        api.post(f"/things/{thing}/subscription", {"months": 3}, user="bob")[1]["error"]["code"]
+        == "flattr_owner"
+    )
     assert api.post("/things/77/subscription", {"months": 3}, user="ada")[0] == 404
     assert api.call("DELETE", f"/things/{thing}/subscription", user="ada")[0] == 404
 
@@ -92,8 +94,13 @@ def test_dormant6_sends_funds_to_charity_after_six_idle_months(api, at, close, p
     policy("dormant6")
     at("2026-01-10T00:00:00")
     api.giver("idle", budget=500, funds=4000)
-    for month, next_day in [("2026-01", "2026-02"), ("2026-02", "2026-03"), ("2026-03", "2026-04"),
-                            ("2026-04", "2026-05"), ("2026-05", "2026-06")]:
+    for month, next_day in [
+        ("2026-01", "2026-02"),
+        ("2026-02", "2026-03"),
+        ("2026-03", "2026-04"),
+        ("2026-04", "2026-05"),
+        ("2026-05", "2026-06"),
+    ]:
         close(month, now=f"{next_day}-01T00:10:00")
         assert api.me("idle")["balances"]["funds"] == 4000, month
     close("2026-06", now="2026-07-01T00:10:00")
@@ -108,8 +115,16 @@ def test_dormant6_counter_resets_when_the_user_flattrs(api, at, close, policy):
     api.giver("idle", budget=500, funds=4000)
     api.giver("bob", budget=200, funds=10_000)
     thing = api.thing("bob")
-    for i, (month, next_day) in enumerate([("2026-01", "2026-02"), ("2026-02", "2026-03"), ("2026-03", "2026-04"),
-                                           ("2026-04", "2026-05"), ("2026-05", "2026-06"), ("2026-06", "2026-07")]):
+    for i, (month, next_day) in enumerate(
+        [
+            ("2026-01", "2026-02"),
+            ("2026-02", "2026-03"),
+            ("2026-03", "2026-04"),
+            ("2026-04", "2026-05"),
+            ("2026-05", "2026-06"),
+            ("2026-06", "2026-07"),
+        ]
+    ):
         if i == 3:
             at(f"{month}-15T00:00:00")
             api.flattr("idle", thing)

@@ -5,8 +5,11 @@ import threading
 
 def test_register_and_read_a_thing(api):
     api.put("/me", {"display_name": "Bob"}, user="bob")
-    status, thing = api.post("/things", {"url": "https://bob.example/song", "title": "Bob's song",
-                                         "tags": ["music"], "language": "en"}, user="bob")
+    status, thing = api.post(
+        "/things",
+        {"url": "https://bob.example/song", "title": "Bob's song", "tags": ["music"], "language": "en"},
+        user="bob",
+    )
     assert status == 201
     assert isinstance(thing["id"], int) and 0 < thing["id"] < 2**53
     status, got = api.get(f"/things/{thing['id']}")
@@ -35,7 +38,9 @@ def test_lookup_by_url(api):
 
 def test_a_url_belongs_to_one_thing(api):
     api.thing("bob", url="https://bob.example/post")
-    status, body = api.post("/things", {"url": "https://BOB.example/post", "title": "Stolen post"}, user="eve")
+    status, body = api.post(
+        "/things", {"url": "https://BOB.example/post", "title": "Stolen post"}, user="eve"
+    )
     assert (status, body["error"]["code"]) == (409, "url_taken")
 
 
@@ -43,7 +48,9 @@ def test_racing_registrations_of_one_url_make_one_thing(api):
     results = []
 
     def register(user):
-        results.append(api.post("/things", {"url": "https://race.example/", "title": "Same page"}, user=user)[0])
+        results.append(
+            api.post("/things", {"url": "https://race.example/", "title": "Same page"}, user=user)[0]
+        )
 
     threads = [threading.Thread(target=register, args=(f"u{i}",)) for i in range(8)]
     [t.start() for t in threads]

@@ -20,7 +20,9 @@ def victim(api):
     return api.thing("vicky", VICTIM, title="Vicky's post")
 
 
-@pytest.mark.parametrize("spelling", SAME_AS_VICTIM + ["https://VICTIM.example/post", "https://victim.example/a/b/../../post"])
+@pytest.mark.parametrize(
+    "spelling", SAME_AS_VICTIM + ["https://VICTIM.example/post", "https://victim.example/a/b/../../post"]
+)
 def test_no_other_spelling_registers_beside_it(api, victim, spelling):
     status, body = api.post("/things", {"url": spelling, "title": "Mallory's copy"}, user="mallory")
     assert (status, body["error"]["code"]) == (409, "url_taken"), body
@@ -36,7 +38,11 @@ def test_idn_spellings_are_one_thing(api):
     api.giver("vicky")
     made = api.thing("vicky", "https://bücher.example/p")
     assert api.get(f"/things/{made}")[1]["url"] == "https://xn--bcher-kva.example/p"
-    for spelling in ("https://XN--BCHER-KVA.example/p", "https://BÜCHER.EXAMPLE/p", "http://bücher.example./p"):
+    for spelling in (
+        "https://XN--BCHER-KVA.example/p",
+        "https://BÜCHER.EXAMPLE/p",
+        "http://bücher.example./p",
+    ):
         status, body = api.post("/things", {"url": spelling, "title": "Another copy"}, user="vicky")
         assert (status, body["error"]["code"]) == (409, "url_taken"), (spelling, body)
 
@@ -45,14 +51,17 @@ def test_an_ipv6_url_is_stored_with_its_brackets(api):
     api.giver("vicky")
     made = api.thing("vicky", "https://[::1]/p")
     assert api.get(f"/things/{made}")[1]["url"] == "https://[::1]/p"
-    status, body = api.post("/things", {"url": "https://[0:0::1]:443/p", "title": "Another copy"}, user="vicky")
+    status, body = api.post(
+        "/things", {"url": "https://[0:0::1]:443/p", "title": "Another copy"}, user="vicky"
+    )
     assert (status, body["error"]["code"]) == (409, "url_taken"), body
 
 
 def test_an_auto_submit_url_in_another_spelling_flattrs_the_thing(api, victim):
     api.giver("ada")
     auto = "https://flattr.com/submit/auto?" + urlencode(
-        {"user_id": "vicky", "url": "http://VICTIM.example./%70ost#x", "title": "Vicky's post"})
+        {"user_id": "vicky", "url": "http://VICTIM.example./%70ost#x", "title": "Vicky's post"}
+    )
     status, body = api.post("/rest/v2/flattr", {"url": auto}, user="ada")
     assert status == 200, body
     assert body["thing"]["id"] == victim
@@ -60,8 +69,9 @@ def test_an_auto_submit_url_in_another_spelling_flattrs_the_thing(api, victim):
 
 def test_deleting_frees_every_spelling(api, victim):
     assert api.call("DELETE", f"/rest/v2/things/{victim}", user="vicky")[0] == 204
-    status, body = api.post("/things", {"url": "http://victim.example./%70ost", "title": "Back again"},
-                            user="vicky")
+    status, body = api.post(
+        "/things", {"url": "http://victim.example./%70ost", "title": "Back again"}, user="vicky"
+    )
     assert status == 201, body
     assert body["url"] == "http://victim.example/post"
 

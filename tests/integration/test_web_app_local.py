@@ -22,8 +22,15 @@ def challenge(verifier: str) -> str:
 
 def authorize(api, user: str, verifier: str, redirect_uri: str = APP) -> str:
     """The sign-in form, filled in: the code the browser brings back."""
-    params = {"response_type": "code", "client_id": "flattr-local", "redirect_uri": redirect_uri, "state": "st8",
-              "code_challenge": challenge(verifier), "code_challenge_method": "S256", "scope": "openid"}
+    params = {
+        "response_type": "code",
+        "client_id": "flattr-local",
+        "redirect_uri": redirect_uri,
+        "state": "st8",
+        "code_challenge": challenge(verifier),
+        "code_challenge_method": "S256",
+        "scope": "openid",
+    }
     form = api.client.get("/oauth2/authorize", query_string=params)
     assert form.status_code == 200
     page = form.get_data(as_text=True)
@@ -38,8 +45,16 @@ def authorize(api, user: str, verifier: str, redirect_uri: str = APP) -> str:
 
 
 def token(api, code: str, verifier: str, redirect_uri: str = APP):
-    resp = api.client.post("/oauth2/token", data={"grant_type": "authorization_code", "client_id": "flattr-local",
-                                                  "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier})
+    resp = api.client.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": "flattr-local",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+    )
     return resp.status_code, json.loads(resp.get_data())
 
 
@@ -58,19 +73,29 @@ def test_a_code_is_good_once_and_only_with_its_verifier(api, case):
     code = authorize(api, "ada", verifier)
     if case == "used_twice":
         assert token(api, code, verifier)[0] == 200
-    args = {"wrong_verifier": (code, secrets.token_urlsafe(48)), "used_twice": (code, verifier),
-            "other_redirect": (code, verifier, "http://127.0.0.1:3000/elsewhere.html"), "no_verifier": (code, "")}[case]
+    args = {
+        "wrong_verifier": (code, secrets.token_urlsafe(48)),
+        "used_twice": (code, verifier),
+        "other_redirect": (code, verifier, "http://127.0.0.1:3000/elsewhere.html"),
+        "no_verifier": (code, ""),
+    }[case]
     status, body = token(api, *args)
     assert (status, body["error"]) == (400, "invalid_grant")
     assert "id_token" not in body
 
 
 def test_no_sign_in_without_pkce_or_a_user_name(api):
-    resp = api.client.get("/oauth2/authorize", query_string={"response_type": "code", "client_id": "x",
-                                                             "redirect_uri": APP})
+    resp = api.client.get(
+        "/oauth2/authorize", query_string={"response_type": "code", "client_id": "x", "redirect_uri": APP}
+    )
     assert resp.status_code == 400 and "PKCE is required" in resp.get_data(as_text=True)
-    params = {"response_type": "code", "client_id": "x", "redirect_uri": APP, "code_challenge": "c" * 43,
-              "code_challenge_method": "S256"}
+    params = {
+        "response_type": "code",
+        "client_id": "x",
+        "redirect_uri": APP,
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+    }
     resp = api.client.post("/oauth2/authorize", data={**params, "username": "<script>"})
     assert resp.status_code == 400 and "Please type a user name" in resp.get_data(as_text=True)
     assert api.client.post("/oauth2/token", data={"grant_type": "password"}).status_code == 400
@@ -83,11 +108,15 @@ def test_the_local_config_names_the_api_sign_in_and_developer_panel(api):
     assert config["auth"]["client_id"] == "flattr-local"
     assert config["dev_panel"] == "http://127.0.0.1:3999/_local/"
     assert api.client.get("/_local/").status_code == 200
-    assert api.client.get("/logout", query_string={"logout_uri": "http://127.0.0.1:3999/"}).headers["Location"] == \
-        "http://127.0.0.1:3999/"
+    assert (
+        api.client.get("/logout", query_string={"logout_uri": "http://127.0.0.1:3999/"}).headers["Location"]
+        == "http://127.0.0.1:3999/"
+    )
 
 
-@pytest.mark.parametrize(("budget", "funds", "things"), [(1000, 5000, 3), (1000, 700, 7), (200, 5000, 1), (500, 5000, 0)])
+@pytest.mark.parametrize(
+    ("budget", "funds", "things"), [(1000, 5000, 3), (1000, 700, 7), (200, 5000, 1), (500, 5000, 0)]
+)
 def test_what_the_open_month_is_worth_is_what_the_close_pays(api, at, close, budget, funds, things):
     at("2026-10-15T12:00:00")
     api.giver("ada", budget=budget, funds=funds)
@@ -103,8 +132,12 @@ def test_what_the_open_month_is_worth_is_what_the_close_pays(api, at, close, bud
     status, closed = api.get("/me/statements/2026-10", user="ada")
     assert closed["settled"] is True and "estimate" not in closed
     assert estimate == {k: closed[k] for k in ("charged", "fee", "charity")} | {
-        "given": [{"thing_id": g["thing_id"], "amount": g["amount"]} for g in closed["given"]]}
-    assert sum(g["amount"] for g in estimate["given"]) + estimate["fee"] + estimate["charity"] == estimate["charged"]
+        "given": [{"thing_id": g["thing_id"], "amount": g["amount"]} for g in closed["given"]]
+    }
+    assert (
+        sum(g["amount"] for g in estimate["given"]) + estimate["fee"] + estimate["charity"]
+        == estimate["charged"]
+    )
 
 
 def test_the_qr_code_is_a_standalone_svg(api):

@@ -73,8 +73,9 @@ def test_a_creator_receives_a_signed_month_settled_equal_to_the_statement(api, a
     with pytest.raises(Exception):
         _verify(settled[0], "whsec_someone-else")
     log = api.get(f"/me/webhooks/{hook['id']}/deliveries", user="bob")[1]["deliveries"]
-    assert [(d["event_type"], d["outcome"], d["http_status"]) for d in log if d["event_type"] == "month.settled"] \
-        == [("month.settled", "delivered", 200)]
+    assert [
+        (d["event_type"], d["outcome"], d["http_status"]) for d in log if d["event_type"] == "month.settled"
+    ] == [("month.settled", "delivered", 200)]
 
 
 def test_flattrs_are_batched_into_one_delivery_per_window(api, at, poller, receiver, fast_retries):
@@ -105,7 +106,10 @@ def test_a_failing_endpoint_is_retried_and_then_given_up(api, poller, fast_retri
     finally:
         failing.close()
     assert [(d["attempt"], d["outcome"], d["http_status"]) for d in log] == [
-        (3, "gave_up", 500), (2, "retrying", 500), (1, "retrying", 500)]
+        (3, "gave_up", 500),
+        (2, "retrying", 500),
+        (1, "retrying", 500),
+    ]
     assert len(failing.requests) == 3
     assert (log[2]["next_attempt_in"], log[1]["next_attempt_in"]) == (1, 2)  # backing off, doubling
     assert len({d["id"] for d in log}) == 1
@@ -124,18 +128,21 @@ def test_a_test_event_reaches_a_working_endpoint(api, poller, receiver):
     assert api.get("/me/webhooks", user="bob")[1] == {"webhooks": []}
 
 
-@pytest.mark.parametrize("url, code", [
-    ("http://example.org/hook", "invalid_webhook_url"),
-    ("https://127.0.0.1/hook", "webhook_url_refused"),
-    ("https://localhost/hook", "webhook_url_refused"),
-    ("https://10.1.2.3/hook", "webhook_url_refused"),
-    ("https://192.168.0.10/hook", "webhook_url_refused"),
-    ("https://169.254.169.254/latest/meta-data", "webhook_url_refused"),
-    ("https://[::1]/hook", "webhook_url_refused"),
-    ("https://[::ffff:10.0.0.1]/hook", "webhook_url_refused"),
-    ("https://0.0.0.0/hook", "webhook_url_refused"),
-    ("https://user:pw@example.org/hook", "invalid_webhook_url"),
-])
+@pytest.mark.parametrize(
+    "url, code",
+    [
+        ("http://example.org/hook", "invalid_webhook_url"),
+        ("https://127.0.0.1/hook", "webhook_url_refused"),
+        ("https://localhost/hook", "webhook_url_refused"),
+        ("https://10.1.2.3/hook", "webhook_url_refused"),
+        ("https://192.168.0.10/hook", "webhook_url_refused"),
+        ("https://169.254.169.254/latest/meta-data", "webhook_url_refused"),
+        ("https://[::1]/hook", "webhook_url_refused"),
+        ("https://[::ffff:10.0.0.1]/hook", "webhook_url_refused"),
+        ("https://0.0.0.0/hook", "webhook_url_refused"),
+        ("https://user:pw@example.org/hook", "invalid_webhook_url"),
+    ],
+)
 def test_an_endpoint_on_a_private_address_is_refused_on_aws(api, on_aws, url, code):
     status, body = api.post("/me/webhooks", {"url": url}, user="bob")
     assert (status, body["error"]["code"]) == (400, code)

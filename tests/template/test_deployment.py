@@ -35,10 +35,15 @@ def test_the_authorizer_trusts_the_user_pool_unless_an_issuer_is_given(cfn):
 def test_the_widget_bucket_is_private_and_read_only_through_cloudfront(cfn):
     sam = cfn[1]["Resources"]
     block = sam["WidgetBucket"]["Properties"]["PublicAccessBlockConfiguration"]
-    assert all(block[k] is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls",
-                                           "RestrictPublicBuckets"))
-    allow = [st for st in sam["WidgetBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-             if st["Effect"] == "Allow"]
+    assert all(
+        block[k] is True
+        for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+    )
+    allow = [
+        st
+        for st in sam["WidgetBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if st["Effect"] == "Allow"
+    ]
     assert len(allow) == 1
     assert allow[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow[0]["Action"] == "s3:GetObject"
@@ -59,17 +64,20 @@ def test_pages_cannot_be_framed_and_the_widget_may_be_fetched_anywhere(cfn):
     assert cors["AccessControlAllowOrigins"]["Items"] == ["*"]
 
 
-@pytest.mark.parametrize("alarm, namespace, metric", [
-    ("SettleDeadLetterAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
-    ("AuditViolationsAlarm", "Flattr", "AuditViolations"),
-    ("Api5xxAlarm", "AWS/ApiGateway", "5xx"),
-    ("ClickFunctionThrottlesAlarm", "AWS/Lambda", "Throttles"),
-    ("TableThrottleAlarm", "AWS/DynamoDB", "WriteThrottleEvents"),
-    ("MonthCloseStuckAlarm", "Flattr", "MonthCloseOpenHours"),
-    ("MonthCloseNotStartedAlarm", "Flattr", "MonthCloseNotStarted"),
-    ("AuditMissingAlarm", "Flattr", "AuditViolations"),
-    ("ScheduleDeadLetterAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
-])
+@pytest.mark.parametrize(
+    "alarm, namespace, metric",
+    [
+        ("SettleDeadLetterAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AuditViolationsAlarm", "Flattr", "AuditViolations"),
+        ("Api5xxAlarm", "AWS/ApiGateway", "5xx"),
+        ("ClickFunctionThrottlesAlarm", "AWS/Lambda", "Throttles"),
+        ("TableThrottleAlarm", "AWS/DynamoDB", "WriteThrottleEvents"),
+        ("MonthCloseStuckAlarm", "Flattr", "MonthCloseOpenHours"),
+        ("MonthCloseNotStartedAlarm", "Flattr", "MonthCloseNotStarted"),
+        ("AuditMissingAlarm", "Flattr", "AuditViolations"),
+        ("ScheduleDeadLetterAlarm", "AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    ],
+)
 def test_each_alarm_watches_a_metric_something_emits(cfn, alarm, namespace, metric):
     props = cfn[1]["Resources"][alarm]["Properties"]
     assert (props["Namespace"], props["MetricName"]) == (namespace, metric)
@@ -82,8 +90,11 @@ def test_each_alarm_watches_a_metric_something_emits(cfn, alarm, namespace, metr
 def test_every_function_logs_with_retention_and_traces(cfn):
     sam = cfn[1]
     assert sam["Globals"]["Function"]["Tracing"] == "Active"
-    groups = {v["Properties"]["LogGroupName"]["Fn::Sub"]: v for v in sam["Resources"].values()
-              if v["Type"] == "AWS::Logs::LogGroup"}
+    groups = {
+        v["Properties"]["LogGroupName"]["Fn::Sub"]: v
+        for v in sam["Resources"].values()
+        if v["Type"] == "AWS::Logs::LogGroup"
+    }
     for fn in stack.functions():
         group = groups[f"/aws/lambda/${{{fn.logical_id}}}"]
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}

@@ -55,13 +55,26 @@ def test_checkov_finds_nothing_beyond_its_baseline():
             pytest.fail("make test installs .venv-checkov; it is missing")
         pytest.skip("no .venv-checkov (make test installs it)")
     result = subprocess.run(
-        [str(CHECKOV), "--framework", "cloudformation", "--skip-download", "--quiet", "--output", "json",
-         *[arg for t in TEMPLATES for arg in ("--file", t)]],
-        capture_output=True, text=True, cwd=stack.ROOT, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        [
+            str(CHECKOV),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--output",
+            "json",
+            *[arg for t in TEMPLATES for arg in ("--file", t)],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=stack.ROOT,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
-    failed = [(c["check_id"], c["resource"]) for r in reports for c in r.get("results", {}).get("failed_checks", [])]
+    failed = [
+        (c["check_id"], c["resource"]) for r in reports for c in r.get("results", {}).get("failed_checks", [])
+    ]
     baseline = yaml_parse(BASELINE.read_text())
 
     def accepted(check, resource):

@@ -25,12 +25,16 @@ def entries(path) -> dict[tuple[str, str | None], str]:
 @pytest.mark.parametrize("spec", lock.LOCKS, ids=lambda s: s.path.name)
 def test_each_lock_is_current_with_the_pins(spec):
     first = spec.path.read_text().splitlines()[0]
-    assert first == lock.fingerprint(spec), f"{spec.path.name} is stale against pyproject.toml: run `make lock`"
+    assert first == lock.fingerprint(spec), (
+        f"{spec.path.name} is stale against pyproject.toml: run `make lock`"
+    )
     locked = entries(spec.path)
     for pin in lock.pins(spec.groups):
         name, version = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)$", pin).groups()
         versions = {v for (n, _), v in locked.items() if n == name.lower().replace("_", "-")}
-        assert versions == {version}, f"{pin} is locked as {versions or 'nothing'} in {spec.path.name}: run `make lock`"
+        assert versions == {version}, (
+            f"{pin} is locked as {versions or 'nothing'} in {spec.path.name}: run `make lock`"
+        )
 
 
 def test_every_pin_is_exact():
@@ -67,7 +71,9 @@ def test_make_installs_from_the_locks_and_reinstalls_when_they_change():
     makefile = (lock.ROOT / "Makefile").read_text()
     assert re.search(r"^\$\(VENV\)/\.run-installed: requirements/run\.txt", makefile, re.M)
     assert re.search(r"^\$\(VENV\)/\.dev-installed: requirements/dev\.txt", makefile, re.M)
-    assert re.search(r"^run: \$\(VENV\)/\.run-installed$", makefile, re.M), "make run installs only the run set"
+    assert re.search(r"^run: \$\(VENV\)/\.run-installed$", makefile, re.M), (
+        "make run installs only the run set"
+    )
     assert re.search(r"^test: \$\(VENV\)/\.dev-installed", makefile, re.M)
     assert "--require-hashes" in makefile and "pyproject" not in re.sub(r"#.*", "", makefile)
     shared = (lock.ROOT / "functions" / "shared" / "Makefile").read_text()

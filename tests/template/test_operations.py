@@ -35,7 +35,8 @@ def test_every_function_has_an_errors_and_a_throttles_alarm(cfn, metric):
     watched = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for alarm in of_type(cfn, "AWS::CloudWatch::Alarm").values()
-        if (alarm["Properties"].get("Namespace"), alarm["Properties"].get("MetricName")) == ("AWS/Lambda", metric)
+        if (alarm["Properties"].get("Namespace"), alarm["Properties"].get("MetricName"))
+        == ("AWS/Lambda", metric)
     }
     functions = set(of_type(cfn, "AWS::Lambda::Function"))
     assert functions and functions <= watched, f"no {metric} alarm for {sorted(functions - watched)}"
@@ -48,7 +49,11 @@ def test_a_missing_audit_or_close_watch_is_an_alarm_not_silence(cfn):
     audit = res["AuditMissingAlarm"]["Properties"]
     # 25 hourly periods with no completed audit: the daily run, and an hour's slack.
     assert (audit["Period"], audit["EvaluationPeriods"], audit["DatapointsToAlarm"]) == (3600, 25, 25)
-    assert (audit["Statistic"], audit["ComparisonOperator"], audit["Threshold"]) == ("SampleCount", "LessThanThreshold", 1)
+    assert (audit["Statistic"], audit["ComparisonOperator"], audit["Threshold"]) == (
+        "SampleCount",
+        "LessThanThreshold",
+        1,
+    )
 
 
 def test_scheduled_runs_retry_and_dead_letter_into_an_alarmed_queue(cfn):
@@ -65,16 +70,21 @@ def test_scheduled_runs_retry_and_dead_letter_into_an_alarmed_queue(cfn):
         config = res[f"{function}EventInvokeConfig"]["Properties"]
         assert config["MaximumRetryAttempts"] == 2
         assert config["DestinationConfig"]["OnFailure"]["Destination"] == dlq
-    alarmed = {a["Properties"]["Dimensions"][0]["Value"].get("Fn::GetAtt", [None])[0]
-               for a in of_type(cfn, "AWS::CloudWatch::Alarm").values()
-               if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"}
+    alarmed = {
+        a["Properties"]["Dimensions"][0]["Value"].get("Fn::GetAtt", [None])[0]
+        for a in of_type(cfn, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
     assert {"ScheduleDeadLetterQueue", "SettleDeadLetterQueue"} <= alarmed
     assert "AWS::Events::Rule" not in {r["Type"] for r in res.values()}
 
 
 def test_the_month_close_schedule_passes_its_scheduled_time(cfn):
-    close = next(s for s in of_type(cfn, "AWS::Scheduler::Schedule").values()
-                 if s["Properties"]["ScheduleExpression"] == "cron(5 0 1 * ? *)")
+    close = next(
+        s
+        for s in of_type(cfn, "AWS::Scheduler::Schedule").values()
+        if s["Properties"]["ScheduleExpression"] == "cron(5 0 1 * ? *)"
+    )
     # A retry an hour late still closes the month the schedule meant.
     assert "<aws.scheduler.scheduled-time>" in close["Properties"]["Target"]["Input"]
 
@@ -84,17 +94,26 @@ def test_the_api_is_throttled_by_parameters_on_every_route_and_tighter_on_writes
     for name in ("ApiRateLimit", "ApiBurstLimit", "WriteRateLimit", "WriteBurstLimit"):
         assert params[name]["Type"] == "Number" and params[name]["MinValue"] >= 1
     stage = next(iter(of_type(cfn, "AWS::ApiGatewayV2::Stage").values()))["Properties"]
-    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
-                                             "ThrottlingRateLimit": {"Ref": "ApiRateLimit"}}
-    writes = {f"{method} {path}" for method, path, _, _ in stack.http_routes()
-              if method not in ("GET", "HEAD", "OPTIONS") and path != "$default"}
+    assert stage["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+    }
+    writes = {
+        f"{method} {path}"
+        for method, path, _, _ in stack.http_routes()
+        if method not in ("GET", "HEAD", "OPTIONS") and path != "$default"
+    }
     assert "POST /things/{thing_id}/flattr" in writes and "POST /things" in writes
     missing = writes - set(stage["RouteSettings"])
-    assert not missing, f"add these routes to HttpApi's RouteSettings in infra/template.yaml: {sorted(missing)}"
+    assert not missing, (
+        f"add these routes to HttpApi's RouteSettings in infra/template.yaml: {sorted(missing)}"
+    )
     for key, setting in stage["RouteSettings"].items():
         assert key in writes, f"RouteSettings names a route that does not exist: {key}"
-        assert setting == {"ThrottlingBurstLimit": {"Ref": "WriteBurstLimit"},
-                           "ThrottlingRateLimit": {"Ref": "WriteRateLimit"}}, key
+        assert setting == {
+            "ThrottlingBurstLimit": {"Ref": "WriteBurstLimit"},
+            "ThrottlingRateLimit": {"Ref": "WriteRateLimit"},
+        }, key
 
 
 def test_the_api_writes_an_access_log_with_retention(cfn):

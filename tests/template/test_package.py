@@ -33,13 +33,17 @@ def test_package_builds_a_deployable_tree(tmp_path, monkeypatch):
     assert (tmp_path / "build" / "static" / "flattr.html").exists()
     assert (tmp_path / "build" / "static" / "index.html").exists()  # the web app
     # The local stack's own routes exist only there: nothing deployed may point at them.
-    ours = [tmp_path / "build" / "template.yaml", *(tmp_path / "build").glob("functions/**/*"),
-            *(tmp_path / "build").glob("static/**/*")]
+    ours = [
+        tmp_path / "build" / "template.yaml",
+        *(tmp_path / "build").glob("functions/**/*"),
+        *(tmp_path / "build").glob("static/**/*"),
+    ]
     assert [p.name for p in ours if p.is_file() and b"/_local" in p.read_bytes()] == []
     cfn_lint = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
-    lint = subprocess.run([cfn_lint, str(tmp_path / "build" / "template.yaml")], capture_output=True, text=True)
+    lint = subprocess.run(
+        [cfn_lint, str(tmp_path / "build" / "template.yaml")], capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout
-
 
 
 def test_a_layer_built_for_this_machine_is_refused(tmp_path):
@@ -54,6 +58,12 @@ def test_a_layer_built_for_this_machine_is_refused(tmp_path):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pydantic_core\nVersion: 2.46.5\n")
     (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: cp311-cp311-manylinux_2_17_x86_64\n")
     problems = "\n".join(package.layer_problems(layer))
-    for expected in ("x.cpython-311.pyc", "bin/", "not for Linux aarch64", "not for CPython 3.12", "not the lock",
-                     "boto3 and botocore"):
+    for expected in (
+        "x.cpython-311.pyc",
+        "bin/",
+        "not for Linux aarch64",
+        "not for CPython 3.12",
+        "not the lock",
+        "boto3 and botocore",
+    ):
         assert expected in problems

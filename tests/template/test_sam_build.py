@@ -50,15 +50,22 @@ def built(tmp_path_factory):
             pytest.fail("make test installs .venv-deploy (the SAM CLI); it is missing")
         pytest.skip("no .venv-deploy (make test installs the SAM CLI there)")
     clone = tmp_path_factory.mktemp("clone")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=stack.ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=stack.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     for name in filter(None, files):
         source = stack.ROOT / name
         if source.is_file() and not source.is_symlink():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
     env = {**os.environ, "PYTHON": sys.executable, "SAM_CLI_TELEMETRY": "0"}
-    result = subprocess.run([str(SAM), "build"], cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(SAM), "build"], cwd=clone, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return clone / ".aws-sam" / "build"
 
@@ -81,8 +88,21 @@ def test_every_handler_imports_from_the_build_with_the_built_layer(built, fn):
     native = sorted({p.relative_to(layer).parts[0].split(".")[0] for p in layer.rglob("*.so")})
     host = sysconfig.get_paths()["purelib"]
     result = subprocess.run(
-        [sys.executable, "-S", "-c", PROBE, str(built / fn.logical_id), str(layer), host, fn.module, json.dumps(native)],
-        capture_output=True, text=True, cwd="/", env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            PROBE,
+            str(built / fn.logical_id),
+            str(layer),
+            host,
+            fn.module,
+            json.dumps(native),
+        ],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == [], "imported from outside the layer"

@@ -23,7 +23,12 @@ def test_template_passes_cfn_lint():
 
 def test_template_expands_with_sam():
     types = {r["Type"] for r in stack.transformed_template()["Resources"].values()}
-    assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Scheduler::Schedule", "AWS::Lambda::Function"} <= types
+    assert {
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::Scheduler::Schedule",
+        "AWS::Lambda::Function",
+    } <= types
     types = {r["Type"] for r in stack.expanded_template()["Resources"].values()}
     assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function"} <= types
 
@@ -44,7 +49,7 @@ def test_no_function_imports_another_functions_handler():
     for fn in stack.functions():
         for path in fn.code_dir.glob("*.py"):
             imported = set(re.findall(r"^\s*(?:from|import)\s+(\w+)", path.read_text(), re.M))
-            assert not (imported & (handler_modules - {p.stem for p in fn.code_dir.glob('*.py')})), path
+            assert not (imported & (handler_modules - {p.stem for p in fn.code_dir.glob("*.py")})), path
 
 
 def test_the_domain_imports_nothing_from_aws_or_the_store():
@@ -63,15 +68,22 @@ def test_nothing_under_functions_imports_local():
 def test_settings_come_from_template_parameters():
     tpl = stack.sam_template()
     env = tpl["Globals"]["Function"]["Environment"]["Variables"]
-    for name, param in [("FLATTR_FEE_BPS", "FeeBps"), ("FLATTR_UNSPENT_POLICY", "UnspentPolicy"),
-                        ("FLATTR_GIVE_TO_GET", "GiveToGet"), ("FLATTR_MIN_BUDGET", "MinBudget"),
-                        ("FLATTR_MIN_PAYOUT", "MinPayout"), ("FLATTR_CURRENCY", "Currency")]:
+    for name, param in [
+        ("FLATTR_FEE_BPS", "FeeBps"),
+        ("FLATTR_UNSPENT_POLICY", "UnspentPolicy"),
+        ("FLATTR_GIVE_TO_GET", "GiveToGet"),
+        ("FLATTR_MIN_BUDGET", "MinBudget"),
+        ("FLATTR_MIN_PAYOUT", "MinPayout"),
+        ("FLATTR_CURRENCY", "Currency"),
+    ]:
         assert env[name] == {"Ref": param}
     assert tpl["Parameters"]["FeeBps"]["Default"] == 1000
     assert tpl["Parameters"]["UnspentPolicy"]["Default"] == "charity"
     # The webhook secret is a parameter *name* in SSM, never the secret itself.
     deposit = tpl["Resources"]["DepositFunction"]["Properties"]
-    assert deposit["Environment"]["Variables"]["FLATTR_WEBHOOK_SECRET_PARAMETER"] == {"Ref": "WebhookSecretParameter"}
+    assert deposit["Environment"]["Variables"]["FLATTR_WEBHOOK_SECRET_PARAMETER"] == {
+        "Ref": "WebhookSecretParameter"
+    }
     assert "local-webhook-secret" not in stack.TEMPLATE.read_text()
     for fn in stack.functions():
         for name in fn.environment:

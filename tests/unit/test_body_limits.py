@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import time
 
+from flattr.http import MAX_BODY_BYTES, MAX_DEPTH, body_refusal
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from flattr.http import MAX_BODY_BYTES, MAX_DEPTH, body_refusal
 
 
 def refusal(body: str, content_type: str = "application/json"):
@@ -40,7 +39,10 @@ def test_the_check_is_linear_on_the_worst_bodies():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=30,

@@ -1,22 +1,30 @@
 """The ledger's pure rules: transfers, shards, and the webhook signature."""
 
 import pytest
-from hypothesis import given, strategies as st
-
-from flattr.domain import ledger, months, things, webhooks
+from flattr.domain import accounts, months, things, webhooks
+from flattr.domain.accounts import Transfer
 from flattr.domain.errors import InvalidSignature, ThingNotFound, ValidationFailed
-from flattr.domain.ledger import Transfer
+from hypothesis import given
+from hypothesis import strategies as st
 
 amounts = st.integers(1, 10**9)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["user:a:funds", "user:b:revenue", "platform:fees", "world:payments",
-                                           "clearing:2026-10"]),
-                          st.sampled_from(["user:c:funds", "user:d:revenue", "platform:charity"]),
-                          amounts), max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["user:a:funds", "user:b:revenue", "platform:fees", "world:payments", "clearing:2026-10"]
+            ),
+            st.sampled_from(["user:c:funds", "user:d:revenue", "platform:charity"]),
+            amounts,
+        ),
+        max_size=30,
+    )
+)
 def test_net_changes_of_any_transfers_sum_to_zero(rows):
     transfers = [Transfer(f"t{i}", d, c, a, "test", user_id="u") for i, (d, c, a) in enumerate(rows)]
-    assert sum(ledger.net_changes(transfers).values()) == 0
+    assert sum(accounts.net_changes(transfers).values()) == 0
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.5, True, "5"])
@@ -27,7 +35,7 @@ def test_a_transfer_moves_a_positive_integer_of_cents(amount):
 
 def test_shards_are_stable_and_spread():
     shards = {Transfer(f"t{i}", "platform:fees", "user:a:revenue", 1, "x").credit_shard for i in range(200)}
-    assert shards == set(range(ledger.SHARDS["revenue"]))
+    assert shards == set(range(accounts.SHARDS["revenue"]))
     t = Transfer("same", "platform:fees", "user:a:revenue", 1, "x")
     assert t.credit_shard == Transfer("same", "platform:fees", "user:a:revenue", 1, "x").credit_shard
 

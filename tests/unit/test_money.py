@@ -1,8 +1,8 @@
 """The split and the month's plan: exact to the cent, whatever the inputs."""
 
-from hypothesis import given, strategies as st
-
 from flattr.domain.money import fee_for, plan_month, split
+from hypothesis import given
+from hypothesis import strategies as st
 
 keys = st.lists(st.integers(1, 2**53 - 1).map(str), min_size=1, max_size=300, unique=True)
 cents = st.integers(0, 10_000_000)
@@ -43,7 +43,9 @@ def test_ten_things_on_ten_euros_get_one_euro_each():
 
 
 def test_leftover_cents_do_not_always_go_to_the_same_thing():
-    winners = {max(split(1, ["a", "b", "c"], salt=f"user{i}").items(), key=lambda kv: kv[1])[0] for i in range(30)}
+    winners = {
+        max(split(1, ["a", "b", "c"], salt=f"user{i}").items(), key=lambda kv: kv[1])[0] for i in range(30)
+    }
     assert winners == {"a", "b", "c"}
 
 
@@ -55,8 +57,9 @@ def test_fee_is_floor_of_basis_points(charged, bps):
 
 @given(budget=st.integers(200, 100_000), funds=cents, things=keys, bps=st.integers(0, 10_000))
 def test_a_month_with_flattrs_charges_min_of_budget_and_funds(budget, funds, things, bps):
-    plan = plan_month(budget=budget, funds=funds, things=things, fee_bps=bps, policy="charity", idle_months=0,
-                      salt="s")
+    plan = plan_month(
+        budget=budget, funds=funds, things=things, fee_bps=bps, policy="charity", idle_months=0, salt="s"
+    )
     assert plan.charged == min(budget, funds)
     assert plan.fee == fee_for(plan.charged, bps)
     assert plan.fee + plan.distributed + plan.charity == plan.charged
@@ -64,9 +67,18 @@ def test_a_month_with_flattrs_charges_min_of_budget_and_funds(budget, funds, thi
 
 
 def test_clicking_more_never_costs_more():
-    one = plan_month(budget=1000, funds=5000, things=["a"], fee_bps=1000, policy="charity", idle_months=0, salt="")
-    many = plan_month(budget=1000, funds=5000, things=list("abcdefghij"), fee_bps=1000, policy="charity",
-                      idle_months=0, salt="")
+    one = plan_month(
+        budget=1000, funds=5000, things=["a"], fee_bps=1000, policy="charity", idle_months=0, salt=""
+    )
+    many = plan_month(
+        budget=1000,
+        funds=5000,
+        things=list("abcdefghij"),
+        fee_bps=1000,
+        policy="charity",
+        idle_months=0,
+        salt="",
+    )
     assert one.charged == many.charged == 1000
 
 

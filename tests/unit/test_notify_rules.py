@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from flattr.domain import notify, ssrf
 from flattr.domain.errors import ValidationFailed
+from hypothesis import given
+from hypothesis import strategies as st
 
 SECRET = "s3cret"
 users = st.text(min_size=1, max_size=60).filter(lambda s: "\n" not in s)
@@ -23,7 +22,7 @@ def test_a_token_names_its_user_and_kind(user, kind):
 def test_a_changed_token_is_refused(user, kind, position, char):
     token = notify.unsubscribe_token(SECRET, user, kind)
     i = position % len(token)
-    forged = token[:i] + char + token[i + 1:]
+    forged = token[:i] + char + token[i + 1 :]
     if forged != token:
         assert notify.read_unsubscribe_token(SECRET, forged) in (None, (user, kind))
         # base64's padding bits can absorb a change in the last character; the names never change
@@ -44,8 +43,20 @@ def test_good_addresses(address):
     assert notify.parse_email(address) == address
 
 
-@pytest.mark.parametrize("address", ["", "a", "a@b", "a b@c.org", "a@b.org\r\nBcc: x@y.org", "<a@b.org>",
-                                     "a@-b.org", "a@b.org,c@d.org", "x" * 250 + "@b.org"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "a",
+        "a@b",
+        "a b@c.org",
+        "a@b.org\r\nBcc: x@y.org",
+        "<a@b.org>",
+        "a@-b.org",
+        "a@b.org,c@d.org",
+        "x" * 250 + "@b.org",
+    ],
+)
 def test_bad_addresses(address):
     with pytest.raises(ValidationFailed):
         notify.parse_email(address)
@@ -58,9 +69,25 @@ def test_only_a_verified_claim_gives_an_address():
     assert notify.verified_claim_email({"email": "a@b.org"}) is None
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254",
-                                     "fe80::1", "fc00::1", "0.0.0.0", "100.64.0.1", "224.0.0.1", "::ffff:127.0.0.1",
-                                     "240.0.0.1", "not-an-ip"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "::1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "fe80::1",
+        "fc00::1",
+        "0.0.0.0",
+        "100.64.0.1",
+        "224.0.0.1",
+        "::ffff:127.0.0.1",
+        "240.0.0.1",
+        "not-an-ip",
+    ],
+)
 def test_private_and_reserved_addresses_are_forbidden(address):
     assert ssrf.forbidden_address(address, allow_loopback=False) is not None
 
@@ -75,7 +102,13 @@ def test_public_addresses_are_fine_and_loopback_only_locally():
 def test_urls():
     assert ssrf.parse_url("https://h.example/x?y=1", False) == ("https", "h.example", 443, "/x?y=1")
     assert ssrf.parse_url("http://127.0.0.1:8080", True) == ("http", "127.0.0.1", 8080, "/")
-    for bad in ("http://h.example/", "ftp://h.example/", "https://", "https://u:p@h.example/", "https://h.example:99999/"):
+    for bad in (
+        "http://h.example/",
+        "ftp://h.example/",
+        "https://",
+        "https://u:p@h.example/",
+        "https://h.example:99999/",
+    ):
         with pytest.raises(ValidationFailed):
             ssrf.parse_url(bad, False)
 

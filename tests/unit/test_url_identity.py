@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from flattr.domain import urls
 from flattr.domain.errors import ValidationFailed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 VICTIM = "https://victim.example/post"
 SAME_AS_VICTIM = [
@@ -37,8 +36,13 @@ def test_the_spellings_an_attacker_used_are_one_url(spelling):
 
 
 def test_idn_hosts_are_one_url_in_unicode_punycode_and_any_case():
-    forms = ["https://bücher.example/p", "https://BÜCHER.example/p", "https://xn--bcher-kva.example/p",
-             "https://XN--BCHER-KVA.EXAMPLE/p", "https://bu\u0308cher.example/p"]
+    forms = [
+        "https://bücher.example/p",
+        "https://BÜCHER.example/p",
+        "https://xn--bcher-kva.example/p",
+        "https://XN--BCHER-KVA.EXAMPLE/p",
+        "https://bu\u0308cher.example/p",
+    ]
     assert {urls.identity(f) for f in forms} == {"//xn--bcher-kva.example/p"}
     assert urls.canonical(forms[0]) == "https://xn--bcher-kva.example/p"
 
@@ -49,21 +53,46 @@ def test_ipv6_hosts_keep_their_brackets():
 
 
 def test_what_stays_apart():
-    apart = ["https://victim.example/post", "https://victim.example/Post", "https://victim.example/post/",
-             "https://victim.example/post?a=1&b=2", "https://victim.example/post?b=2&a=1",
-             "https://www.victim.example/post", "https://victim.example:8443/post",
-             "https://victim.example/p%2Fost", "https://victim.example/p%3Fost"]
+    apart = [
+        "https://victim.example/post",
+        "https://victim.example/Post",
+        "https://victim.example/post/",
+        "https://victim.example/post?a=1&b=2",
+        "https://victim.example/post?b=2&a=1",
+        "https://www.victim.example/post",
+        "https://victim.example:8443/post",
+        "https://victim.example/p%2Fost",
+        "https://victim.example/p%3Fost",
+    ]
     assert len({urls.identity(u) for u in apart}) == len(apart)
 
 
 def test_canonical_keeps_the_scheme_and_escapes_in_one_case():
-    assert urls.canonical("http://Victim.Example/%7euser/%c3%a9?q=%41%2f") == "http://victim.example/~user/%C3%A9?q=A%2F"
+    assert (
+        urls.canonical("http://Victim.Example/%7euser/%c3%a9?q=%41%2f")
+        == "http://victim.example/~user/%C3%A9?q=A%2F"
+    )
 
 
-@pytest.mark.parametrize("bad", ["ftp://x.org/", "https://", "mailto:a@b.c", "https://user:pw@x.org/",
-                                 "http://[::1", "javascript:alert(1)", "//x.org/", "x.org/p", "https://./p",
-                                 "", "   ", "https://x.org/" + "a" * 2100, "https://x.org/\x00a",
-                                 "https://x.org/\ud800"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "ftp://x.org/",
+        "https://",
+        "mailto:a@b.c",
+        "https://user:pw@x.org/",
+        "http://[::1",
+        "javascript:alert(1)",
+        "//x.org/",
+        "x.org/p",
+        "https://./p",
+        "",
+        "   ",
+        "https://x.org/" + "a" * 2100,
+        "https://x.org/\x00a",
+        "https://x.org/\ud800",
+    ],
+)
 def test_what_is_not_an_http_url_is_refused(bad):
     with pytest.raises(ValidationFailed) as refused:
         urls.canonical(bad)
@@ -73,17 +102,21 @@ def test_what_is_not_an_http_url_is_refused(bad):
 # ---------------------------------------------------------------- the property
 
 UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
-segments = st.lists(st.text(UNRESERVED, min_size=1, max_size=8).filter(lambda s: s not in (".", "..")),
-                    min_size=1, max_size=4)
-labels = st.lists(st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10), min_size=1,
-                  max_size=3)
+segments = st.lists(
+    st.text(UNRESERVED, min_size=1, max_size=8).filter(lambda s: s not in (".", "..")), min_size=1, max_size=4
+)
+labels = st.lists(
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10), min_size=1, max_size=3
+)
 tlds = st.sampled_from(["example", "org", "test", "bücher", "xn--bcher-kva"])
 
 
 @st.composite
 def a_url(draw):
     host = ".".join(draw(labels) + [draw(tlds)])
-    query = draw(st.one_of(st.just(""), st.text(UNRESERVED + "=&", min_size=1, max_size=10).map("?{}".format)))
+    query = draw(
+        st.one_of(st.just(""), st.text(UNRESERVED + "=&", min_size=1, max_size=10).map("?{}".format))
+    )
     return host, draw(segments), query
 
 

@@ -9,10 +9,9 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flattr.domain import things
 from hypothesis import given
 from hypothesis import strategies as st
-
-from flattr.domain import things
 
 tag = (
     st.text(

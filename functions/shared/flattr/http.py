@@ -17,6 +17,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from . import settings, tokens
+from .claims import groups as claim_groups
+from .claims import of_event as event_claims
+from .domain import errors
 from .domain.errors import FlattrError, Forbidden, Unauthorized
 from .observability import logger, metrics
 
@@ -30,7 +33,33 @@ def error(status: int, code: str, message: str, headers: dict | None = None) -> 
     )
 
 
-# Flattr REST API v2 names some refusals differently (and says 401 for no_means); the rest keep ours.
+# The HTTP status of each kind of refusal (a subclass takes its nearest listed ancestor's).
+STATUSES: dict[type, int] = {
+    errors.ValidationFailed: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.FlattrOwner: 403,
+    errors.FlattrOnce: 403,
+    errors.NoMeans: 402,
+    errors.OwnerNotParticipating: 409,
+    errors.MonthClosed: 409,
+    errors.MonthNotOver: 409,
+    errors.PreviousMonthOpen: 409,
+    errors.UrlTaken: 409,
+    errors.InsufficientRevenue: 409,
+    errors.InvalidSignature: 401,
+    errors.Conflict: 409,
+    errors.ProviderUnavailable: 503,
+}
+
+
+def status_of(exc: FlattrError) -> int:
+    return next((STATUSES[kind] for kind in type(exc).__mro__ if kind in STATUSES), 400)
+
+
+# Every v2 refusal is drawn here (error_v2, refusal_v2, v2_body). Flattr REST API v2 names some
+# refusals differently (and says 401 for no_means); the rest keep ours. A v2 error change is one line.
 V2_CODES = {
     "thing_not_found": ("not_found", 404),
     "user_not_found": ("not_found", 404),
@@ -46,15 +75,30 @@ V2_CODES = {
 V2_ERROR_URI = "/openapi.json"  # the spec documents every route's refusals
 
 
+def v2_body(code: str, description: str, extra: dict | None = None) -> dict:
+    """v2's shape: {"error", "error_description", "error_uri"}, after what a route adds (lookup's message)."""
+    return {**(extra or {}), "error": code, "error_description": description, "error_uri": V2_ERROR_URI}
+
+
 def error_v2(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    """v2's shape: {"error", "error_description", "error_uri"}."""
+    """A refusal in v2's shape, its code and status as V2_CODES renames them."""
     code, status = V2_CODES.get(code, (code, status))
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": code, "error_description": message, "error_uri": V2_ERROR_URI}),
+        body=json.dumps(v2_body(code, message)),
         headers=headers,
     )
+
+
+def refusal_v2(status: int, code: str, message: str, headers: dict | None = None) -> dict:
+    """error_v2 as a Lambda result, for v2's gate, which answers before the resolver."""
+    code, status = V2_CODES.get(code, (code, status))
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(v2_body(code, message)),
+    }
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -130,7 +174,7 @@ def make_app(
 
     @app.exception_handler(FlattrError)
     def _refused(exc: FlattrError):
-        return render(exc.status, exc.code, exc.message)
+        return render(status_of(exc), exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError):
@@ -173,8 +217,7 @@ def pages_url(app: APIGatewayHttpResolver) -> str:
 
 def claims(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The JWT claims the HTTP API's authorizer verified; none on a public route."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    return ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    return event_claims(app.current_event.raw_event)
 
 
 def optional_user(app: APIGatewayHttpResolver) -> str | None:
@@ -196,16 +239,17 @@ def current_user(app: APIGatewayHttpResolver) -> str:
 
 def require_admin(app: APIGatewayHttpResolver) -> str:
     sub = current_user(app)
-    groups = claims(app).get("cognito:groups") or ""
-    # API Gateway hands list claims over as one string, "[admin other]".
-    names = groups if isinstance(groups, list) else str(groups).strip("[]").replace(",", " ").split()
-    if "admin" not in names:
+    if "admin" not in claim_groups(claims(app).get("cognito:groups")):
         raise Forbidden("This call is for admins.")
     return sub
 
 
-def entry(app: APIGatewayHttpResolver, *, json_only: bool = True,
-          around: Callable[[dict, Callable[[dict], dict]], dict] | None = None):
+def entry(
+    app: APIGatewayHttpResolver,
+    *,
+    json_only: bool = True,
+    around: Callable[[dict, Callable[[dict], dict]], dict] | None = None,
+):
     """The Lambda entry point for a resolver: logs with a correlation id, flushes metrics.
 
     `around(event, resolve)` may answer instead of the resolver, or add to what it answers.

@@ -33,8 +33,11 @@ def user_or_source(event: dict) -> str:
 def _refused(window: ratelimit.Window) -> dict:
     wait = max(window.resets_at - int(time.time()), 1)
     body = {"error": {"code": "rate_limited", "message": f"Too many requests; try again in {wait} s."}}
-    return {"statusCode": 429, "headers": {"Content-Type": "application/json", "Retry-After": str(wait)},
-            "body": json.dumps(body)}
+    return {
+        "statusCode": 429,
+        "headers": {"Content-Type": "application/json", "Retry-After": str(wait)},
+        "body": json.dumps(body),
+    }
 
 
 def limited(kind_of: Callable[[str, str], str | None]):

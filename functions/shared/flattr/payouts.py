@@ -19,7 +19,9 @@ def request(user_id: str, amount: int, request_key: str | None) -> revenue.Payou
     user = users.get(user_id) if via_stripe else None
     account = user.stripe_account if user else None
     if via_stripe and cfg.stripe_connect and not account:
-        raise Conflict("Set up where your payouts go first: POST /me/payout-account.", code="payout_account_missing")
+        raise Conflict(
+            "Set up where your payouts go first: POST /me/payout-account.", code="payout_account_missing"
+        )
     view = revenue.request_payout(user_id, amount, request_key)
     if via_stripe and view.status == "pending":
         # Stripe's idempotency key is our payout id: a retried request sends it once.

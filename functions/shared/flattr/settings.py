@@ -8,6 +8,23 @@ from functools import lru_cache
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The money rules' knobs: the platform's fee, where unspent money goes, the least budget that
+    gives, and whether only those who give may receive. The store reads it (settings.policy());
+    a test may hand the month close another."""
+
+    fee_bps: int
+    unspent: str
+    min_budget: int = 200
+    give_to_get: bool = True
+
+    def gives(self, budget: int, funds: int) -> bool:
+        """Whether a user gives: a budget of at least the minimum, and funds to give from. The store's
+        DynamoDB condition for the same rule is store.clicks.gives_condition."""
+        return budget >= self.min_budget and funds > 0
+
+
+@dataclass(frozen=True)
 class Settings:
     table: str
     idempotency_table: str
@@ -32,7 +49,9 @@ class Settings:
     stripe_webhook_secret_parameter: str = "/flattr/stripe-webhook-secret"
     stripe_publishable_key: str = ""
     stripe_api_base: str = ""
-    payout_provider: str = "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
+    payout_provider: str = (
+        "stripe"  # "stripe": a payout request is sent to Stripe; "webhook": another provider
+    )
     stripe_connect: bool = True  # payouts go to creators' connected accounts (localstripe has no Connect)
     # Notifications (emails through SES, creators' webhooks)
     notify_queue_url: str = ""
@@ -42,6 +61,16 @@ class Settings:
     webhook_retry_base: float = 30.0  # seconds before the first retry; doubles each time
     webhook_retry_window: float = 86_400.0  # retries stop this long after the first attempt
     webhook_batch_seconds: int = 60  # flattr.received: at most one delivery per endpoint per this
+
+
+def policy() -> Policy:
+    cfg = get()
+    return Policy(
+        fee_bps=cfg.fee_bps,
+        unspent=cfg.unspent_policy,
+        min_budget=cfg.min_budget,
+        give_to_get=cfg.give_to_get,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -64,9 +93,12 @@ def get() -> Settings:
         api_url=(env.get("FLATTR_API_URL") or env.get("FLATTR_EXECUTE_API_URL", "")).rstrip("/"),
         jwt_issuer=env.get("FLATTR_JWT_ISSUER", ""),
         jwt_audience=env.get("FLATTR_JWT_AUDIENCE", ""),
-        stripe_secret_key_parameter=env.get("FLATTR_STRIPE_SECRET_KEY_PARAMETER", "/flattr/stripe-secret-key"),
-        stripe_webhook_secret_parameter=env.get("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER",
-                                                "/flattr/stripe-webhook-secret"),
+        stripe_secret_key_parameter=env.get(
+            "FLATTR_STRIPE_SECRET_KEY_PARAMETER", "/flattr/stripe-secret-key"
+        ),
+        stripe_webhook_secret_parameter=env.get(
+            "FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", "/flattr/stripe-webhook-secret"
+        ),
         stripe_publishable_key=env.get("FLATTR_STRIPE_PUBLISHABLE_KEY", ""),
         stripe_api_base=env.get("FLATTR_STRIPE_API_BASE", "").rstrip("/"),
         payout_provider=env.get("FLATTR_PAYOUT_PROVIDER", "stripe"),

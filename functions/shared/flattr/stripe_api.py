@@ -11,13 +11,9 @@ import stripe
 from aws_lambda_powertools.utilities import parameters
 
 from . import settings
-from .domain.errors import FlattrError
+from .domain.errors import ProviderUnavailable
 
 SECRET_MAX_AGE = 300  # seconds a secret read from SSM is reused
-
-
-class ProviderUnavailable(FlattrError):
-    code, status = "payment_provider_unavailable", 503
 
 
 def _secret(name: str) -> str:
@@ -50,9 +46,16 @@ def create_payment_intent(user_id: str, amount: int, currency: str, idempotency_
         )
     except stripe.StripeError as exc:
         # Stripe's message may name the request, never our key; still, say only what failed.
-        raise ProviderUnavailable(f"Stripe refused or did not answer ({type(exc).__name__}); try again.") from None
-    return {"id": intent.id, "client_secret": intent.client_secret, "amount": intent.amount,
-            "currency": intent.currency.upper(), "publishable_key": settings.get().stripe_publishable_key}
+        raise ProviderUnavailable(
+            f"Stripe refused or did not answer ({type(exc).__name__}); try again."
+        ) from None
+    return {
+        "id": intent.id,
+        "client_secret": intent.client_secret,
+        "amount": intent.amount,
+        "currency": intent.currency.upper(),
+        "publishable_key": settings.get().stripe_publishable_key,
+    }
 
 
 def create_payout(payout_id: str, amount: int, currency: str, connected_account: str | None) -> str:
@@ -67,15 +70,26 @@ def create_payout(payout_id: str, amount: int, currency: str, connected_account:
     metadata = {"payout_id": payout_id}
     try:
         if connected_account:
-            stripe.Transfer.create(api_key=key, amount=amount, currency=currency.lower(),
-                                   destination=connected_account, metadata=metadata,
-                                   idempotency_key=f"payout:{payout_id}:transfer")
-        payout = stripe.Payout.create(api_key=key, amount=amount, currency=currency.lower(), metadata=metadata,
-                                      idempotency_key=f"payout:{payout_id}",
-                                      **({"stripe_account": connected_account} if connected_account else {}))
+            stripe.Transfer.create(
+                api_key=key,
+                amount=amount,
+                currency=currency.lower(),
+                destination=connected_account,
+                metadata=metadata,
+                idempotency_key=f"payout:{payout_id}:transfer",
+            )
+        payout = stripe.Payout.create(
+            api_key=key,
+            amount=amount,
+            currency=currency.lower(),
+            metadata=metadata,
+            idempotency_key=f"payout:{payout_id}",
+            **({"stripe_account": connected_account} if connected_account else {}),
+        )
     except stripe.StripeError as exc:
-        raise ProviderUnavailable(f"Stripe refused or did not answer ({type(exc).__name__}); "
-                                  "the payout stays pending.") from None
+        raise ProviderUnavailable(
+            f"Stripe refused or did not answer ({type(exc).__name__}); the payout stays pending."
+        ) from None
     return payout.id
 
 
@@ -97,8 +111,15 @@ def onboard(user_id: str, account_id: str | None, return_url: str) -> tuple[str,
                 metadata={"user_id": user_id},
                 idempotency_key=f"connect:{user_id}",
             ).id
-        link = stripe.AccountLink.create(api_key=key, account=account_id, type="account_onboarding",
-                                         refresh_url=return_url, return_url=return_url)
+        link = stripe.AccountLink.create(
+            api_key=key,
+            account=account_id,
+            type="account_onboarding",
+            refresh_url=return_url,
+            return_url=return_url,
+        )
     except stripe.StripeError as exc:
-        raise ProviderUnavailable(f"Stripe Connect refused or did not answer ({type(exc).__name__}).") from None
+        raise ProviderUnavailable(
+            f"Stripe Connect refused or did not answer ({type(exc).__name__})."
+        ) from None
     return account_id, link.url

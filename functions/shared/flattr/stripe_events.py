@@ -110,17 +110,28 @@ def read(event: stripe.Event) -> Fact:
         if not isinstance(user_id, str) or not user_id:
             return Ignored(kind)  # not a deposit of ours (no user): nothing to credit
         amount = obj.get("amount_received", obj.get("amount"))
-        return Deposit(payment_ref(_field(obj, "id", str)), user_id, _field({"amount": amount}, "amount", int),
-                       _field(obj, "currency", str).upper())
+        return Deposit(
+            payment_ref(_field(obj, "id", str)),
+            user_id,
+            _field({"amount": amount}, "amount", int),
+            _field(obj, "currency", str).upper(),
+        )
     if kind == "charge.refunded":
         pi = _id_of(obj.get("payment_intent"))
-        return Refund(payment_ref(_field({"payment_intent": pi}, "payment_intent", str)),
-                      _field(obj, "amount_refunded", int))
+        return Refund(
+            payment_ref(_field({"payment_intent": pi}, "payment_intent", str)),
+            _field(obj, "amount_refunded", int),
+        )
     if kind in ("charge.dispute.created", "charge.dispute.closed"):
         pi = _id_of(obj.get("payment_intent"))
         closed = kind.endswith(".closed")
-        return Dispute(payment_ref(_field({"payment_intent": pi}, "payment_intent", str)), _field(obj, "id", str),
-                       _field(obj, "amount", int), closed=closed, won=closed and obj.get("status") == "won")
+        return Dispute(
+            payment_ref(_field({"payment_intent": pi}, "payment_intent", str)),
+            _field(obj, "id", str),
+            _field(obj, "amount", int),
+            closed=closed,
+            won=closed and obj.get("status") == "won",
+        )
     if kind in ("payout.paid", "payout.failed"):
         metadata = obj.get("metadata") or {}
         payout_id = metadata.get("payout_id") if isinstance(metadata, dict) else None

@@ -1,37 +1,35 @@
-"""Every refusal the system can give, as a code a client can act on."""
+"""Every refusal the system can give, as a code a client can act on (no HTTP here: flattr.http)."""
 
 from __future__ import annotations
 
 
 class FlattrError(Exception):
-    """A client-facing refusal. `code` is stable API; `message` is for humans."""
+    """A client-facing refusal. `code` is stable API; `message` is for humans. The kind of refusal is
+    the class; the HTTP layer gives each kind its status (flattr.http.STATUSES)."""
 
     code = "bad_request"
-    status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None):
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
-        if status:
-            self.status = status
 
 
 class ValidationFailed(FlattrError):
-    code, status = "invalid_request", 400
+    code = "invalid_request"
 
 
 class Unauthorized(FlattrError):
-    code, status = "unauthorized", 401
+    code = "unauthorized"
 
 
 class Forbidden(FlattrError):
-    code, status = "forbidden", 403
+    code = "forbidden"
 
 
 class NotFound(FlattrError):
-    code, status = "not_found", 404
+    code = "not_found"
 
 
 class ThingNotFound(NotFound):
@@ -42,44 +40,48 @@ class ThingNotFound(NotFound):
 
 
 class FlattrOwner(FlattrError):
-    code, status = "flattr_owner", 403
+    code = "flattr_owner"
 
 
 class FlattrOnce(FlattrError):
-    code, status = "flattr_once", 403
+    code = "flattr_once"
 
 
 class NoMeans(FlattrError):
-    code, status = "no_means", 402
+    code = "no_means"
 
 
 class OwnerNotParticipating(FlattrError):
-    code, status = "owner_not_participating", 409
+    code = "owner_not_participating"
 
 
 class MonthClosed(FlattrError):
-    code, status = "month_closed", 409
+    code = "month_closed"
 
 
 class MonthNotOver(FlattrError):
-    code, status = "month_not_over", 409
+    code = "month_not_over"
 
 
 class PreviousMonthOpen(FlattrError):
-    code, status = "previous_month_open", 409
+    code = "previous_month_open"
 
 
 class UrlTaken(FlattrError):
-    code, status = "url_taken", 409
+    code = "url_taken"
 
 
 class InsufficientRevenue(FlattrError):
-    code, status = "insufficient_revenue", 409
+    code = "insufficient_revenue"
 
 
 class InvalidSignature(FlattrError):
-    code, status = "invalid_signature", 401
+    code = "invalid_signature"
 
 
 class Conflict(FlattrError):
-    code, status = "conflict", 409
+    code = "conflict"
+
+
+class ProviderUnavailable(FlattrError):
+    code = "payment_provider_unavailable"

@@ -21,8 +21,11 @@ def cents(amount: int, currency: str) -> str:
 
 def _statement(d: dict) -> tuple[str, list[str]]:
     cur = d["currency"]
-    lines = [f"Your statement for {d['month']}.", "",
-             f"Charged: {cents(d['charged'], cur)} (fee {cents(d['fee'], cur)}, charity {cents(d['charity'], cur)})"]
+    lines = [
+        f"Your statement for {d['month']}.",
+        "",
+        f"Charged: {cents(d['charged'], cur)} (fee {cents(d['fee'], cur)}, charity {cents(d['charity'], cur)})",
+    ]
     for g in d.get("given", []):
         lines.append(f"  given to thing {g['thing_id']}: {cents(g['amount'], cur)}")
     received = d.get("received", [])
@@ -62,11 +65,17 @@ def _payout(d: dict) -> tuple[str, list[str]]:
     if d["outcome"] == "paid":
         return f"Your payout of {amount} is on its way", [f"Payout {d['payout_id']} of {amount} was paid."]
     return f"Your payout of {amount} failed", [
-        f"Payout {d['payout_id']} of {amount} failed; the money is back in your revenue."]
+        f"Payout {d['payout_id']} of {amount} failed; the money is back in your revenue."
+    ]
 
 
-_KINDS = {"statement": _statement, "paused": _paused, "buttons_off": _buttons_off, "digest": _digest,
-          "payouts": _payout}
+_KINDS = {
+    "statement": _statement,
+    "paused": _paused,
+    "buttons_off": _buttons_off,
+    "digest": _digest,
+    "payouts": _payout,
+}
 
 
 def render(kind: str, data: dict, unsubscribe_url: str) -> Mail:
@@ -76,8 +85,8 @@ def render(kind: str, data: dict, unsubscribe_url: str) -> Mail:
     body = "".join(f"<p>{escape(line)}</p>" if line else "" for line in lines)
     html = (
         "<!doctype html><html><body>"
-        f"{body}<hr><p style=\"font-size:small\">{escape(footer)} "
-        f"<a href=\"{escape(unsubscribe_url, quote=True)}\">Unsubscribe</a></p>"
+        f'{body}<hr><p style="font-size:small">{escape(footer)} '
+        f'<a href="{escape(unsubscribe_url, quote=True)}">Unsubscribe</a></p>'
         "</body></html>"
     )
     return Mail(subject=subject, text=text, html=html)

@@ -52,6 +52,11 @@ class Plan:
         return sum(self.shares.values())
 
 
+def split_salt(user_id: str, month: str) -> str:
+    """The salt of a user's month's split: the close and the audit must agree on who gets the odd cents."""
+    return f"{user_id}:{month}"
+
+
 def plan_month(
     *,
     budget: int,

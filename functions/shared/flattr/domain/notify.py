@@ -24,8 +24,10 @@ DEFAULTS = {kind: True for kind in KINDS}
 
 WEBHOOK_EVENTS = ("flattr.received", "month.settled", "payout.paid", "payout.failed", "test")
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def parse_email(value: str) -> str:
@@ -51,8 +53,9 @@ def merge_preferences(stored: dict | None, changes: dict[str, bool] | None) -> d
     out = {**DEFAULTS, **{k: bool(v) for k, v in (stored or {}).items() if k in KINDS}}
     for kind, on in (changes or {}).items():
         if kind not in KINDS:
-            raise ValidationFailed(f"Unknown notification '{kind}'; known: {', '.join(KINDS)}.",
-                                   code="invalid_notification")
+            raise ValidationFailed(
+                f"Unknown notification '{kind}'; known: {', '.join(KINDS)}.", code="invalid_notification"
+            )
         out[kind] = on
     return out
 

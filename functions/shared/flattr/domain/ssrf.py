@@ -22,8 +22,9 @@ def parse_url(url: str, allow_loopback: bool) -> tuple[str, str, int, str]:
         raise ValidationFailed("url is not a valid URL.", code="invalid_webhook_url") from None
     schemes = ("https", "http") if allow_loopback else ("https",)
     if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
-        raise ValidationFailed("url must be https://host/path, without user or password.",
-                               code="invalid_webhook_url")
+        raise ValidationFailed(
+            "url must be https://host/path, without user or password.", code="invalid_webhook_url"
+        )
     port = port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, parts.hostname, port, target

@@ -84,4 +84,4 @@ def canonical(url: str) -> str:
 def identity(url: str) -> str:
     """What makes two URLs one thing: the canonical URL, without its scheme (`//host/path?query`)."""
     text = canonical(url)
-    return text[text.index("//"):]
+    return text[text.index("//") :]

@@ -49,7 +49,8 @@ def deliver(j: dict) -> None:
     body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
     headers = {"Flattr-Signature": webhooks.sign(ep.secret, int(now), body), "Flattr-Event-Id": event["id"]}
     log = lambda outcome, status=None, detail="", next_in=None: store.log_attempt(  # noqa: E731
-        ep.hook_id, j["delivery_id"], event["type"], attempt, outcome, status, detail, next_in)
+        ep.hook_id, j["delivery_id"], event["type"], attempt, outcome, status, detail, next_in
+    )
     try:
         answer = http_out.post(ep.url, body, headers, cfg.webhook_allow_loopback)
     except (http_out.Refused, ValidationFailed) as exc:
@@ -63,7 +64,9 @@ def deliver(j: dict) -> None:
             log("delivered", answer.status)
             return
         status, detail = answer.status, answer.body[:200].decode("utf-8", "replace")
-    delay = rules.next_retry(attempt, now - float(j["first_at"]), cfg.webhook_retry_base, cfg.webhook_retry_window)
+    delay = rules.next_retry(
+        attempt, now - float(j["first_at"]), cfg.webhook_retry_base, cfg.webhook_retry_window
+    )
     if delay is None:
         log("gave_up", status, detail)
         return

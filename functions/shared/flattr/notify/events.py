@@ -26,9 +26,14 @@ def send(jobs: list[dict], delay: int = 0) -> None:
     if not url:
         return  # a deployment without notifications (or a unit test): nothing to tell
     for i in range(0, len(jobs), 10):
-        entries = [{"Id": str(n), "MessageBody": json.dumps(job, sort_keys=True, separators=(",", ":")),
-                    "DelaySeconds": max(0, min(900, int(delay)))}
-                   for n, job in enumerate(jobs[i:i + 10])]
+        entries = [
+            {
+                "Id": str(n),
+                "MessageBody": json.dumps(job, sort_keys=True, separators=(",", ":")),
+                "DelaySeconds": max(0, min(900, int(delay))),
+            }
+            for n, job in enumerate(jobs[i : i + 10])
+        ]
         failed = _sqs().send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
         if failed:
             raise RuntimeError(f"SQS refused notification jobs: {failed}")
@@ -43,8 +48,17 @@ def after_close_job(job: dict) -> None:
 
 
 def payout_settled(payout_id: str, user_id: str, amount: int, paid: bool) -> None:
-    send([{"kind": "payout", "payout_id": payout_id, "user_id": user_id, "amount": int(amount),
-           "outcome": "paid" if paid else "failed"}])
+    send(
+        [
+            {
+                "kind": "payout",
+                "payout_id": payout_id,
+                "user_id": user_id,
+                "amount": int(amount),
+                "outcome": "paid" if paid else "failed",
+            }
+        ]
+    )
 
 
 def flattr_received(owner_id: str, giver: str, thing_id: str, at: str) -> None:

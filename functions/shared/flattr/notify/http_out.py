@@ -76,8 +76,12 @@ def post(url: str, body: bytes, headers: dict[str, str], allow_loopback: bool) -
     conn_cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     conn = conn_cls(host, port, address)
     try:
-        conn.request("POST", target, body=body, headers={"Content-Type": "application/json",
-                                                          "User-Agent": "Flattr-Webhooks/1", **headers})
+        conn.request(
+            "POST",
+            target,
+            body=body,
+            headers={"Content-Type": "application/json", "User-Agent": "Flattr-Webhooks/1", **headers},
+        )
         response = conn.getresponse()
         data = response.read(MAX_BYTES + 1)
         return Answer(status=response.status, body=data[:MAX_BYTES])

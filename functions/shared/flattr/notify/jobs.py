@@ -19,7 +19,7 @@ import time
 from .. import settings
 from ..domain import months
 from ..store import notify as store
-from ..store import pages, settlement, things, users
+from ..store import pages, statements, things, users
 from ..store.notify_models import NOTE_SHARDS
 from . import deliveries, events, mailer
 
@@ -43,16 +43,17 @@ def buttons_off(job: dict) -> None:
 
 def _check_funds(user_id: str, month: str, at_settlement: bool) -> None:
     """The conditions that start when funds run low; each email at most once per user and month."""
-    cfg = settings.get()
+    policy = settings.policy()
     user = users.get(user_id)
     if user is None:
         return
     budget, funds = int(user.budget or 0), int(user.funds or 0)
-    gives = budget >= cfg.min_budget and funds > 0
-    if at_settlement and budget >= cfg.min_budget and funds < budget:
-        mailer.send_once(f"paused:{user_id}:{month}", user_id, "paused",
-                         {"funds": funds, "budget": budget, "month": month})
-    if cfg.give_to_get and not gives and pages.owned(user_id, count=1).rows:
+    gives = policy.gives(budget, funds)
+    if at_settlement and budget >= policy.min_budget and funds < budget:
+        mailer.send_once(
+            f"paused:{user_id}:{month}", user_id, "paused", {"funds": funds, "budget": budget, "month": month}
+        )
+    if policy.give_to_get and not gives and pages.owned(user_id, count=1).rows:
         mailer.send_once(f"buttons_off:{user_id}:{month}", user_id, "buttons_off", {"month": month})
 
 
@@ -76,20 +77,34 @@ def fanout(job: dict) -> None:
 
 def member(job: dict) -> None:
     user_id, month = job["user_id"], job["month"]
-    statement = settlement.statement(user_id, month, _owned(user_id))
+    statement = statements.statement(user_id, month, _owned(user_id))
     if statement["settled"] or statement["received"]:
         mailer.send_once(f"statement:{user_id}:{month}", user_id, "statement", statement)
     supporters = store.supporters(user_id, month)
     if supporters:
         new = supporters - store.supporters(user_id, months.previous(month))
         if new:
-            mailer.send_once(f"digest:{user_id}:{month}", user_id, "digest",
-                             {"month": month, "supporters": len(supporters), "new_supporters": len(new)})
-    received = [{"thing_id": r["thing_id"], "flattrs": r["flattrs"], "amount": r["amount"]}
-                for r in statement["received"]]
-    deliveries.announce(user_id, f"month.settled:{user_id}:{month}", "month.settled", {
-        "month": month, "currency": settings.get().currency, "received": received,
-        "total": sum(r["amount"] for r in received)})
+            mailer.send_once(
+                f"digest:{user_id}:{month}",
+                user_id,
+                "digest",
+                {"month": month, "supporters": len(supporters), "new_supporters": len(new)},
+            )
+    received = [
+        {"thing_id": r["thing_id"], "flattrs": r["flattrs"], "amount": r["amount"]}
+        for r in statement["received"]
+    ]
+    deliveries.announce(
+        user_id,
+        f"month.settled:{user_id}:{month}",
+        "month.settled",
+        {
+            "month": month,
+            "currency": settings.get().currency,
+            "received": received,
+            "total": sum(r["amount"] for r in received),
+        },
+    )
 
 
 def _owned(user_id: str) -> list[str]:
@@ -108,8 +123,12 @@ def payout(job: dict) -> None:
     user_id, payout_id, outcome = job["user_id"], job["payout_id"], job["outcome"]
     data = {"payout_id": payout_id, "amount": int(job["amount"]), "outcome": outcome}
     mailer.send_once(f"payout:{payout_id}:{outcome}", user_id, "payouts", data)
-    deliveries.announce(user_id, f"payout.{outcome}:{payout_id}", f"payout.{outcome}",
-                        {"payout_id": payout_id, "amount": int(job["amount"]), "currency": settings.get().currency})
+    deliveries.announce(
+        user_id,
+        f"payout.{outcome}:{payout_id}",
+        f"payout.{outcome}",
+        {"payout_id": payout_id, "amount": int(job["amount"]), "currency": settings.get().currency},
+    )
 
 
 def flattr(job: dict) -> None:
@@ -120,21 +139,37 @@ def flattr(job: dict) -> None:
     now = time.time()
     bucket = int(now // width)
     if store.add_to_window(owner, bucket, job["giver"], job["thing_id"], job["at"]):
-        events.send([{"kind": "flush", "owner_id": owner, "bucket": bucket}], delay=int((bucket + 1) * width - now) + 1)
+        events.send(
+            [{"kind": "flush", "owner_id": owner, "bucket": bucket}],
+            delay=int((bucket + 1) * width - now) + 1,
+        )
 
 
 def flush(job: dict) -> None:
     owner, bucket = job["owner_id"], int(job["bucket"])
-    flattrs = sorted(({"thing_id": int(f.thing_id), "at": f.at} for f in store.window(owner, bucket)),
-                     key=lambda f: (f["at"], f["thing_id"]))
+    flattrs = sorted(
+        ({"thing_id": int(f.thing_id), "at": f.at} for f in store.window(owner, bucket)),
+        key=lambda f: (f["at"], f["thing_id"]),
+    )
     if flattrs:
-        deliveries.announce(owner, f"flattr.received:{owner}:{bucket}", "flattr.received",
-                            {"flattrs": flattrs, "count": len(flattrs)})
+        deliveries.announce(
+            owner,
+            f"flattr.received:{owner}:{bucket}",
+            "flattr.received",
+            {"flattrs": flattrs, "count": len(flattrs)},
+        )
 
 
 HANDLERS = {
-    "settled": settled, "close_progress": close_progress, "buttons_off": buttons_off, "fanout": fanout,
-    "member": member, "payout": payout, "flattr": flattr, "flush": flush, "deliver": deliveries.deliver,
+    "settled": settled,
+    "close_progress": close_progress,
+    "buttons_off": buttons_off,
+    "fanout": fanout,
+    "member": member,
+    "payout": payout,
+    "flattr": flattr,
+    "flush": flush,
+    "deliver": deliveries.deliver,
 }
 
 

@@ -67,6 +67,8 @@ def send_once(message_id: str, user_id: str, kind: str, data: dict) -> bool:
             return False
         raise SendLater(message_id)
     raw = build(to, mail, link, message_id).as_bytes()
-    answer = _ses().send_raw_email(Source=settings.get().mail_from, Destinations=[to], RawMessage={"Data": raw})
+    answer = _ses().send_raw_email(
+        Source=settings.get().mail_from, Destinations=[to], RawMessage={"Data": raw}
+    )
     store.mail_sent(message_id, answer["MessageId"])
     return True

@@ -23,8 +23,9 @@ def save(user_id: str, email: str | None, notifications: dict[str, bool] | None,
         from_token = rules.verified_claim_email(claims)
         if from_token is None and not notifications:
             return  # nothing to change: no write
-        store.save(user_id, email=from_token, email_source="token", changes=notifications,
-                   only_if_no_email=True)
+        store.save(
+            user_id, email=from_token, email_source="token", changes=notifications, only_if_no_email=True
+        )
 
 
 def view(user_id: str) -> dict:

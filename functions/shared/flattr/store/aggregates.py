@@ -43,8 +43,13 @@ def shown(found: list[Thing], month: str | None = None) -> dict[str, store.Count
 def _actions(thing: Thing, counts: store.Counts, month: str) -> list:
     """The updates that bring `thing`'s aggregate to `counts`; none if it is already there."""
     month_listed = month if counts.month and thing.listed == "public" else None
-    now_has = (thing.rank_total, thing.rank_month, thing.counted_month, thing.last_flattr_at,
-               thing.month_listed)
+    now_has = (
+        thing.rank_total,
+        thing.rank_month,
+        thing.counted_month,
+        thing.last_flattr_at,
+        thing.month_listed,
+    )
     wanted = (counts.total, counts.month, month, counts.last_at, month_listed)
     if now_has == wanted:
         return []

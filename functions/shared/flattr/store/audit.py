@@ -8,11 +8,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..domain import ledger as accounts
-from ..domain.money import fee_for, split
+from ..domain import accounts
+from ..domain.money import fee_for, split, split_salt
 from ..domain.months import previous
-from .models import (Account, Flattr, MonthClose, MonthProgress, Received, Settlement, ThingCount, TransferItem,
-                     User)
+from .models import (
+    Account,
+    Flattr,
+    MonthClose,
+    MonthProgress,
+    Received,
+    Settlement,
+    ThingCount,
+    TransferItem,
+    User,
+)
 
 INVARIANTS = {
     1: "conservation: all balances sum to zero",
@@ -57,7 +66,9 @@ def run_audit() -> list[Violation]:
     counted: dict[str, tuple[int, dict[str, int]]] = {}
     flattr_totals: dict[str, int] = defaultdict(int)
     flattr_months: dict[tuple[str, str], int] = defaultdict(int)
-    received: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (thing, month) -> flattrs, cents
+    received: dict[tuple[str, str], list[int]] = defaultdict(
+        lambda: [0, 0]
+    )  # (thing, month) -> flattrs, cents
     progress: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     closes: dict[str, MonthClose] = {}
     born: dict[str, str] = {}  # user -> created_month
@@ -84,7 +95,7 @@ def run_audit() -> list[Violation]:
                 transfers_by_prefix[f"{t.month}|{t.user_id}"].append(t)
         elif sk.startswith("FLATTR#"):
             f = Flattr.from_raw_data(raw)
-            flattrs[(pk[len("USER#"):], f.month)].append(f)
+            flattrs[(pk[len("USER#") :], f.month)].append(f)
             flattr_totals[f.thing_id] += 1
             flattr_months[(f.thing_id, f.month)] += 1
         elif sk.startswith("SETTLE#") and "#STEP#" not in sk:
@@ -117,8 +128,13 @@ def run_audit() -> list[Violation]:
         out.append(Violation(1, f"balances sum to {total} cents, not 0"))
     for key in sorted(set(balances) | set(derived)):
         if balances.get(key, 0) != derived.get(key, 0):
-            out.append(Violation(2, f"{key[0]} shard {key[1]}: balance {balances.get(key, 0)}, "
-                                    f"transfers say {derived.get(key, 0)}"))
+            out.append(
+                Violation(
+                    2,
+                    f"{key[0]} shard {key[1]}: balance {balances.get(key, 0)}, "
+                    f"transfers say {derived.get(key, 0)}",
+                )
+            )
     per_account: dict[str, int] = defaultdict(int)
     for (account, shard), value in balances.items():
         per_account[account] += value
@@ -133,12 +149,22 @@ def run_audit() -> list[Violation]:
     for thing_id in sorted(set(counted) | set(flattr_totals)):
         total_count, months = counted.get(thing_id, (0, {}))
         if total_count != flattr_totals.get(thing_id, 0):
-            out.append(Violation(6, f"thing {thing_id}: counter says {total_count}, "
-                                    f"{flattr_totals.get(thing_id, 0)} flattrs exist"))
+            out.append(
+                Violation(
+                    6,
+                    f"thing {thing_id}: counter says {total_count}, "
+                    f"{flattr_totals.get(thing_id, 0)} flattrs exist",
+                )
+            )
         for m, n in months.items():
             if n != flattr_months.get((thing_id, m), 0):
-                out.append(Violation(6, f"thing {thing_id} {m}: counter says {n}, "
-                                        f"{flattr_months.get((thing_id, m), 0)} flattrs exist"))
+                out.append(
+                    Violation(
+                        6,
+                        f"thing {thing_id} {m}: counter says {n}, "
+                        f"{flattr_months.get((thing_id, m), 0)} flattrs exist",
+                    )
+                )
     return out
 
 
@@ -154,8 +180,13 @@ def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violat
             by_kind[t.kind].append(t)
         charged = sum(int(t.amount) for t in by_kind["charge"])
         if len(by_kind["charge"]) > 1 or charged != int(s.charged):
-            out.append(Violation(4, f"{who}: charged {charged} in {len(by_kind['charge'])} transfers, "
-                                    f"the record says {s.charged}"))
+            out.append(
+                Violation(
+                    4,
+                    f"{who}: charged {charged} in {len(by_kind['charge'])} transfers, "
+                    f"the record says {s.charged}",
+                )
+            )
         fee = sum(int(t.amount) for t in by_kind["fee"])
         if fee != int(s.fee) or (s.things and fee != fee_for(int(s.charged), int(s.fee_bps))):
             out.append(Violation(5, f"{who}: fee {fee}, expected {fee_for(int(s.charged), int(s.fee_bps))}"))
@@ -166,8 +197,11 @@ def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violat
         if int(s.things) != len(month_flattrs):
             out.append(Violation(7, f"{who}: {len(month_flattrs)} flattrs, {s.things} settled"))
         if month_flattrs:
-            expected = split(int(s.distributed), sorted(f.thing_id for f in month_flattrs),
-                             salt=f"{s.user_id}:{s.month}")
+            expected = split(
+                int(s.distributed),
+                sorted(f.thing_id for f in month_flattrs),
+                salt=split_salt(s.user_id, s.month),
+            )
             if int(s.distributed) != int(s.charged) - int(s.fee):
                 out.append(Violation(5, f"{who}: distributed {s.distributed} != charged - fee"))
             paid = {k: v for k, v in expected.items() if v}
@@ -176,7 +210,9 @@ def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violat
                 out.append(Violation(7 if missing else 5, f"{who}: shares paid {shares}, expected {paid}"))
         charity = sum(int(t.amount) for t in by_kind["charity"])
         if charity != int(s.charity) or charged != fee + sum(shares.values()) + charity:
-            out.append(Violation(4, f"{who}: {charged} charged but {fee + sum(shares.values()) + charity} paid out"))
+            out.append(
+                Violation(4, f"{who}: {charged} charged but {fee + sum(shares.values()) + charity} paid out")
+            )
     return out
 
 
@@ -200,14 +236,21 @@ def _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progr
                 paid[(t.thing_id, s.month)][1] += int(t.amount)
     for key in sorted(set(paid) | set(received)):
         if list(received.get(key, [0, 0])) != list(paid.get(key, [0, 0])):
-            out.append(Violation(6, f"thing {key[0]} {key[1]}: statements say (flattrs, cents) = "
-                                    f"{tuple(received.get(key, [0, 0]))}, the ledger {tuple(paid.get(key, [0, 0]))}"))
+            out.append(
+                Violation(
+                    6,
+                    f"thing {key[0]} {key[1]}: statements say (flattrs, cents) = "
+                    f"{tuple(received.get(key, [0, 0]))}, the ledger {tuple(paid.get(key, [0, 0]))}",
+                )
+            )
     names = ("users_settled", "charged", "fees", "distributed", "charity")
     for month in sorted(set(months) | set(progress)):
         shown = {k: progress.get(month, {}).get(k, 0) for k in names}
         expected = {k: months.get(month, {}).get(k, 0) for k in names}
         if shown != expected:
-            out.append(Violation(4, f"month {month}: progress shows {shown}, settlements add up to {expected}"))
+            out.append(
+                Violation(4, f"month {month}: progress shows {shown}, settlements add up to {expected}")
+            )
     return out
 
 
@@ -216,16 +259,34 @@ def _check_closed_months(settlements, flattrs, closes, progress, born) -> list[V
     _check_settlements sees); a month that took a user's money came after their earlier months."""
     out: list[Violation] = []
     status = {(s.user_id, s.month): s.status for s in settlements}
-    closed = {m for m, c in closes.items() if int(c.segments_done or 0) >= int(c.segments)
-              and progress.get(m, {}).get("users_settled", 0) >= progress.get(m, {}).get("users_total", 0)}
+    closed = {
+        m
+        for m, c in closes.items()
+        if int(c.segments_done or 0) >= int(c.segments)
+        and progress.get(m, {}).get("users_settled", 0) >= progress.get(m, {}).get("users_total", 0)
+    }
     for (user_id, month), month_flattrs in sorted(flattrs.items()):
         if month in closed and status.get((user_id, month)) != "done":
-            out.append(Violation(7, f"{user_id} {month}: {len(month_flattrs)} flattrs of a closed month, "
-                                    f"the user's settlement is {status.get((user_id, month), 'missing')}"))
+            out.append(
+                Violation(
+                    7,
+                    f"{user_id} {month}: {len(month_flattrs)} flattrs of a closed month, "
+                    f"the user's settlement is {status.get((user_id, month), 'missing')}",
+                )
+            )
     for (user_id, month), state in sorted(status.items()):
         prev = previous(month)
-        if state != "pending" and prev in closes and born.get(user_id, "") <= prev \
-                and status.get((user_id, prev)) != "done":
-            out.append(Violation(8, f"{user_id}: {month} took money while {prev} is "
-                                    f"{status.get((user_id, prev), 'unsettled')}"))
+        if (
+            state != "pending"
+            and prev in closes
+            and born.get(user_id, "") <= prev
+            and status.get((user_id, prev)) != "done"
+        ):
+            out.append(
+                Violation(
+                    8,
+                    f"{user_id}: {month} took money while {prev} is "
+                    f"{status.get((user_id, prev), 'unsettled')}",
+                )
+            )
     return out

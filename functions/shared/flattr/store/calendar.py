@@ -36,8 +36,11 @@ def read() -> Calendar | None:
 def _unchanged(cal: Calendar | None):
     if cal is None:
         return Calendar.pk.does_not_exist()
-    begun = (Calendar.last_begun.does_not_exist() if cal.last_begun is None
-             else Calendar.last_begun == cal.last_begun)
+    begun = (
+        Calendar.last_begun.does_not_exist()
+        if cal.last_begun is None
+        else Calendar.last_begun == cal.last_begun
+    )
     first = Calendar.first.does_not_exist() if cal.first is None else Calendar.first == cal.first
     return begun & first
 
@@ -55,8 +58,12 @@ def birth(tx: Tx, user_id: str, at: str) -> list:
     born = born_month(at[:7], cal)
     if not tx.has("calendar"):
         if cal is None or not cal.first or born < cal.first:
-            tx.update(Calendar(*Calendar.key()), [Calendar.first.set(born)], condition=_unchanged(cal),
-                      label="calendar")
+            tx.update(
+                Calendar(*Calendar.key()),
+                [Calendar.first.set(born)],
+                condition=_unchanged(cal),
+                label="calendar",
+            )
         else:
             tx.check(Calendar, *Calendar.key(), condition=_unchanged(cal), label="calendar")
     actions = [
@@ -81,15 +88,19 @@ def begin(tx: Tx, month: str) -> None:
         if cal is not None and cal.first and cal.first < month:
             raise PreviousMonthOpen(f"Users joined in {cal.first}: close {cal.first} before {month}.")
     elif month <= last:
-        raise Conflict(f"Settlement began with {cal.epoch}; {month} can no longer be closed.",
-                       code="before_first_close")
+        raise Conflict(
+            f"Settlement began with {cal.epoch}; {month} can no longer be closed.", code="before_first_close"
+        )
     elif month != following(last):
         raise PreviousMonthOpen(f"{following(last)} must close before {month}.")
     elif month_status(last)["status"] != "closed":
         raise PreviousMonthOpen(f"{last} is still closing; {month} can close once all its users are settled.")
-    tx.update(Calendar(*Calendar.key()),
-              [Calendar.last_begun.set(month), Calendar.epoch.set(Calendar.epoch | month)],
-              condition=_unchanged(cal), label="calendar")
+    tx.update(
+        Calendar(*Calendar.key()),
+        [Calendar.last_begun.set(month), Calendar.epoch.set(Calendar.epoch | month)],
+        condition=_unchanged(cal),
+        label="calendar",
+    )
 
 
 def month_status(month: str) -> dict[str, Any]:
@@ -99,7 +110,9 @@ def month_status(month: str) -> dict[str, Any]:
         close = None
     totals = dict(users_total=0, users_settled=0, charged=0, fees=0, distributed=0, charity=0)
     if close is not None:
-        for shard in MonthProgress.batch_get([MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)]):
+        for shard in MonthProgress.batch_get(
+            [MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)]
+        ):
             for name in totals:
                 totals[name] += int(getattr(shard, name) or 0)
     if close is None:

@@ -13,12 +13,14 @@ import random
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from .. import settings
 from ..clock import now
 from ..domain.errors import FlattrOwner, MonthClosed, NoMeans, OwnerNotParticipating, ThingNotFound, UrlTaken
 from ..domain.months import month_of
 from . import things, users
 from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, User
 from .tx import Cancelled, Tx
+
 
 @dataclass(frozen=True)
 class ThingRef:
@@ -59,47 +61,85 @@ def _remember(thing_id: str, ref: ThingRef) -> ThingRef:
     return ref
 
 
-def check_people(tx: Tx, user_id: str, owner_id: str | None, month: str | None, min_budget: int,
-                 give_to_get: bool) -> None:
+def gives_condition(policy: settings.Policy):
+    """Policy.gives as a DynamoDB condition on the user's item: the one rule, checked where it is written."""
+    return (User.budget >= policy.min_budget) & (User.funds > 0)
+
+
+def check_people(
+    tx: Tx, user_id: str, owner_id: str | None, month: str | None, policy: settings.Policy | None = None
+) -> None:
     """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get).
     These are the rules of every flattr, a subscription's too. `month` None: the giver's month is
     the one being settled (sealed on purpose); `owner_id` None: the owner is judged elsewhere."""
-    gives = (User.budget >= min_budget) & (User.funds > 0)
+    policy = policy or settings.policy()
+    gives = gives_condition(policy)
     owes_nothing = User.debt.does_not_exist() | (User.debt >= 0)  # money that went back (store.payments)
     giver = gives & owes_nothing
     open_month = User.closed_through.does_not_exist() | (User.closed_through < month) if month else None
     tx.check(User, *User.key(user_id), condition=giver & open_month if month else giver, label="giver")
-    if give_to_get and owner_id is not None:
+    if policy.give_to_get and owner_id is not None:
         tx.check(User, *User.key(owner_id), condition=gives, label="owner")
 
 
 def check_thing(tx: Tx, thing_id: str) -> None:
     """The thing exists and is not deleted."""
-    tx.check(Thing, *Thing.key(thing_id), condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
-             label="thing")
+    tx.check(
+        Thing,
+        *Thing.key(thing_id),
+        condition=Thing.pk.exists() & Thing.deleted_at.does_not_exist(),
+        label="thing",
+    )
 
 
-def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -> Click:
+def _flattr_item(
+    user_id: str, month: str, thing_id: str, owner_id: str, shard: int, via: str | None
+) -> Flattr:
+    extra = {"via": via} if via else {}
+    return Flattr(
+        *Flattr.key(user_id, month, thing_id),
+        thing_id=thing_id,
+        owner_id=owner_id,
+        month=month,
+        at=now().isoformat(),
+        flattr_of=Flattr.of(thing_id, shard),
+        **extra,
+    )
+
+
+def stage_flattr(
+    tx: Tx, user_id: str, month: str, thing_id: str, owner_id: str, via: str | None = None
+) -> None:
+    """Add one flattr of an existing thing to `tx`, with its count on one of the thing's counter shards:
+    a click's and a subscription's month alike. A second flattr of the month fails the "flattr" label."""
+    shard = random.randrange(COUNTER_SHARDS)
+    tx.put(
+        _flattr_item(user_id, month, thing_id, owner_id, shard, via),
+        condition=Flattr.pk.does_not_exist(),
+        label="flattr",
+    )
+    this_month = ThingCount.months[month]
+    tx.update(
+        ThingCount(*ThingCount.key(thing_id, shard)),
+        [
+            ThingCount.total.add(1),
+            this_month.set((this_month | 0) + 1),
+            ThingCount.last_at.set(now().isoformat()),
+        ],
+        label="counter",
+    )
+
+
+def flattr(user_id: str, thing_id: str) -> Click:
     month = month_of(now())
     ref = _owner_of(thing_id)
     owner_id = ref.owner_id
     if owner_id == user_id:
         raise FlattrOwner("You cannot flattr your own thing.")
-
-    shard = random.randrange(COUNTER_SHARDS)
     tx = Tx()
-    tx.put(
-        Flattr(*Flattr.key(user_id, month, thing_id), thing_id=thing_id, owner_id=owner_id, month=month,
-               at=now().isoformat(), flattr_of=Flattr.of(thing_id, shard)),
-        condition=Flattr.pk.does_not_exist(),
-        label="flattr",
-    )
-    check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
+    stage_flattr(tx, user_id, month, thing_id, owner_id)
+    check_people(tx, user_id, owner_id, month)
     check_thing(tx, thing_id)
-    counter = ThingCount(*ThingCount.key(thing_id, shard))
-    this_month = ThingCount.months[month]
-    tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
-                      ThingCount.last_at.set(now().isoformat())], label="counter")
     try:
         tx.commit()
     except Cancelled as exc:
@@ -108,7 +148,7 @@ def flattr(user_id: str, thing_id: str, *, min_budget: int, give_to_get: bool) -
     return Click(thing_id, month, created=True, thing=ref)
 
 
-def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, give_to_get: bool) -> Click:
+def first_flattr(user_id: str, owner_id: str, fields: dict) -> Click:
     """Make a thing and count its first flattr in one transaction. An auto-submitted thing is made
     by its first flattr, so it exists only with that flattr: a refused flattr makes nothing.
     UrlTaken if the URL is a thing already (another first flattr may have just made it)."""
@@ -120,9 +160,8 @@ def first_flattr(user_id: str, owner_id: str, fields: dict, *, min_budget: int, 
         shard = random.randrange(COUNTER_SHARDS)
         tx = Tx()
         things.stage(tx, thing, counted=(shard, month, at))
-        tx.put(Flattr(*Flattr.key(user_id, month, thing.thing_id), thing_id=thing.thing_id, owner_id=owner_id,
-                      month=month, at=at, flattr_of=Flattr.of(thing.thing_id, shard)), label="flattr")
-        check_people(tx, user_id, owner_id, month, min_budget, give_to_get)
+        tx.put(_flattr_item(user_id, month, thing.thing_id, owner_id, shard, None), label="flattr")
+        check_people(tx, user_id, owner_id, month)
         try:
             tx.commit()
         except Cancelled as exc:
@@ -148,8 +187,10 @@ def explain(failed: set[str], user_id: str, month: str) -> None:
         if giver is not None and giver.closed_through and giver.closed_through >= month:
             raise MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
         if giver is not None and int(giver.debt or 0) < 0:
-            raise NoMeans(f"You owe {-int(giver.debt)} cents for money that went back (a refund or a dispute); "
-                          "your next deposit pays it first.")
+            raise NoMeans(
+                f"You owe {-int(giver.debt)} cents for money that went back (a refund or a dispute); "
+                "your next deposit pays it first."
+            )
         raise NoMeans("You need a monthly budget and funds above zero to flattr.")
     if "owner" in failed:
         raise OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pynamodb.expressions.condition import Condition
 
 from ..clock import now
-from ..domain import ledger
-from ..domain.ledger import Transfer
+from ..domain import accounts
+from ..domain.accounts import Transfer
 from . import calendar
 from .models import Account, Marker, TransferItem, User
 from .tx import Cancelled, Tx
@@ -56,7 +56,7 @@ def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
         )
         tx.put(item, condition=TransferItem.pk.does_not_exist(), label="transfer")
     on_user: dict[str, dict[str, int]] = {}  # a user's funds and debt live on one item: one update
-    for (account, shard), delta in sorted(ledger.net_changes(transfers).items()):
+    for (account, shard), delta in sorted(accounts.net_changes(transfers).items()):
         if delta == 0:
             continue
         user_id = funds_user(account)
@@ -99,7 +99,7 @@ def _update_account(tx: Tx, account: str, shard: int, delta: int) -> None:
         Account.shard.set(shard),
     ]
     condition: Condition | None = None
-    if delta < 0 and not ledger.may_go_negative(account):
+    if delta < 0 and not accounts.may_go_negative(account):
         condition = Account.balance >= -delta
     tx.update(item, actions, condition=condition, label="overdraft" if condition is not None else "credit")
 
@@ -134,10 +134,10 @@ def balance(account: str) -> int:
         except User.DoesNotExist:
             return 0
         return int((user.funds if funds_user(account) else user.debt) or 0)
-    keys = [Account.key(account, s) for s in range(ledger.shard_count(account))]
+    keys = [Account.key(account, s) for s in range(accounts.shard_count(account))]
     return sum(int(a.balance) for a in Account.batch_get(keys))
 
 
 def shard_balances(account: str) -> dict[int, int]:
-    keys = [Account.key(account, s) for s in range(ledger.shard_count(account))]
+    keys = [Account.key(account, s) for s in range(accounts.shard_count(account))]
     return {int(a.shard): int(a.balance) for a in Account.batch_get(keys, consistent_read=True)}

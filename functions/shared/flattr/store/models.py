@@ -1,21 +1,21 @@
 """One DynamoDB table, item types told apart by key prefix. Keys are built here and nowhere else.
 
-    USER#<u>                 USER                  the user: profile, budget, funds balance
-    USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
-    USER#<u>                 SETTLE#<month>        the settlement of the user's month
-    USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
-    THING#<t>                THING                 a thing, with its folded counts (indexes listed,
-                                                   ranked, ranked_month)
-    URL#<url>                URL                   the claim that makes a URL unique
-    COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
-    RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
-    ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
-    XFER#<id>                XFER                  an immutable transfer
-    PAYMENT#<ref>            PAYMENT               a provider's payment that was credited, and what went back
-    MONTH#<month>            MONTH                 a month close
-    MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
-    MONTH#<month>            SEGMENT#<i>           a scan segment that finished
-    CALENDAR                 CALENDAR              which months have begun closing
+USER#<u>                 USER                  the user: profile, budget, funds balance
+USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
+USER#<u>                 SETTLE#<month>        the settlement of the user's month
+USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
+THING#<t>                THING                 a thing, with its folded counts (indexes listed,
+                                               ranked, ranked_month)
+URL#<url>                URL                   the claim that makes a URL unique
+COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
+RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
+ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
+XFER#<id>                XFER                  an immutable transfer
+PAYMENT#<ref>            PAYMENT               a provider's payment that was credited, and what went back
+MONTH#<month>            MONTH                 a month close
+MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
+MONTH#<month>            SEGMENT#<i>           a scan segment that finished
+CALENDAR                 CALENDAR              which months have begun closing
 """
 
 from __future__ import annotations
@@ -27,76 +27,12 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .. import settings
+from .indexes import FlattrsByThing, Listed, Ranked, RankedMonth, ThingsByOwner, UsersIndex
 
 COUNTER_SHARDS = 8  # a thing's click counter takes ~1,000 writes/s per shard
-
-
-class UsersIndex(GlobalSecondaryIndex):
-    """Sparse: only user items carry `uid`, so settlement enumerates users without the rest."""
-
-    class Meta:
-        index_name = "users"
-        projection = IncludeProjection(["created_month"])
-
-    uid = UnicodeAttribute(hash_key=True)
-
-
-class ThingsByOwner(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "things_by_owner"
-        projection = KeysOnlyProjection()
-
-    owner_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class FlattrsByThing(GlobalSecondaryIndex):
-    """Sparse: only flattrs carry `flattr_of` ("<thing>#<shard>"), spread like the counters."""
-
-    class Meta:
-        index_name = "flattrs_by_thing"
-        projection = KeysOnlyProjection()
-
-    flattr_of = UnicodeAttribute(hash_key=True)
-    at = UnicodeAttribute(range_key=True)
-
-
-class Listed(GlobalSecondaryIndex):
-    """Sparse: only live things carry `listed` ("public" or "hidden"), newest first. Search reads
-    the "public" partition; the fold walks both."""
-
-    class Meta:
-        index_name = "listed"
-        projection = AllProjection()
-
-    listed = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class Ranked(GlobalSecondaryIndex):
-    """Live things by their folded flattr count (all time): search's sort=flattrs."""
-
-    class Meta:
-        index_name = "ranked"
-        projection = AllProjection()
-
-    listed = UnicodeAttribute(hash_key=True)
-    rank_total = NumberAttribute(range_key=True)
-
-
-class RankedMonth(GlobalSecondaryIndex):
-    """Public things flattred in a month (`month_listed` = the month), by that month's count."""
-
-    class Meta:
-        index_name = "ranked_month"
-        projection = AllProjection()
-
-    month_listed = UnicodeAttribute(hash_key=True)
-    rank_month = NumberAttribute(range_key=True)
 
 
 class _Base(Model):
@@ -121,7 +57,6 @@ class _Base(Model):
     by_listing = Listed()
     by_rank = Ranked()
     by_rank_month = RankedMonth()
-
 
     @classmethod
     def _get_connection(cls):

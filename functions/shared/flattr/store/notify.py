@@ -10,7 +10,7 @@ from pynamodb.exceptions import PutError
 
 from ..clock import now
 from ..domain import notify as rules
-from ..domain.ledger import spread
+from ..domain.accounts import spread
 from .models import Flattr, Marker, MonthClose, MonthProgress, User
 from .notify_models import (
     NOTE_SHARDS,
@@ -51,12 +51,21 @@ def prefs(user_id: str) -> NotifyPrefs | None:
 
 def view(user_id: str) -> dict:
     p = prefs(user_id)
-    return {"email": p.email if p else None,
-            "notifications": rules.merge_preferences(p.prefs.as_dict() if p else None, None)}
+    return {
+        "email": p.email if p else None,
+        "notifications": rules.merge_preferences(p.prefs.as_dict() if p else None, None),
+    }
 
 
-def save(user_id: str, *, email: str | None = None, email_source: str = "user", remove_email: bool = False,
-         changes: dict[str, bool] | None = None, only_if_no_email: bool = False) -> None:
+def save(
+    user_id: str,
+    *,
+    email: str | None = None,
+    email_source: str = "user",
+    remove_email: bool = False,
+    changes: dict[str, bool] | None = None,
+    only_if_no_email: bool = False,
+) -> None:
     current = prefs(user_id)
     stored = current.prefs.as_dict() if current else None
     if only_if_no_email and current is not None and (current.email or current.email_source == "removed"):
@@ -87,12 +96,16 @@ def begin_mail(message_id: str, to: str, subject: str) -> bool:
     """Claim the right to send this email. False: it was sent, or another attempt is sending it."""
     at = int(time.time())
     item = MailSent(*MailSent.key(message_id), status="sending", to=to, subject=subject, started=at)
-    cond = MailSent.pk.does_not_exist() | ((MailSent.status == "sending") & (MailSent.started < at - SENDING_LEASE))
+    cond = MailSent.pk.does_not_exist() | (
+        (MailSent.status == "sending") & (MailSent.started < at - SENDING_LEASE)
+    )
     return _conditional_put(item, cond)
 
 
 def mail_sent(message_id: str, ses_id: str) -> None:
-    MailSent(*MailSent.key(message_id)).update(actions=[MailSent.status.set("sent"), MailSent.ses_id.set(ses_id)])
+    MailSent(*MailSent.key(message_id)).update(
+        actions=[MailSent.status.set("sent"), MailSent.ses_id.set(ses_id)]
+    )
 
 
 def mail_status(message_id: str) -> str | None:
@@ -106,7 +119,9 @@ def mail_status(message_id: str) -> str | None:
 
 
 def endpoints(user_id: str) -> list[Endpoint]:
-    return list(Endpoint.query(f"USER#{user_id}", Endpoint.sk.startswith(Endpoint.PREFIX), consistent_read=True))
+    return list(
+        Endpoint.query(f"USER#{user_id}", Endpoint.sk.startswith(Endpoint.PREFIX), consistent_read=True)
+    )
 
 
 def endpoint(user_id: str, hook_id: str) -> Endpoint | None:
@@ -121,8 +136,14 @@ def add_endpoint(user_id: str, url: str) -> Endpoint | None:
     if len(endpoints(user_id)) >= MAX_ENDPOINTS:
         return None
     hook_id = secrets.token_hex(8)
-    item = Endpoint(*Endpoint.key(user_id, hook_id), hook_id=hook_id, user_id=user_id, url=url,
-                    secret="whsec_" + secrets.token_urlsafe(32), created_at=now().isoformat())
+    item = Endpoint(
+        *Endpoint.key(user_id, hook_id),
+        hook_id=hook_id,
+        user_id=user_id,
+        url=url,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        created_at=now().isoformat(),
+    )
     item.save(condition=Endpoint.pk.does_not_exist())
     return item
 
@@ -135,12 +156,28 @@ def remove_endpoint(user_id: str, hook_id: str) -> bool:
     return True
 
 
-def log_attempt(hook_id: str, delivery_id: str, event_type: str, attempt: int, outcome: str,
-                http_status: int | None, detail: str, next_in: float | None = None) -> None:
+def log_attempt(
+    hook_id: str,
+    delivery_id: str,
+    event_type: str,
+    attempt: int,
+    outcome: str,
+    http_status: int | None,
+    detail: str,
+    next_in: float | None = None,
+) -> None:
     at = _wall_clock()
-    DeliveryLog(*DeliveryLog.key(hook_id, at, delivery_id, attempt), delivery_id=delivery_id,
-                event_type=event_type, attempt=attempt, outcome=outcome, http_status=http_status,
-                detail=detail[:500], at=at, next_attempt_in=next_in).save()
+    DeliveryLog(
+        *DeliveryLog.key(hook_id, at, delivery_id, attempt),
+        delivery_id=delivery_id,
+        event_type=event_type,
+        attempt=attempt,
+        outcome=outcome,
+        http_status=http_status,
+        detail=detail[:500],
+        at=at,
+        next_attempt_in=next_in,
+    ).save()
 
 
 def _wall_clock() -> str:
@@ -150,8 +187,11 @@ def _wall_clock() -> str:
 
 def delivery_log(hook_id: str) -> list[DeliveryLog]:
     """The newest attempts first."""
-    return list(DeliveryLog.query(DeliveryLog.partition(hook_id), scan_index_forward=False, limit=LOG_PAGE,
-                                  consistent_read=True))
+    return list(
+        DeliveryLog.query(
+            DeliveryLog.partition(hook_id), scan_index_forward=False, limit=LOG_PAGE, consistent_read=True
+        )
+    )
 
 
 def delivered(delivery_id: str) -> bool:
@@ -171,7 +211,9 @@ def mark_delivered(delivery_id: str) -> None:
 
 def add_to_window(owner_id: str, bucket: int, giver: str, thing_id: str, at: str) -> bool:
     """Put a flattr into the owner's window; True if this opened the window (send its flush)."""
-    WindowFlattr(*WindowFlattr.key(owner_id, bucket, giver, thing_id), thing_id=thing_id, giver=giver, at=at).save()
+    WindowFlattr(
+        *WindowFlattr.key(owner_id, bucket, giver, thing_id), thing_id=thing_id, giver=giver, at=at
+    ).save()
     return _conditional_put(Marker(*WindowFlattr.window(owner_id, bucket), at=at), Marker.pk.does_not_exist())
 
 
@@ -186,7 +228,9 @@ def window(owner_id: str, bucket: int) -> list[WindowFlattr]:
 def month_flattrs(user_id: str, month: str) -> dict[str, str]:
     """thing id -> owner id of the user's flattrs that month."""
     pk, _ = User.key(user_id)
-    return {f.thing_id: f.owner_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))}
+    return {
+        f.thing_id: f.owner_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))
+    }
 
 
 def note_month(month: str, giver: str, owners: set[str]) -> None:
@@ -198,7 +242,9 @@ def note_month(month: str, giver: str, owners: set[str]) -> None:
             batch.save(Supporter(*Supporter.key(owner, month, giver)))
 
 
-def participants(month: str, shard: int, start: dict | None, limit: int = 100) -> tuple[list[str], dict | None]:
+def participants(
+    month: str, shard: int, start: dict | None, limit: int = 100
+) -> tuple[list[str], dict | None]:
     page = Participant.query(Participant.partition(month, shard), limit=limit, last_evaluated_key=start)
     users = [p.sk for p in page]
     return users, page.last_evaluated_key
@@ -215,8 +261,9 @@ def month_closed(month: str) -> bool:
         close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     except MonthClose.DoesNotExist:
         return False
-    shards = MonthProgress.batch_get([MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)],
-                                     consistent_read=True)
+    shards = MonthProgress.batch_get(
+        [MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)], consistent_read=True
+    )
     total = settled = 0
     for shard in shards:
         total, settled = total + int(shard.users_total or 0), settled + int(shard.users_settled or 0)
@@ -224,7 +271,7 @@ def month_closed(month: str) -> bool:
 
 
 def fanout_state(month: str) -> str:
-    """"new" (we claimed it), "claimed" (claimed, not yet handed out) or "dispatched"."""
+    """ "new" (we claimed it), "claimed" (claimed, not yet handed out) or "dispatched"."""
     if _conditional_put(Fanout(*Fanout.key(month)), Fanout.pk.does_not_exist()):
         return "new"
     item = Fanout.get(*Fanout.key(month), consistent_read=True)

@@ -1,14 +1,14 @@
 """Items of notifications, in the one table. Keys are built here and nowhere else.
 
-    USER#<u>                     NOTIFY              email address and notification preferences
-    USER#<u>                     HOOK#<id>           a webhook endpoint (url, signing secret)
-    HOOKLOG#<id>                 <at>#<delivery>#<n> one delivery attempt, for the endpoint's log
-    HOOKDONE#<delivery>          DONE                a delivery that succeeded (not sent again)
-    HOOKWIN#<u>#<minute>         OPEN | F#<g>#<t>    a flattr.received batch window and its flattrs
-    MAIL#<message id>            MAIL                an email: sending -> sent (sent exactly once)
-    NOTE#<month>#<shard>         <u>                 a user with something to hear about a month
-    NOTE#<month>                 FANOUT              the month's notifications were handed out
-    SUPP#<u>#<month>             <g>                 g supported u's things that month (digest)
+USER#<u>                     NOTIFY              email address and notification preferences
+USER#<u>                     HOOK#<id>           a webhook endpoint (url, signing secret)
+HOOKLOG#<id>                 <at>#<delivery>#<n> one delivery attempt, for the endpoint's log
+HOOKDONE#<delivery>          DONE                a delivery that succeeded (not sent again)
+HOOKWIN#<u>#<minute>         OPEN | F#<g>#<t>    a flattr.received batch window and its flattrs
+MAIL#<message id>            MAIL                an email: sending -> sent (sent exactly once)
+NOTE#<month>#<shard>         <u>                 a user with something to hear about a month
+NOTE#<month>                 FANOUT              the month's notifications were handed out
+SUPP#<u>#<month>             <g>                 g supported u's things that month (digest)
 """
 
 from __future__ import annotations

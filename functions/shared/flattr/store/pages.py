@@ -42,8 +42,11 @@ def decode(cursor: str, size: int) -> list[str]:
         parts = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         parts = None
-    if not (isinstance(parts, list) and len(parts) == size and all(isinstance(p, str) and _SAFE.match(p)
-                                                                   for p in parts)):
+    if not (
+        isinstance(parts, list)
+        and len(parts) == size
+        and all(isinstance(p, str) and _SAFE.match(p) for p in parts)
+    ):
         raise ValidationFailed("That cursor is not one this list gave.", code="invalid_cursor")
     return parts
 
@@ -55,8 +58,10 @@ def skip_for(page: int, count: int, cursor: str | None) -> int:
     if cursor:
         return 0
     if page * count > DEPTH:
-        raise ValidationFailed(f"Pages by number reach the first {DEPTH} rows; go on with the cursor "
-                               "the last page gave.", code="page_too_deep")
+        raise ValidationFailed(
+            f"Pages by number reach the first {DEPTH} rows; go on with the cursor the last page gave.",
+            code="page_too_deep",
+        )
     return (page - 1) * count
 
 
@@ -73,8 +78,13 @@ def owned(owner_id: str, *, count: int, page: int = 1, cursor: str | None = None
     if cursor:
         created_at, thing_id = decode(cursor, 2)
         start = {**_thing_key(thing_id), "owner_id": {"S": owner_id}, "created_at": {"S": created_at}}
-    hits = Thing.by_owner.query(owner_id, scan_index_forward=False, limit=skip + count,
-                                last_evaluated_key=start, page_size=skip + count)
+    hits = Thing.by_owner.query(
+        owner_id,
+        scan_index_forward=False,
+        limit=skip + count,
+        last_evaluated_key=start,
+        page_size=skip + count,
+    )
     rows = [(h.pk.split("#", 1)[1], h.created_at) for h in hits]
     shown = rows[skip:]
     more = hits.last_evaluated_key is not None and len(rows) == skip + count
@@ -82,8 +92,9 @@ def owned(owner_id: str, *, count: int, page: int = 1, cursor: str | None = None
     return Page([t for t, _ in shown], nxt, len(rows))
 
 
-def flattrs_of(user_id: str, *, count: int, page: int = 1, cursor: str | None = None,
-               month: str | None = None) -> Page:
+def flattrs_of(
+    user_id: str, *, count: int, page: int = 1, cursor: str | None = None, month: str | None = None
+) -> Page:
     """A user's flattrs, newest month first (all months, or one), as Flattr items."""
     skip = skip_for(page, count, cursor)
     pk, _ = User.key(user_id)
@@ -91,8 +102,14 @@ def flattrs_of(user_id: str, *, count: int, page: int = 1, cursor: str | None = 
     start = {"pk": {"S": pk}, "sk": {"S": decode(cursor, 1)[0]}} if cursor else None
     if start and not start["sk"]["S"].startswith(prefix):
         raise ValidationFailed("That cursor is not one this list gave.", code="invalid_cursor")
-    hits = Flattr.query(pk, Flattr.sk.startswith(prefix), scan_index_forward=False, limit=skip + count,
-                        last_evaluated_key=start, page_size=skip + count)
+    hits = Flattr.query(
+        pk,
+        Flattr.sk.startswith(prefix),
+        scan_index_forward=False,
+        limit=skip + count,
+        last_evaluated_key=start,
+        page_size=skip + count,
+    )
     rows = list(hits)
     shown = rows[skip:]
     more = hits.last_evaluated_key is not None and len(rows) == skip + count
@@ -121,8 +138,14 @@ def fans(thing_id: str, *, count: int, page: int = 1, cursor: str | None = None)
         start = None
         while True:
             condition = Flattr.at < before if before else None
-            hits = Flattr.by_thing.query(Flattr.of(thing_id, shard), condition, scan_index_forward=False,
-                                         limit=CHUNK, page_size=CHUNK, last_evaluated_key=start)
+            hits = Flattr.by_thing.query(
+                Flattr.of(thing_id, shard),
+                condition,
+                scan_index_forward=False,
+                limit=CHUNK,
+                page_size=CHUNK,
+                last_evaluated_key=start,
+            )
             got = list(hits)
             read += len(got)
             for h in got:
@@ -149,8 +172,14 @@ def subscriptions_of(user_id: str, *, count: int, page: int = 1, cursor: str | N
     if cursor:
         (thing_id,) = decode(cursor, 1)
         start = {"pk": {"S": pk}, "sk": {"S": f"{Subscription.PREFIX}{thing_id}"}}
-    hits = Subscription.query(pk, Subscription.sk.startswith(Subscription.PREFIX), consistent_read=True,
-                              limit=skip + count, page_size=skip + count, last_evaluated_key=start)
+    hits = Subscription.query(
+        pk,
+        Subscription.sk.startswith(Subscription.PREFIX),
+        consistent_read=True,
+        limit=skip + count,
+        page_size=skip + count,
+        last_evaluated_key=start,
+    )
     rows = list(hits)
     shown = rows[skip:]
     more = hits.last_evaluated_key is not None and len(rows) == skip + count

@@ -13,9 +13,9 @@ owes cannot flattr (the click checks it, store.clicks).
 from __future__ import annotations
 
 from ..clock import now
-from ..domain import ledger as accounts
+from ..domain import accounts
+from ..domain.accounts import Transfer
 from ..domain.errors import Conflict
-from ..domain.ledger import Transfer
 from . import ledger
 from .models import Payment
 from .tx import Cancelled, Tx
@@ -45,19 +45,33 @@ def owed(user_id: str) -> int:
 
 def _credit(transfer_id: str, user_id: str, amount: int, kind: str) -> list[Transfer]:
     """Money in: to funds, and from there first to whatever the user owes."""
-    credit = Transfer(transfer_id, accounts.WORLD_PAYMENTS, accounts.funds(user_id), amount, kind, user_id=user_id)
+    credit = Transfer(
+        transfer_id, accounts.WORLD_PAYMENTS, accounts.funds(user_id), amount, kind, user_id=user_id
+    )
     repay = min(owed(user_id), amount)
     if repay <= 0:
         return [credit]
-    return [credit, Transfer(f"{transfer_id}:repay", accounts.funds(user_id), accounts.debt(user_id), repay,
-                             "debt_repaid", user_id=user_id)]
+    return [
+        credit,
+        Transfer(
+            f"{transfer_id}:repay",
+            accounts.funds(user_id),
+            accounts.debt(user_id),
+            repay,
+            "debt_repaid",
+            user_id=user_id,
+        ),
+    ]
 
 
 def deposit(ref: str, user_id: str, amount: int) -> bool:
     """Credit a payment once. False if this payment was already credited."""
+
     def attempt():
-        tx = Tx().put(Payment(*Payment.key(ref), user_id=user_id, amount=amount, refunded=0,
-                              at=now().isoformat()), label="payment")
+        tx = Tx().put(
+            Payment(*Payment.key(ref), user_id=user_id, amount=amount, refunded=0, at=now().isoformat()),
+            label="payment",
+        )
         return ledger.post(_credit(f"payment:{ref}", user_id, amount, "deposit"), tx)
 
     return _attempts(attempt)
@@ -67,7 +81,9 @@ def _payment(ref: str) -> Payment:
     try:
         return Payment.get(*Payment.key(ref), consistent_read=True)
     except Payment.DoesNotExist:
-        raise PaymentUnknown(f"Payment {ref} has not been credited yet; send this event again later.") from None
+        raise PaymentUnknown(
+            f"Payment {ref} has not been credited yet; send this event again later."
+        ) from None
 
 
 def _take_back(transfer_id: str, user_id: str, amount: int, kind: str, tx: Tx) -> list[Transfer]:
@@ -75,11 +91,27 @@ def _take_back(transfer_id: str, user_id: str, amount: int, kind: str, tx: Tx) -
     from_funds = min(max(ledger.balance(accounts.funds(user_id)), 0), amount)
     out = []
     if from_funds:
-        out.append(Transfer(transfer_id, accounts.funds(user_id), accounts.WORLD_PAYMENTS, from_funds, kind,
-                            user_id=user_id))
+        out.append(
+            Transfer(
+                transfer_id,
+                accounts.funds(user_id),
+                accounts.WORLD_PAYMENTS,
+                from_funds,
+                kind,
+                user_id=user_id,
+            )
+        )
     if amount - from_funds:
-        out.append(Transfer(f"{transfer_id}:owed", accounts.debt(user_id), accounts.WORLD_PAYMENTS,
-                            amount - from_funds, f"{kind}_owed", user_id=user_id))
+        out.append(
+            Transfer(
+                f"{transfer_id}:owed",
+                accounts.debt(user_id),
+                accounts.WORLD_PAYMENTS,
+                amount - from_funds,
+                f"{kind}_owed",
+                user_id=user_id,
+            )
+        )
     ledger.guard(tx, f"BACK#{transfer_id}", "BACK")  # once, whichever legs it took
     return out
 
@@ -87,13 +119,18 @@ def _take_back(transfer_id: str, user_id: str, amount: int, kind: str, tx: Tx) -
 def refund(ref: str, refunded_total: int) -> bool:
     """The provider has refunded `refunded_total` of this payment so far (a running total, as Stripe
     sends it). Takes back what is new; an older, smaller total arriving late changes nothing."""
+
     def attempt():
         p = _payment(ref)
         done, target = int(p.refunded or 0), min(refunded_total, int(p.amount))
         if target <= done:
             return False
-        tx = Tx().update(Payment(*Payment.key(ref)), [Payment.refunded.set(target)],
-                         condition=Payment.refunded == done, label="refunded")
+        tx = Tx().update(
+            Payment(*Payment.key(ref)),
+            [Payment.refunded.set(target)],
+            condition=Payment.refunded == done,
+            label="refunded",
+        )
         return ledger.post(_take_back(f"refund:{ref}:{target}", p.user_id, target - done, "refund", tx), tx)
 
     for _ in range(ATTEMPTS):

@@ -28,8 +28,11 @@ class SettleQueue:
             if cid := correlation_id():
                 attributes = {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": cid}}
             entries = [
-                {"Id": str(n), "MessageBody": json.dumps(job, sort_keys=True, separators=(",", ":")),
-                 "MessageAttributes": attributes}
+                {
+                    "Id": str(n),
+                    "MessageBody": json.dumps(job, sort_keys=True, separators=(",", ":")),
+                    "MessageAttributes": attributes,
+                }
                 for n, job in enumerate(jobs[i : i + 10])
             ]
             for _ in range(5):

@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass
 
 from ..clock import now
-from ..domain import ledger as accounts
+from ..domain import accounts
+from ..domain.accounts import Transfer, take
 from ..domain.errors import Conflict, InsufficientRevenue, NotFound
-from ..domain.ledger import Transfer, take
 from ..domain.months import month_of
 from ..notify import events as notify
 from . import ledger
@@ -36,8 +36,15 @@ def _legs(request_id: str, user_id: str, amount: int, credit: str, kind: str) ->
     except ValueError:
         raise InsufficientRevenue(f"Your revenue is less than {amount} cents.") from None
     return [
-        Transfer(f"{request_id}:{shard}", accounts.revenue(user_id), credit, part, kind, user_id=user_id,
-                 debit_shard_at=shard)
+        Transfer(
+            f"{request_id}:{shard}",
+            accounts.revenue(user_id),
+            credit,
+            part,
+            kind,
+            user_id=user_id,
+            debit_shard_at=shard,
+        )
         for shard, part in sorted(plan.items())
     ]
 
@@ -48,7 +55,9 @@ def _with_retries(fn, attempts: int = 4):
             return fn()
         except ledger.Overdrawn:
             if attempt == attempts - 1:
-                raise InsufficientRevenue("Your revenue changed while moving it; it is not enough now.") from None
+                raise InsufficientRevenue(
+                    "Your revenue changed while moving it; it is not enough now."
+                ) from None
 
 
 def to_funds(user_id: str, amount: int, request_key: str | None = None) -> bool:
@@ -60,26 +69,51 @@ def to_funds(user_id: str, amount: int, request_key: str | None = None) -> bool:
     def attempt():
         tx = Tx()
         ledger.guard(tx, f"REQ#{request_id}", "REQ")
-        return ledger.post(_legs(request_id, user_id, amount, accounts.funds(user_id), "revenue_to_funds"), tx)
+        return ledger.post(
+            _legs(request_id, user_id, amount, accounts.funds(user_id), "revenue_to_funds"), tx
+        )
 
     return _with_retries(attempt)
 
 
 def request_payout(user_id: str, amount: int, request_key: str | None = None) -> PayoutView:
     """Hold `amount` of revenue as a pending payout, for the provider to pay."""
-    payout_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{user_id}/{request_key}").hex if request_key else uuid.uuid4().hex
+    payout_id = (
+        uuid.uuid5(uuid.NAMESPACE_URL, f"{user_id}/{request_key}").hex if request_key else uuid.uuid4().hex
+    )
     month = month_of(now())
     if _done(*Payout.key(payout_id)):  # a retry of a request carried out already
         return view(payout_id)
 
     def attempt():
-        payout = Payout(*Payout.key(payout_id), payout_id=payout_id, user_id=user_id, amount=amount,
-                        status="pending", month=month, requested_at=now().isoformat())
+        payout = Payout(
+            *Payout.key(payout_id),
+            payout_id=payout_id,
+            user_id=user_id,
+            amount=amount,
+            status="pending",
+            month=month,
+            requested_at=now().isoformat(),
+        )
         tx = Tx().put(payout, condition=Payout.pk.does_not_exist(), label="guard")
-        tx.put(Payout(*Payout.user_key(user_id, payout_id), payout_id=payout_id, user_id=user_id, amount=amount,
-                      status="pending", month=month, requested_at=payout.requested_at), label="ref")
-        return ledger.post(_legs(f"payout:{payout_id}:hold", user_id, amount,
-                                 accounts.payouts_pending(user_id), "payout_hold"), tx)
+        tx.put(
+            Payout(
+                *Payout.user_key(user_id, payout_id),
+                payout_id=payout_id,
+                user_id=user_id,
+                amount=amount,
+                status="pending",
+                month=month,
+                requested_at=payout.requested_at,
+            ),
+            label="ref",
+        )
+        return ledger.post(
+            _legs(
+                f"payout:{payout_id}:hold", user_id, amount, accounts.payouts_pending(user_id), "payout_hold"
+            ),
+            tx,
+        )
 
     _with_retries(attempt)
     return view(payout_id)
@@ -111,18 +145,34 @@ def settle_payout(payout_id: str, paid: bool) -> bool:
     if p.status == outcome:
         return False
     if p.status != "pending":
-        raise Conflict(f"Payout {payout_id} is already {p.status}; it cannot become {outcome}.",
-                       code="payout_already_settled")
+        raise Conflict(
+            f"Payout {payout_id} is already {p.status}; it cannot become {outcome}.",
+            code="payout_already_settled",
+        )
     user_id, amount = p.user_id, int(p.amount)
     if paid:
-        transfer = Transfer(f"payout:{payout_id}:paid", accounts.payouts_pending(user_id), accounts.WORLD_PAYOUTS,
-                            amount, "payout_paid", user_id=user_id)
+        transfer = Transfer(
+            f"payout:{payout_id}:paid",
+            accounts.payouts_pending(user_id),
+            accounts.WORLD_PAYOUTS,
+            amount,
+            "payout_paid",
+            user_id=user_id,
+        )
     else:
-        transfer = Transfer(f"payout:{payout_id}:returned", accounts.payouts_pending(user_id),
-                            accounts.revenue(user_id), amount, "payout_returned", user_id=user_id)
+        transfer = Transfer(
+            f"payout:{payout_id}:returned",
+            accounts.payouts_pending(user_id),
+            accounts.revenue(user_id),
+            amount,
+            "payout_returned",
+            user_id=user_id,
+        )
     tx = Tx()
     for key in (Payout.key(payout_id), Payout.user_key(user_id, payout_id)):
-        tx.update(Payout(*key), [Payout.status.set(outcome)], condition=Payout.status == "pending", label="status")
+        tx.update(
+            Payout(*key), [Payout.status.set(outcome)], condition=Payout.status == "pending", label="status"
+        )
     try:
         changed = ledger.post([transfer], tx)
     except Cancelled as exc:
@@ -135,5 +185,8 @@ def settle_payout(payout_id: str, paid: bool) -> bool:
 
 def of_user(user_id: str, month: str | None = None) -> list[PayoutView]:
     refs = Payout.query(f"USER#{user_id}", Payout.sk.startswith("PAYOUTREF#"), consistent_read=True)
-    return [PayoutView(id=p.payout_id, amount=int(p.amount), status=p.status, month=p.month)
-            for p in refs if month is None or p.month == month]
+    return [
+        PayoutView(id=p.payout_id, amount=int(p.amount), status=p.status, month=p.month)
+        for p in refs
+        if month is None or p.month == month
+    ]

@@ -14,17 +14,18 @@ happened fails its condition and the chain moves on, so the ledger ends as one c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..clock import now
-from ..domain import ledger as accounts
-from ..domain.ledger import Transfer
-from ..domain.money import Plan, plan_month, split
-from ..domain.months import previous
-from . import calendar, ledger, subscriptions
 from pynamodb.exceptions import UpdateError
 
+from .. import settings
+from ..clock import now
+from ..domain import accounts
+from ..domain.accounts import Transfer
+from ..domain.money import Plan, plan_month, split, split_salt
+from ..domain.months import previous
+from ..settings import Policy
+from . import calendar, ledger, subscriptions
 from .models import Flattr, MonthClose, MonthProgress, Received, Settlement, User
 from .tx import Cancelled, Tx
 
@@ -45,7 +46,9 @@ def start_close(month: str, queue: Queue) -> None:
     try:
         close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     except MonthClose.DoesNotExist:
-        close = MonthClose(*MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat())
+        close = MonthClose(
+            *MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat()
+        )
         tx = Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close")
         calendar.begin(tx, month)
         try:
@@ -62,7 +65,14 @@ def start_close(month: str, queue: Queue) -> None:
 
 
 def scan_job(month: str, segment: int, segments: int, start: dict | None = None, page: int = 0) -> dict:
-    return {"kind": "scan", "month": month, "segment": segment, "segments": segments, "start": start, "page": page}
+    return {
+        "kind": "scan",
+        "month": month,
+        "segment": segment,
+        "segments": segments,
+        "start": start,
+        "page": page,
+    }
 
 
 def settle_job(month: str, user_id: str) -> dict:
@@ -126,16 +136,10 @@ def _progress(month: str, key: str) -> MonthProgress:
 # ---------------------------------------------------------------- one user's month
 
 
-@dataclass(frozen=True)
-class Settings:
-    fee_bps: int
-    policy: str
-    min_budget: int = 200
-    give_to_get: bool = True
-
-
-def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | None:
-    """Settle one user's month, or finish a settlement that stopped halfway. None: no such user."""
+def settle_user(user_id: str, month: str, policy: Policy | None = None) -> Settlement | None:
+    """Settle one user's month, or finish a settlement that stopped halfway. None: no such user.
+    The policy is the deployment's (settings.policy()) unless a test hands another."""
+    policy = policy or settings.policy()
     user = _seal(user_id, month)
     if user is None or (user.created_month or "") > month:
         return None  # no such user, or one born after this month began closing
@@ -143,12 +147,11 @@ def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | No
     if record.status == "done":
         return record
     if record.status == "pending":
-        _settle_earlier(user, month, settings)
-        subscriptions.materialize(user_id, month, min_budget=settings.min_budget,
-                                  give_to_get=settings.give_to_get)
-    flattrs = _flattrs(user_id, month)
+        _settle_earlier(user, month, policy)
+        subscriptions.materialize(user_id, month, policy)
+    flattrs = flattrs_of(user_id, month)
     if record.status == "pending":
-        record = _charge(user, month, flattrs, settings)
+        record = _charge(user, month, flattrs, policy)
     for k, (transfers, received) in enumerate(_steps(record, flattrs)):
         _step(user_id, month, k, transfers, received)
     _finish(record)
@@ -156,7 +159,7 @@ def settle_user(user_id: str, month: str, settings: Settings) -> Settlement | No
     return record
 
 
-def _settle_earlier(user: User, month: str, settings: Settings) -> None:
+def _settle_earlier(user: User, month: str, policy: Policy) -> None:
     """Invariant 8: the user's previous month settles first if it is theirs and not done (its job is
     in the dead-letter queue, or its scan missed the user). Months before the first close never do."""
     prev = previous(month)
@@ -168,7 +171,7 @@ def _settle_earlier(user: User, month: str, settings: Settings) -> None:
     except Settlement.DoesNotExist:
         if calendar.month_status(prev)["status"] == "open":
             return
-    settle_user(user.uid, prev, settings)
+    settle_user(user.uid, prev, policy)
 
 
 def _seal(user_id: str, month: str) -> User | None:
@@ -177,7 +180,8 @@ def _seal(user_id: str, month: str) -> User | None:
     try:
         user.update(
             actions=[User.closed_through.set(month)],
-            condition=User.pk.exists() & (User.closed_through.does_not_exist() | (User.closed_through < month)),
+            condition=User.pk.exists()
+            & (User.closed_through.does_not_exist() | (User.closed_through < month)),
         )
         return user
     except UpdateError as exc:
@@ -198,39 +202,17 @@ def _record(user_id: str, month: str) -> Settlement:
         return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
 
 
-def _month_flattrs(user_id: str, month: str):
+def month_flattrs(user_id: str, month: str):
     pk, _ = User.key(user_id)
     return Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
 
 
-def _flattrs(user_id: str, month: str) -> dict[str, str]:
+def flattrs_of(user_id: str, month: str) -> dict[str, str]:
     """thing id -> owner id, for every flattr of the (sealed) month."""
-    return {f.thing_id: f.owner_id for f in _month_flattrs(user_id, month)}
+    return {f.thing_id: f.owner_id for f in month_flattrs(user_id, month)}
 
 
-def _salt(user_id: str, month: str) -> str:
-    return f"{user_id}:{month}"
-
-
-def if_closed_now(user_id: str, month: str, settings: Settings) -> Plan | None:
-    """The plan a close would make of the month as it stands (what each flattr is worth so far),
-    decided by the same rule as the close's; None for a user without an account."""
-    try:
-        user = User.get(*User.key(user_id))
-    except User.DoesNotExist:
-        return None
-    return plan_month(
-        budget=int(user.budget or 0),
-        funds=int(user.funds or 0),
-        things=sorted(_flattrs(user_id, month)),
-        fee_bps=settings.fee_bps,
-        policy=settings.policy,
-        idle_months=int(user.idle_months or 0),
-        salt=_salt(user_id, month),
-    )
-
-
-def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings) -> Settlement:
+def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> Settlement:
     """Fix the plan and take the charge, together. Funds only shrink by settlement, so the sealed
     user's funds are still there (or more, after a deposit)."""
     user_id = user.uid
@@ -238,10 +220,10 @@ def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings)
         budget=int(user.budget or 0),
         funds=int(user.funds or 0),
         things=sorted(flattrs),
-        fee_bps=settings.fee_bps,
-        policy=settings.policy,
+        fee_bps=policy.fee_bps,
+        policy=policy.unspent,
         idle_months=int(user.idle_months or 0),
-        salt=_salt(user_id, month),
+        salt=split_salt(user_id, month),
     )
     record = Settlement(
         *Settlement.key(user_id, month),
@@ -250,19 +232,26 @@ def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings)
         status="charged",
         charged=plan.charged,
         fee=plan.fee,
-        fee_bps=settings.fee_bps,
+        fee_bps=policy.fee_bps,
         charity=plan.charity,
         distributed=plan.distributed,
         things=len(flattrs),
         idle_after=plan.idle_months,
-        policy=settings.policy,
+        policy=policy.unspent,
     )
     tx = Tx().put(record, condition=Settlement.status == "pending", label="record")
     charge = []
     if plan.charged:
         charge.append(
-            Transfer(f"settle:{month}:{user_id}:charge", accounts.funds(user_id), accounts.clearing(month),
-                     plan.charged, "charge", month=month, user_id=user_id)
+            Transfer(
+                f"settle:{month}:{user_id}:charge",
+                accounts.funds(user_id),
+                accounts.clearing(month),
+                plan.charged,
+                "charge",
+                month=month,
+                user_id=user_id,
+            )
         )
     try:
         ledger.post(charge, tx)
@@ -273,19 +262,27 @@ def _charge(user: User, month: str, flattrs: dict[str, str], settings: Settings)
     return _record(user_id, month)  # another attempt charged first: go on with its plan
 
 
-def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
+def _steps(
+    record: Settlement, flattrs: dict[str, str]
+) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
     """The distribution, cut into steps that each fit one transaction. Deterministic."""
     user_id, month = record.user_id, record.month
     if int(record.things) != len(flattrs):
-        raise RuntimeError(f"{user_id} {month}: {len(flattrs)} flattrs, but the plan was made for {record.things}")
+        raise RuntimeError(
+            f"{user_id} {month}: {len(flattrs)} flattrs, but the plan was made for {record.things}"
+        )
     clearing = accounts.clearing(month)
-    prefix = f"settle:{month}:{user_id}"
+
+    def move(name: str, to: str, amount: int, kind: str, thing_id: str = "") -> Transfer:
+        return Transfer(
+            f"settle:{month}:{user_id}:{name}", clearing, to, amount, kind, month, user_id, thing_id
+        )
+
     first: list[Transfer] = []
     if record.fee:
-        first.append(Transfer(f"{prefix}:fee", clearing, accounts.FEES, int(record.fee), "fee", month, user_id))
+        first.append(move("fee", accounts.FEES, int(record.fee), "fee"))
     if record.charity:
-        first.append(Transfer(f"{prefix}:charity", clearing, accounts.CHARITY, int(record.charity), "charity",
-                              month, user_id))
+        first.append(move("charity", accounts.CHARITY, int(record.charity), "charity"))
     # Only things paid a cent or more are written (invariant 9): work follows money, not clicks.
     shares = shares_of(record, list(flattrs))
     ordered = sorted(shares)
@@ -294,10 +291,11 @@ def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Trans
         transfers = list(first) if i == 0 else []
         received = []
         for thing_id in ordered[i : i + CHUNK]:
-            t_id = f"{prefix}:share:{thing_id}"
-            transfers.append(Transfer(t_id, clearing, accounts.revenue(flattrs[thing_id]), shares[thing_id], "share",
-                                      month, user_id, thing_id))
-            received.append((thing_id, t_id, shares[thing_id]))
+            share = move(
+                f"share:{thing_id}", accounts.revenue(flattrs[thing_id]), shares[thing_id], "share", thing_id
+            )
+            transfers.append(share)
+            received.append((thing_id, share.id, shares[thing_id]))
         if transfers:
             steps.append((transfers, received))
     return steps
@@ -305,25 +303,34 @@ def _steps(record: Settlement, flattrs: dict[str, str]) -> list[tuple[list[Trans
 
 def shares_of(record: Settlement, thing_ids: list[str]) -> dict[str, int]:
     """What a settled month paid each of its flattred things (those paid at least a cent)."""
-    return split(int(record.distributed), sorted(thing_ids), salt=_salt(record.user_id, record.month))
+    return split(int(record.distributed), sorted(thing_ids), salt=split_salt(record.user_id, record.month))
 
 
-def _step(user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]) -> None:
+def _step(
+    user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]
+) -> None:
     tx = Tx()
     pk, sk = Settlement.key(user_id, month)
     ledger.guard(tx, pk, f"{sk}#STEP#{k}")
     for thing_id, transfer_id, amount in received:
         shard = accounts.spread(transfer_id, Received.SHARDS)
-        tx.update(Received(*Received.key(thing_id, shard, month)),
-                  [Received.flattrs.add(1), Received.amount.add(amount)], label="received")
+        tx.update(
+            Received(*Received.key(thing_id, shard, month)),
+            [Received.flattrs.add(1), Received.amount.add(amount)],
+            label="received",
+        )
     ledger.post(transfers, tx)
 
 
 def _finish(record: Settlement) -> None:
     user_id, month = record.user_id, record.month
     tx = Tx()
-    tx.update(Settlement(*Settlement.key(user_id, month)), [Settlement.status.set("done")],
-              condition=Settlement.status == "charged", label="record")
+    tx.update(
+        Settlement(*Settlement.key(user_id, month)),
+        [Settlement.status.set("done")],
+        condition=Settlement.status == "charged",
+        label="record",
+    )
     tx.update(
         _progress(month, user_id),
         [
@@ -336,32 +343,3 @@ def _finish(record: Settlement) -> None:
     )
     tx.update(User(*User.key(user_id)), [User.idle_months.set(int(record.idle_after))])
     tx.commit_once()
-
-
-def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str, Any]:
-    try:
-        record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
-    except Settlement.DoesNotExist:
-        record = None
-    given: list[dict] = []
-    if record is not None and record.status != "pending" and int(record.things):
-        via = {f.thing_id: f.via for f in _month_flattrs(user_id, month)}
-        shares = shares_of(record, list(via))
-        given = [{"thing_id": int(t), "amount": shares[t], "via": via[t]} for t in sorted(shares, key=int)]
-    received = []
-    for thing_id in owned_thing_ids:
-        keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]
-        rows = list(Received.batch_get(keys))
-        flattrs = sum(int(r.flattrs) for r in rows)
-        if flattrs:
-            received.append({"thing_id": int(thing_id), "flattrs": flattrs, "amount": sum(int(r.amount) for r in rows)})
-    done = record is not None and record.status != "pending"
-    return {
-        "month": month,
-        "settled": bool(record is not None and record.status == "done"),
-        "charged": int(record.charged) if done else 0,
-        "fee": int(record.fee) if done else 0,
-        "given": given,
-        "charity": int(record.charity) if done else 0,
-        "received": received,
-    }

@@ -8,19 +8,18 @@ exists. A subscription to a deleted thing ends.
 
 from __future__ import annotations
 
-import random
-
 from ..clock import now
 from ..domain import months as month_rules
 from ..domain.errors import FlattrOwner, NotFound, ValidationFailed
+from ..settings import Policy
 from . import clicks, things
-from .models import COUNTER_SHARDS, Flattr, Settlement, Subscription, ThingCount
+from .models import Settlement, Subscription
 from .tx import Cancelled, Tx
 
 TERMS = (3, 6, 12)
 
 
-def subscribe(user_id: str, thing_id: str, months: int, *, min_budget: int, give_to_get: bool) -> Subscription:
+def subscribe(user_id: str, thing_id: str, months: int) -> Subscription:
     if months not in TERMS:
         raise ValidationFailed("A subscription runs 3, 6 or 12 months.", code="invalid_months")
     thing = things.get(thing_id)
@@ -32,10 +31,16 @@ def subscribe(user_id: str, thing_id: str, months: int, *, min_budget: int, give
     last = first
     for _ in range(months - 1):
         last = month_rules.following(last)
-    sub = Subscription(*Subscription.key(user_id, thing_id), thing_id=thing_id, owner_id=thing.owner_id,
-                       first=first, last=last, months=months)
+    sub = Subscription(
+        *Subscription.key(user_id, thing_id),
+        thing_id=thing_id,
+        owner_id=thing.owner_id,
+        first=first,
+        last=last,
+        months=months,
+    )
     tx = Tx().put(sub, label="subscription")
-    clicks.check_people(tx, user_id, thing.owner_id, first, min_budget, give_to_get)
+    clicks.check_people(tx, user_id, thing.owner_id, first)
     clicks.check_thing(tx, thing_id)
     try:
         tx.commit()
@@ -65,8 +70,11 @@ def subscribed_many(user_id: str, thing_ids: list[str]) -> set[str]:
 
 
 def of_user(user_id: str) -> list[Subscription]:
-    return list(Subscription.query(f"USER#{user_id}", Subscription.sk.startswith(Subscription.PREFIX),
-                                   consistent_read=True))
+    return list(
+        Subscription.query(
+            f"USER#{user_id}", Subscription.sk.startswith(Subscription.PREFIX), consistent_read=True
+        )
+    )
 
 
 def alive(subs: list[Subscription]) -> list[Subscription]:
@@ -75,7 +83,7 @@ def alive(subs: list[Subscription]) -> list[Subscription]:
     return [s for s in subs if s.thing_id in living]
 
 
-def materialize(user_id: str, month: str, *, min_budget: int, give_to_get: bool) -> None:
+def materialize(user_id: str, month: str, policy: Policy | None = None) -> None:
     """Write this month's flattr for each active subscription, once, if the click's rules allow it.
 
     The giver's month is sealed by now, so only their budget and funds are checked. The owner
@@ -85,19 +93,11 @@ def materialize(user_id: str, month: str, *, min_budget: int, give_to_get: bool)
     for sub in of_user(user_id):
         if not sub.first <= month <= sub.last:
             continue
-        shard = random.randrange(COUNTER_SHARDS)
         for owner_id in (sub.owner_id, None):
             tx = Tx()
-            tx.put(Flattr(*Flattr.key(user_id, month, sub.thing_id), thing_id=sub.thing_id, owner_id=sub.owner_id,
-                          month=month, at=now().isoformat(), via="subscription",
-                          flattr_of=Flattr.of(sub.thing_id, shard)),
-                   condition=Flattr.pk.does_not_exist(), label="flattr")
-            clicks.check_people(tx, user_id, owner_id, None, min_budget, give_to_get)
+            clicks.stage_flattr(tx, user_id, month, sub.thing_id, sub.owner_id, via="subscription")
+            clicks.check_people(tx, user_id, owner_id, None, policy)
             clicks.check_thing(tx, sub.thing_id)
-            counter = ThingCount(*ThingCount.key(sub.thing_id, shard))
-            this_month = ThingCount.months[month]
-            tx.update(counter, [ThingCount.total.add(1), this_month.set((this_month | 0) + 1),
-                              ThingCount.last_at.set(now().isoformat())], label="counter")
             try:
                 tx.commit()
             except Cancelled as exc:

@@ -37,11 +37,22 @@ def draft(
     """A new thing's item under a fresh random id, not written yet. An `unclaimed` one (made by
     someone else's auto-submit) is hidden until its owner claims it: see `claim`."""
     thing_id = str(rules.new_id())
-    return Thing(*Thing.key(thing_id), thing_id=thing_id, url=rules.normalize_url(url), title=title,
-                 description=description, tags=list(tags or []), language=language, category=category,
-                 hidden=hidden or unclaimed, unclaimed=unclaimed or None, owner_id=owner_id,
-                 created_at=now().isoformat(), listed=listing(hidden=hidden or unclaimed, deleted=False),
-                 rank_total=0)
+    return Thing(
+        *Thing.key(thing_id),
+        thing_id=thing_id,
+        url=rules.normalize_url(url),
+        title=title,
+        description=description,
+        tags=list(tags or []),
+        language=language,
+        category=category,
+        hidden=hidden or unclaimed,
+        unclaimed=unclaimed or None,
+        owner_id=owner_id,
+        created_at=now().isoformat(),
+        listed=listing(hidden=hidden or unclaimed, deleted=False),
+        rank_total=0,
+    )
 
 
 def listing(*, hidden: bool, deleted: bool) -> str | None:
@@ -60,14 +71,18 @@ def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> 
     tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
     # The URL claim is what keeps a URL to one thing when registrations race.
     # Keyed by the URL's identity, so no other spelling of it can claim it again (domain.urls).
-    tx.put(UrlClaim(*UrlClaim.key(urls.identity(thing.url)), thing_id=thing.thing_id),
-           condition=UrlClaim.pk.does_not_exist(),
-           label="url")
+    tx.put(
+        UrlClaim(*UrlClaim.key(urls.identity(thing.url)), thing_id=thing.thing_id),
+        condition=UrlClaim.pk.does_not_exist(),
+        label="url",
+    )
     for shard in range(COUNTER_SHARDS):
         if counted and counted[0] == shard:
             _, month, at = counted
-            tx.put(ThingCount(*ThingCount.key(thing.thing_id, shard), total=1, months={month: 1}, last_at=at),
-                   label="counter")
+            tx.put(
+                ThingCount(*ThingCount.key(thing.thing_id, shard), total=1, months={month: 1}, last_at=at),
+                label="counter",
+            )
         else:
             tx.put(ThingCount(*ThingCount.key(thing.thing_id, shard), total=0, months={}), label="counter")
 
@@ -143,8 +158,10 @@ def update(thing_id: str, owner_id: str, **changes) -> Thing:
             month = thing.counted_month if not changes["hidden"] else None
             actions.append(Thing.month_listed.set(month) if month else Thing.month_listed.remove())
         try:
-            thing.update(actions=[*actions, Thing.updated_at.set(now().isoformat())],
-                         condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist())
+            thing.update(
+                actions=[*actions, Thing.updated_at.set(now().isoformat())],
+                condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(),
+            )
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise ThingNotFound() from exc  # deleted meanwhile
@@ -166,11 +183,22 @@ def delete(thing_id: str, owner_id: str) -> None:
     thing = _owned(thing_id, owner_id)
     at = now().isoformat()
     tx = Tx()
-    tx.update(thing, [Thing.deleted_at.set(at), Thing.updated_at.set(at), Thing.listed.remove(),
-                      Thing.month_listed.remove()],
-              condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(), label="thing")
-    tx.delete(UrlClaim(*UrlClaim.key(urls.identity(thing.url))), condition=UrlClaim.thing_id == thing_id,
-              label="url")
+    tx.update(
+        thing,
+        [
+            Thing.deleted_at.set(at),
+            Thing.updated_at.set(at),
+            Thing.listed.remove(),
+            Thing.month_listed.remove(),
+        ],
+        condition=(Thing.owner_id == owner_id) & Thing.deleted_at.does_not_exist(),
+        label="thing",
+    )
+    tx.delete(
+        UrlClaim(*UrlClaim.key(urls.identity(thing.url))),
+        condition=UrlClaim.thing_id == thing_id,
+        label="url",
+    )
     try:
         tx.commit()
     except Cancelled as exc:

@@ -36,8 +36,11 @@ class Tx:
 
     def update(self, item, actions, condition=None, label: str = "update") -> "Tx":
         self._ops.append(
-            ("update", label,
-             lambda tw: tw.update(item, actions=actions, condition=condition, add_version_condition=False))
+            (
+                "update",
+                label,
+                lambda tw: tw.update(item, actions=actions, condition=condition, add_version_condition=False),
+            )
         )
         return self
 
@@ -47,7 +50,11 @@ class Tx:
 
     def check(self, model_cls, hash_key, range_key, condition, label: str = "check") -> "Tx":
         self._ops.append(
-            ("check", label, lambda tw: tw.condition_check(model_cls, hash_key, range_key, condition=condition))
+            (
+                "check",
+                label,
+                lambda tw: tw.condition_check(model_cls, hash_key, range_key, condition=condition),
+            )
         )
         return self
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..clock import now
-from ..domain import ledger as accounts
+from ..domain import accounts
 from ..domain.months import month_of
 from . import calendar, ledger
 from .models import Flattr, User
@@ -24,8 +24,9 @@ class Profile:
     hide_flattrs: bool
 
 
-def save_profile(user_id: str, *, display_name: str | None, monthly_budget: int | None,
-                 hide_flattrs: bool | None = None) -> None:
+def save_profile(
+    user_id: str, *, display_name: str | None, monthly_budget: int | None, hide_flattrs: bool | None = None
+) -> None:
     """Create or update the user. Fields left out keep their value (or their default).
     A new user is born sealed through the last month whose close has begun (calendar.py)."""
     for _ in range(3):
@@ -77,9 +78,14 @@ def profile(user_id: str) -> Profile | None:
     )
 
 
-def hides_flattrs(user_id: str) -> bool:
-    user = get(user_id)
-    return bool(user and user.hide_flattrs)
+def flattrs_hidden(user_id: str, user: User | None, viewer: str | None) -> bool:
+    """Whether the user's flattrs are kept from `viewer`: the user keeps them private, and the viewer
+    is someone else. The one rule of both APIs' lists of a user's flattrs."""
+    return viewer != user_id and bool(user and user.hide_flattrs)
+
+
+def hides_flattrs_from(user_id: str, viewer: str | None) -> bool:
+    return viewer != user_id and flattrs_hidden(user_id, get(user_id), viewer)
 
 
 def flattred_things(user_id: str, month: str) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from aws_lambda_powertools.metrics import MetricUnit
-
 from flattr.clock import now
 from flattr.domain import months
 from flattr.observability import logger, metrics
@@ -44,4 +43,9 @@ def handler(event: dict, context) -> dict:
     metrics.add_metric(name="MonthCloseOpenHours", unit=MetricUnit.Count, value=round(hours, 2))
     if not_started:
         logger.error("month close has not started", extra={"month": month})
-    return {"month": month, "status": status["status"], "not_started": not_started, "open_hours": round(hours, 2)}
+    return {
+        "month": month,
+        "status": status["status"],
+        "not_started": not_started,
+        "open_hours": round(hours, 2),
+    }

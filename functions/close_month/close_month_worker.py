@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-
 from flattr import settings
 from flattr.notify import events as notify
 from flattr.observability import CORRELATION_ATTRIBUTE, logger
@@ -23,21 +22,16 @@ _queue = SettleQueue()
 _idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600)
 
 
-def _settings() -> settlement.Settings:
-    cfg = settings.get()
-    return settlement.Settings(fee_bps=cfg.fee_bps, policy=cfg.unspent_policy, min_budget=cfg.min_budget,
-                               give_to_get=cfg.give_to_get)
-
-
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
 @idempotent_function(
     data_keyword_argument="job",
-    persistence_store=DynamoDBPersistenceLayer(table_name=settings.get().idempotency_table,
-                                               boto3_client=models.connection().client),
+    persistence_store=DynamoDBPersistenceLayer(
+        table_name=settings.get().idempotency_table, boto3_client=models.connection().client
+    ),
     config=_idempotency,
 )
 def settle(job: dict) -> dict:
-    record = settlement.settle_user(job["user_id"], job["month"], _settings())
+    record = settlement.settle_user(job["user_id"], job["month"])
     return {"status": record.status if record else "no_user"}
 
 
@@ -63,4 +57,6 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
     _idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

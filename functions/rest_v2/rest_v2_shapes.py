@@ -101,7 +101,7 @@ class Shapes:
         if not rows:
             return []
         people = users.get_many({u for u, _, _ in rows})
-        private = {u for u, p in people.items() if p.hide_flattrs and u != self.viewer}
+        private = {u for u, p in people.items() if users.flattrs_hidden(u, p, self.viewer)}
         seen = {
             t.thing_id: t
             for t in things.get_many([t for _, t, _ in rows])

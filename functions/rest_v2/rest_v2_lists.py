@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import Response
-from v2_shapes import Shapes
-
-from flattr.domain import things as rules
 from flattr.store import pages, search, things, users
+from rest_v2_shapes import Shapes
 
 SORTED_BY = {"relevance": "newest", "flattrs": "flattrs"}  # week, day, trend: this month
 
@@ -23,25 +21,12 @@ def answer(rows: list, page: pages.Page) -> Response:
     return Response(200, "application/json", json.dumps(rows), headers=headers)
 
 
-def search_things(shapes: Shapes, *, query, url, tags, language, category, user, sort, page, count,
-                  cursor, named_by) -> dict:
+def search_things(
+    shapes: Shapes, *, query, url, tags, language, category, user, sort, page, count, cursor, named_by
+) -> dict:
     """Public things only. Week, day and trend sort by this month: months are what is counted."""
-    words = (query or "").lower().split()
-    languages = language.split(",") if language else None
-    categories = category.split(",") if category else None
-
-    def text(t) -> str:
-        return " ".join([t.title, t.description or "", " ".join(t.tags or []), t.url]).lower()
-
-    def keep(t) -> bool:
-        return (
-            things.listed_to(t, None)
-            and (languages is None or (t.language or "en_GB") in languages)
-            and (categories is None or (t.category or "rest") in categories)
-            and (not tags or rules.tags_match(tags, list(t.tags or [])))
-            and all(w in text(t) for w in words)
-        )
-
+    asked = search.Query.parse(query, tags, language, category)
+    keep = asked.keep
     if url:
         found = [t for t in [named_by(url)] if t and keep(t)]
         first = found[:count] if page == 1 and not cursor else []
@@ -51,11 +36,10 @@ def search_things(shapes: Shapes, *, query, url, tags, language, category, user,
         shown = [t for t in things.get_many(owned.rows) if keep(t)]
         result = pages.Page(shown, owned.next, owned.read, {"matched": (page - 1) * count + len(shown)})
     else:
-        result = search.search(SORTED_BY.get(sort, "flattrs_month"), keep, count=count, page=page,
-                               cursor=cursor)
-    shown = list(result.rows)
-    if words and sort == "relevance":  # most hits first, within the page
-        shown.sort(key=lambda t: sum(text(t).count(w) for w in words), reverse=True)
+        result = search.search(
+            SORTED_BY.get(sort, "flattrs_month"), keep, count=count, page=page, cursor=cursor
+        )
+    shown = asked.by_relevance(result.rows) if sort == "relevance" else list(result.rows)
     body = {
         # Matches among the rows read for this page: with `next`, more may follow.
         "total_items": result.extra.get("matched", len(shown)),
@@ -76,7 +60,7 @@ def things_of(user_id: str, shapes: Shapes, page: int, count: int, cursor: str |
 
 def flattrs_of(user_id: str, shapes: Shapes, page: int, count: int, cursor: str | None) -> Response:
     """Empty when the user keeps their flattrs private, as v2 documents."""
-    if shapes.viewer != user_id and users.hides_flattrs(user_id):
+    if users.hides_flattrs_from(user_id, shapes.viewer):
         return answer([], pages.Page([]))
     made = pages.flattrs_of(user_id, count=count, page=page, cursor=cursor)
     return answer(shapes.flattrs([(user_id, f.thing_id, f.at) for f in made.rows]), made)
@@ -94,4 +78,3 @@ def subscriptions_of(user_id: str, shapes: Shapes, page: int, count: int, cursor
     listed = [s for s in subs.rows if s.thing_id in found]
     shaped = {t["id"]: t for t in shapes.things([found[s.thing_id] for s in listed])}
     return answer([shapes.subscription(s, shaped[int(s.thing_id)]) for s in listed], subs)
-
