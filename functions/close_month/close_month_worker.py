@@ -6,29 +6,20 @@ import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from flattr import settings
+from flattr import idempotency
 from flattr.notify import events as notify
 from flattr.observability import CORRELATION_ATTRIBUTE, logger
-from flattr.store import models, settlement
+from flattr.store import settlement
 from flattr.store.queue import SettleQueue
 
 processor = BatchProcessor(event_type=EventType.SQS)
 _queue = SettleQueue()
-_idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600)
 
 
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
-@idempotent_function(
-    data_keyword_argument="job",
-    persistence_store=DynamoDBPersistenceLayer(
-        table_name=settings.get().idempotency_table, boto3_client=models.connection().client
-    ),
-    config=_idempotency,
+# Set up on the first job, with the store's botocore client: one client per container.
+@idempotency.idempotent(
+    data_keyword_argument="job", event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600
 )
 def settle(job: dict) -> dict:
     record = settlement.settle_user(job["user_id"], job["month"])
@@ -56,7 +47,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
-    _idempotency.register_lambda_context(context)
+    settle.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

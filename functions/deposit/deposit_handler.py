@@ -9,29 +9,14 @@ import time
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
-from flattr import settings, stripe_api, stripe_events
+from flattr import idempotency, secrets, settings, stripe_api, stripe_events
 from flattr.domain import webhooks
 from flattr.domain.errors import Conflict, ValidationFailed
 from flattr.http import current_user, entry, error, json_response, make_app
-from flattr.store import models, payments, revenue, users
+from flattr.store import payments, revenue, users
 from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()  # the webhooks verify and parse their raw bodies themselves
-# The store's botocore client serves the idempotency records too: one client per container.
-_persistence = DynamoDBPersistenceLayer(
-    table_name=settings.get().idempotency_table, boto3_client=models.connection().client
-)
 
 
 def _replayed(response: dict, record) -> dict:
@@ -39,14 +24,13 @@ def _replayed(response: dict, record) -> dict:
     return {"status": "duplicate"}
 
 
-_idempotency = IdempotencyConfig(
+# Set up on the first event, with the store's botocore client: one client per container.
+@idempotency.idempotent(
+    data_keyword_argument="event",
     event_key_jmespath="id",
     payload_validation_jmespath="[type, data]",
     response_hook=_replayed,
 )
-
-
-@idempotent_function(data_keyword_argument="event", persistence_store=_persistence, config=_idempotency)
 def apply(event) -> dict:
     """Carry out one verified provider event, once per event id."""
     if isinstance(event, webhooks.DepositSucceeded):
@@ -61,25 +45,25 @@ def apply(event) -> dict:
     return {"status": "processed" if changed else "duplicate"}
 
 
-def _secret() -> str:
-    return parameters.get_parameter(settings.get().webhook_secret_parameter, decrypt=True, max_age=300)
-
-
 @app.post("/webhooks/payments")
 def payments_webhook():
-    _idempotency.register_lambda_context(app.lambda_context)
+    # Powertools' parser loads pydantic's network types: on this route's first request, not at import.
+    from aws_lambda_powertools.utilities.parser import parse
+
+    apply.register_lambda_context(app.lambda_context)
     event = app.current_event
     body = (event.decoded_body or "").encode()
-    webhooks.verify(event.headers.get("flattr-signature"), body, _secret(), int(time.time()))
+    secret = secrets.get(settings.get().webhook_secret_parameter)
+    webhooks.verify(event.headers.get("flattr-signature"), body, secret, int(time.time()))
     try:
         payload = parse(event=body.decode(), model=webhooks.PaymentEvent)
-    except (ValidationError, ValueError) as exc:
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
         return error(400, "invalid_event", f"The event is not valid: {str(exc).splitlines()[0]}")
     try:
         return apply(event=payload)
-    except IdempotencyValidationError:
+    except idempotency.IdempotencyValidationError:
         return error(409, "event_id_reused", "This event id was already used for a different event.")
-    except IdempotencyAlreadyInProgressError:
+    except idempotency.IdempotencyAlreadyInProgressError:
         # The same event, delivered twice at once: the provider retries later and gets "duplicate".
         return error(409, "event_in_progress", "This event is being processed; send it again later.")
 

@@ -1,40 +1,37 @@
 """Calls to Stripe's API, through Stripe's own library. Secrets come from SSM, never from the environment.
 
 The secret key and the webhook endpoint secret are SSM SecureString parameters whose *names* the
-template passes in. They are read at run time through Powertools (cached for five minutes, so a
-rotated secret is picked up without a deploy) and never logged or put in an error.
+template passes in, read through flattr.secrets.
+
+Stripe's library is imported on the first call, not with the module: it loads an HTTP client
+(and, where installed, aiohttp), which would more than double the import of a function that
+reaches Stripe only on a few of its routes (accounts: payouts; deposits: the PaymentIntent).
 """
 
 from __future__ import annotations
 
-import stripe
-from aws_lambda_powertools.utilities import parameters
-
-from . import settings
+from . import secrets, settings
 from .domain.errors import ProviderUnavailable
-
-SECRET_MAX_AGE = 300  # seconds a secret read from SSM is reused
-
-
-def _secret(name: str) -> str:
-    return parameters.get_parameter(name, decrypt=True, max_age=SECRET_MAX_AGE)
 
 
 def webhook_secret() -> str:
-    return _secret(settings.get().stripe_webhook_secret_parameter)
+    return secrets.get(settings.get().stripe_webhook_secret_parameter)
 
 
-def _configure() -> str:
+def _configure():
+    """Stripe's library, set up for this deployment, and the secret key."""
+    import stripe
+
     cfg = settings.get()
     if cfg.stripe_api_base:  # locally: localstripe
         stripe.api_base = cfg.stripe_api_base
     stripe.max_network_retries = 2  # with idempotency keys, Stripe's retries are safe
-    return _secret(cfg.stripe_secret_key_parameter)
+    return stripe, secrets.get(cfg.stripe_secret_key_parameter)
 
 
 def create_payment_intent(user_id: str, amount: int, currency: str, idempotency_key: str | None) -> dict:
     """A PaymentIntent for a deposit to `user_id`: the browser confirms it with Stripe.js."""
-    key = _configure()
+    stripe, key = _configure()
     options = {"idempotency_key": f"deposit:{user_id}:{idempotency_key}"} if idempotency_key else {}
     try:
         intent = stripe.PaymentIntent.create(
@@ -66,7 +63,7 @@ def create_payout(payout_id: str, amount: int, currency: str, connected_account:
     makes neither twice. Without one (a platform that pays out itself, and localstripe, which has
     no Connect): a Payout on the platform's account.
     """
-    key = _configure()
+    stripe, key = _configure()
     metadata = {"payout_id": payout_id}
     try:
         if connected_account:
@@ -100,7 +97,7 @@ def onboard(user_id: str, account_id: str | None, return_url: str) -> tuple[str,
     The account's payouts are manual, so each of our payouts is one Stripe payout that carries our
     payout id back in payout.paid / payout.failed (see create_payout).
     """
-    key = _configure()
+    stripe, key = _configure()
     try:
         if not account_id:
             account_id = stripe.Account.create(

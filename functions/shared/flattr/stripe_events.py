@@ -14,12 +14,13 @@ A payment is named by its PaymentIntent id, never by an event id. Any other even
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
-
-import stripe
+from typing import TYPE_CHECKING, Any, Union
 
 from .domain.errors import InvalidSignature, ValidationFailed
 from .domain.webhooks import MAX_DEPOSIT, TOLERANCE_SECONDS
+
+if TYPE_CHECKING:
+    import stripe
 
 
 def payment_ref(payment_intent_id: str) -> str:
@@ -72,6 +73,8 @@ def verify(payload: bytes, header: str | None, secrets: str) -> stripe.Event:
     """
     if not header:
         raise InvalidSignature("The Stripe-Signature header is missing.")
+    import stripe  # on the first event, not with the function (see flattr.stripe_api)
+
     for secret in (s.strip() for s in secrets.split(",")):
         try:
             return stripe.Webhook.construct_event(payload, header, secret, tolerance=TOLERANCE_SECONDS)

@@ -8,9 +8,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities import parameters
-
-from .. import settings
+from .. import secrets, settings
 from ..domain import mail_texts
 from ..domain import notify as rules
 from ..store import notify as store
@@ -32,7 +30,7 @@ def _ses():
 
 
 def secret() -> str:
-    return parameters.get_parameter(settings.get().notify_secret_parameter, decrypt=True, max_age=300)
+    return secrets.get(settings.get().notify_secret_parameter)
 
 
 def unsubscribe_url(user_id: str, kind: str) -> str:

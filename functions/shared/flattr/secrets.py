@@ -1,0 +1,18 @@
+"""Secrets: SSM SecureString parameters whose *names* the template passes in, read at run time
+through Powertools and cached for five minutes, so a rotated secret is picked up without a deploy.
+A secret is never logged or put in an error.
+
+Powertools' parameters utility imports boto3 (its package imports every provider), so it is
+imported on the first read, not with the function: a container that never reads a secret never
+loads it, and the rest pay for it once, on the request that needs it.
+"""
+
+from __future__ import annotations
+
+MAX_AGE = 300  # seconds a secret read from SSM is reused
+
+
+def get(name: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_parameter(name, decrypt=True, max_age=MAX_AGE)
