@@ -14,13 +14,12 @@ from flattr.store.queue import SettleQueue
 
 processor = BatchProcessor(event_type=EventType.SQS)
 _queue = SettleQueue()
+_idempotency = idempotency.Config(event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600)
 
 
 # Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
 # Set up on the first job, with the store's botocore client: one client per container.
-@idempotency.idempotent(
-    data_keyword_argument="job", event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600
-)
+@idempotency.idempotent(data_keyword_argument="job", config=_idempotency)
 def settle(job: dict) -> dict:
     record = settlement.settle_user(job["user_id"], job["month"])
     return {"status": record.status if record else "no_user"}
@@ -47,7 +46,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
-    settle.register_lambda_context(context)
+    _idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -24,13 +24,15 @@ def _replayed(response: dict, record) -> dict:
     return {"status": "duplicate"}
 
 
-# Set up on the first event, with the store's botocore client: one client per container.
-@idempotency.idempotent(
-    data_keyword_argument="event",
+_idempotency = idempotency.Config(
     event_key_jmespath="id",
     payload_validation_jmespath="[type, data]",
     response_hook=_replayed,
 )
+
+
+# Set up on the first event, with the store's botocore client: one client per container.
+@idempotency.idempotent(data_keyword_argument="event", config=_idempotency)
 def apply(event) -> dict:
     """Carry out one verified provider event, once per event id."""
     if isinstance(event, webhooks.DepositSucceeded):
@@ -50,7 +52,7 @@ def payments_webhook():
     # Powertools' parser loads pydantic's network types: on this route's first request, not at import.
     from aws_lambda_powertools.utilities.parser import parse
 
-    apply.register_lambda_context(app.lambda_context)
+    _idempotency.register_lambda_context(app.lambda_context)
     event = app.current_event
     body = (event.decoded_body or "").encode()
     secret = secrets.get(settings.get().webhook_secret_parameter)

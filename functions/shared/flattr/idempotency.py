@@ -8,11 +8,12 @@ functions (BENCHMARKS.md, *Cold start*). The first call needs the store's client
 is made once either way. With SnapStart, Lambda's runtime calls `build` before it takes the
 snapshot, so a restored container starts with the utility set up.
 
-    @idempotency.idempotent(data_keyword_argument="job", event_key_jmespath="[month, user_id]")
+    _idempotency = idempotency.Config(event_key_jmespath="[month, user_id]")
+
+    @idempotency.idempotent(data_keyword_argument="job", config=_idempotency)
     def settle(job: dict) -> dict: ...
 
-    settle.register_lambda_context(context)  # per invocation, as with IdempotencyConfig
-    settle(job=job)
+    _idempotency.register_lambda_context(context)  # per invocation, as with IdempotencyConfig
 """
 
 from __future__ import annotations
@@ -29,17 +30,39 @@ except ImportError:
 _EXCEPTIONS = ("IdempotencyValidationError", "IdempotencyAlreadyInProgressError")
 
 
+class Config:
+    """IdempotencyConfig's keyword arguments; the IdempotencyConfig is made on first use."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._config: Any = None
+        self._context: Any = None
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Per invocation, as with IdempotencyConfig: a record in progress expires with the invocation."""
+        self._context = context
+        if self._config is not None:
+            self._config.register_lambda_context(context)
+
+    def get(self) -> Any:
+        if self._config is None:
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+            self._config = IdempotencyConfig(**self._options)
+            if self._context is not None:
+                self._config.register_lambda_context(self._context)
+        return self._config
+
+
 class Idempotent:
     """`fn` under Powertools' `idempotent_function`, set up on the first call."""
 
-    def __init__(self, fn: Callable[..., Any], data_keyword_argument: str, config: dict[str, Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], data_keyword_argument: str, config: Config) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._data_keyword_argument = data_keyword_argument
-        self._options = config
-        self._config: Any = None
+        self._config = config
         self._wrapped: Callable[..., Any] | None = None
-        self._context: Any = None
         if register_before_snapshot is not None:
             register_before_snapshot(self.build)
 
@@ -47,37 +70,28 @@ class Idempotent:
         if self._wrapped is None:
             from aws_lambda_powertools.utilities.idempotency import (
                 DynamoDBPersistenceLayer,
-                IdempotencyConfig,
                 idempotent_function,
             )
 
             from . import settings
             from .store import models
 
-            self._config = IdempotencyConfig(**self._options)
             layer = DynamoDBPersistenceLayer(
                 table_name=settings.get().idempotency_table, boto3_client=models.connection().client
             )
             self._wrapped = idempotent_function(
                 data_keyword_argument=self._data_keyword_argument,
                 persistence_store=layer,
-                config=self._config,
+                config=self._config.get(),
             )(self._fn)
         return self._wrapped
 
-    def register_lambda_context(self, context: Any) -> None:
-        """The invocation's context: a record in progress expires when the invocation would time out."""
-        self._context = context
-
     def __call__(self, **kwargs: Any) -> Any:
-        wrapped = self.build()
-        if self._context is not None:
-            self._config.register_lambda_context(self._context)
-        return wrapped(**kwargs)
+        return self.build()(**kwargs)
 
 
-def idempotent(*, data_keyword_argument: str, **config: Any) -> Callable[[Callable[..., Any]], Idempotent]:
-    """Decorator: `config` is IdempotencyConfig's keyword arguments."""
+def idempotent(*, data_keyword_argument: str, config: Config) -> Callable[[Callable[..., Any]], Idempotent]:
+    """Decorator, as Powertools' `idempotent_function` without its persistence store."""
     return lambda fn: Idempotent(fn, data_keyword_argument, config)
 
 
