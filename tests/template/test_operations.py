@@ -65,9 +65,12 @@ def test_scheduled_runs_retry_and_dead_letter_into_an_alarmed_queue(cfn):
         target = schedule["Properties"]["Target"]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1, name
         assert target["DeadLetterConfig"] == {"Arn": dlq}, name
-        function = target["Arn"]["Fn::GetAtt"][0]
+        # It invokes the function's alias (the published version, which SnapStart can restore).
+        alias = res[target["Arn"]["Ref"]]["Properties"]
+        function = alias["FunctionName"]["Ref"]
         # Scheduler invokes asynchronously: a run that fails is retried by Lambda, then dead-lettered.
         config = res[f"{function}EventInvokeConfig"]["Properties"]
+        assert config["Qualifier"] == alias["Name"], name
         assert config["MaximumRetryAttempts"] == 2
         assert config["DestinationConfig"]["OnFailure"]["Destination"] == dlq
     alarmed = {

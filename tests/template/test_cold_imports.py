@@ -1,0 +1,113 @@
+"""What importing each function's handler loads, checked without a clock.
+
+A cold start runs the handler's imports before its first request (`make bench`'s
+`cold_start.import_ratio` times them against `import boto3; boto3.client("dynamodb")`). A
+DynamoDB client made at import, boto3, Stripe's library or Powertools' parameters and idempotency
+utilities each cost a large part of that floor, and are needed only by the first request that
+uses them (or by a few routes). So every handler is imported here in a fresh interpreter, with
+the sys.path Lambda gives it, and must make no AWS client and load none of those.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from local import stack
+
+# Loaded on first use instead: flattr.secrets, flattr.idempotency, flattr.stripe_api and
+# flattr.stripe_events, the deposit webhook's parser, the QR route's segno.
+NOT_AT_IMPORT = (
+    "boto3",
+    "stripe",
+    "segno",
+    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools.utilities.idempotency",
+    "aws_lambda_powertools.utilities.parser",
+)
+
+# Records the AWS clients made (through botocore, as boto3 and pynamodb both do) and runs `code`.
+PROBE = """
+import json, sys
+import botocore.session
+
+made = []
+_create = botocore.session.Session.create_client
+
+
+def create_client(self, service_name, *args, **kwargs):
+    made.append(service_name)
+    return _create(self, service_name, *args, **kwargs)
+
+
+botocore.session.Session.create_client = create_client
+exec(sys.argv[1])
+print(json.dumps({"clients": made, "loaded": [m for m in sys.argv[2:] if m in sys.modules]}))
+"""
+
+
+def _environment() -> dict[str, str]:
+    """A fresh interpreter's: Lambda's paths and fake credentials; nothing may reach AWS."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join(stack.python_paths()),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # a closed port: a call at import fails at once
+        "AWS_LAMBDA_FUNCTION_NAME": "flattr-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "Flattr",
+    }
+
+
+def probe(code: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, code, *NOT_AT_IMPORT],
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("fn", stack.functions(), ids=lambda fn: fn.logical_id)
+def test_importing_a_handler_makes_no_client_and_loads_nothing_it_can_load_on_first_use(fn):
+    found = probe(f"import {fn.module}")
+    assert found == {"clients": [], "loaded": []}, (
+        f"{fn.logical_id} ({fn.module}) pays at import for what its first request could load: "
+        "import it inside the function that needs it (see flattr.secrets, flattr.idempotency)"
+    )
+
+
+def test_the_probe_sees_a_client_and_boto3():
+    # The check can fail: what the deposit and worker functions did before.
+    found = probe("import boto3; from flattr.store import models; models.connection().client")
+    assert found == {"clients": ["dynamodb"], "loaded": ["boto3"]}
+
+
+def test_under_snapstart_the_idempotency_utility_is_set_up_before_the_snapshot():
+    # Lambda's runtime provides snapshot_restore_py and runs its before-snapshot hooks after the
+    # imports; a stand-in records the hooks, then runs them as Lambda would.
+    found = probe(
+        "import sys, types\n"
+        "hooks = []\n"
+        "fake = types.ModuleType('snapshot_restore_py')\n"
+        "fake.register_before_snapshot = lambda fn, *a, **k: hooks.append(fn) or fn\n"
+        "sys.modules['snapshot_restore_py'] = fake\n"
+        "import close_month_worker\n"
+        "assert 'aws_lambda_powertools.utilities.idempotency' not in sys.modules\n"
+        "for hook in reversed(hooks):\n"
+        "    hook()\n"
+    )
+    assert found == {
+        "clients": ["dynamodb"],
+        "loaded": ["boto3", "aws_lambda_powertools.utilities.idempotency"],
+    }
