@@ -93,21 +93,41 @@ def test_the_probe_sees_a_client_and_boto3():
     assert found == {"clients": ["dynamodb"], "loaded": ["boto3"]}
 
 
+# Lambda's runtime provides snapshot_restore_py and runs its hooks around a snapshot; this
+# stand-in records them, for the probe to run as Lambda would.
+SNAPSHOT_RESTORE = (
+    "import sys, types\n"
+    "before, after = [], []\n"
+    "fake = types.ModuleType('snapshot_restore_py')\n"
+    "fake.register_before_snapshot = lambda fn, *a, **k: before.append(lambda: fn(*a, **k)) or fn\n"
+    "fake.register_after_restore = lambda fn, *a, **k: after.append(lambda: fn(*a, **k)) or fn\n"
+    "sys.modules['snapshot_restore_py'] = fake\n"
+)
+
+
 def test_under_snapstart_the_idempotency_utility_is_set_up_before_the_snapshot():
-    # Lambda's runtime provides snapshot_restore_py and runs its before-snapshot hooks after the
-    # imports; a stand-in records the hooks, then runs them as Lambda would.
     found = probe(
-        "import sys, types\n"
-        "hooks = []\n"
-        "fake = types.ModuleType('snapshot_restore_py')\n"
-        "fake.register_before_snapshot = lambda fn, *a, **k: hooks.append(fn) or fn\n"
-        "sys.modules['snapshot_restore_py'] = fake\n"
-        "import close_month_worker\n"
+        SNAPSHOT_RESTORE + "import close_month_worker\n"
         "assert 'aws_lambda_powertools.utilities.idempotency' not in sys.modules\n"
-        "for hook in reversed(hooks):\n"
+        "for hook in reversed(before):\n"
         "    hook()\n"
     )
     assert found == {
         "clients": ["dynamodb"],
         "loaded": ["boto3", "aws_lambda_powertools.utilities.idempotency"],
     }
+
+
+def test_containers_restored_from_one_snapshot_draw_different_counter_shards():
+    # Two restores of the same memory: without a reseed, both would draw the same numbers.
+    probe(
+        SNAPSHOT_RESTORE + "import random, click_handler\n"
+        "snapshot = random.getstate()\n"
+        "draws = []\n"
+        "for _ in range(2):\n"
+        "    random.setstate(snapshot)\n"
+        "    for hook in after:\n"
+        "        hook()\n"
+        "    draws.append([random.randrange(8) for _ in range(20)])\n"
+        "assert draws[0] != draws[1], draws\n"
+    )

@@ -3,10 +3,10 @@ table and through the store's own DynamoDB client (one client a container).
 
 The utility is set up on the first call, not when the function's module is imported: its package
 imports boto3, and its DynamoDB layer wants the client when it is made. Made at import, inside
-`@idempotent_function(...)`, that client was most of the import time of the deposit and worker
+`@idempotent_function(...)`, that client was a large part of the import time of the deposit and worker
 functions (BENCHMARKS.md, *Cold start*). The first call needs the store's client anyway, so it
 is made once either way. With SnapStart, Lambda's runtime calls `build` before it takes the
-snapshot, so a restored container starts with the utility set up.
+snapshot (flattr.snapstart), so a restored container starts with the utility set up.
 
     _idempotency = idempotency.Config(event_key_jmespath="[month, user_id]")
 
@@ -21,10 +21,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-try:  # in Lambda's Python runtimes; its hooks run only when SnapStart takes a snapshot
-    from snapshot_restore_py import register_before_snapshot
-except ImportError:
-    register_before_snapshot = None
+from .snapstart import register_before_snapshot
 
 # Powertools' exceptions, named here without importing the utility (see __getattr__).
 _EXCEPTIONS = ("IdempotencyValidationError", "IdempotencyAlreadyInProgressError")
@@ -63,8 +60,7 @@ class Idempotent:
         self._data_keyword_argument = data_keyword_argument
         self._config = config
         self._wrapped: Callable[..., Any] | None = None
-        if register_before_snapshot is not None:
-            register_before_snapshot(self.build)
+        register_before_snapshot(self.build)
 
     def build(self) -> Callable[..., Any]:
         if self._wrapped is None:

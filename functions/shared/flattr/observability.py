@@ -7,6 +7,8 @@ import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 
+from . import snapstart  # noqa: F401  (every function imports this module: its SnapStart hooks)
+
 # Most requests record no metric; Powertools would warn about each one.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
