@@ -1,4 +1,5 @@
-"""The settlement worker: SQS jobs that enumerate users (scan) or settle one user's month."""
+"""The settlement worker: SQS jobs that enumerate users (scan), settle one user's month (settle),
+or fold a page of settled users into creators' revenue (fold)."""
 
 from __future__ import annotations
 
@@ -31,13 +32,13 @@ _idempotency = IdempotencyConfig(event_key_jmespath="[month, user_id]", expires_
     config=_idempotency,
 )
 def settle(job: dict) -> dict:
-    record = settlement.settle_user(job["user_id"], job["month"])
+    record = settlement.settle_user(job["user_id"], job["month"], page=job.get("page"))
     return {"status": record.status if record else "no_user"}
 
 
 def decode_job(body: str) -> dict:
     job = json.loads(body)
-    if job.get("kind") not in ("scan", "settle"):
+    if job.get("kind") not in ("scan", "settle", "fold"):
         raise ValueError(f"unknown job kind {job.get('kind')!r}")
     return job
 
@@ -47,10 +48,10 @@ def record_handler(record: SQSRecord) -> None:
     cid = attributes[CORRELATION_ATTRIBUTE].string_value if CORRELATION_ATTRIBUTE in attributes else None
     logger.set_correlation_id(cid or record.message_id)
     job = decode_job(record.body)
-    if job["kind"] == "scan":
-        settlement.scan_page(job, _queue)
-    else:
+    if job["kind"] == "settle":
         settle(job=job)
+    else:
+        settlement.run_job(job, _queue)
     notify.after_close_job(job)  # statements, webhooks and the like: queued, sent by the notify worker
 
 
