@@ -1,7 +1,7 @@
 """The month close: time against a raw BatchWriteItem floor, scaling, hot items, and what a user costs.
 
 Settlement is driven the way tests/integration/test_month_close.py drives it, without SQS:
-`start_close`, then every job in order (`scan_page` for scan jobs, `settle_user` for user jobs).
+`start_close`, then every job in order through `run_job` (scan, settle and fold jobs).
 Users and their flattrs are written in bulk first (pynamodb batch writes, untimed): the figures are
 about settlement, not about clicking.
 
@@ -13,6 +13,7 @@ Powertools idempotency records and every SQS request are counted too.
 from __future__ import annotations
 
 import collections
+import math
 from collections import Counter
 from typing import Any
 
@@ -89,8 +90,9 @@ def seed_whale(flattrs: int, creators: int = 20) -> None:
             batch.save(_flattr(models, "whale", str(200_000 + i), f"creator{i % creators}"))
 
 
-def close(month: str = MONTH) -> float:
-    """Close the month in-process, job by job. Returns CPU seconds."""
+def close(month: str = MONTH, by_kind: dict | None = None) -> float:
+    """Close the month in-process, job by job (scan, settle, fold). Returns CPU seconds; `by_kind`
+    collects each job's CPU seconds by its kind."""
     from flattr.settings import Policy
     from flattr.store import settlement
 
@@ -100,11 +102,33 @@ def close(month: str = MONTH) -> float:
     settlement.start_close(month, queue)
     while queue.jobs:
         job = queue.jobs.popleft()
-        if job["kind"] == "scan":
-            settlement.scan_page(job, queue)
-        else:
-            settlement.settle_user(job["user_id"], job["month"], cfg)
+        t_job = env.cpu()
+        settlement.run_job(job, queue, cfg)
+        if by_kind is not None:
+            by_kind.setdefault(job["kind"], []).append(env.cpu() - t_job)
     return env.cpu() - t0
+
+
+USERS_10M = 10_000_000
+TABLE_WCU_PER_S = 40_000  # DynamoDB's default table quota
+
+
+def hours_10m_users(wcu_per_user: float, scaling: dict) -> dict[str, float]:
+    """A 10-million-user month: its writes at the table's quota, plus the fan-out the quota does
+    not cover. The scan is a chain of jobs per segment (each lists a page and queues the next), so
+    its length is users / segments / page size jobs, each timed here; the last page's fold then
+    runs after its users settle."""
+    from flattr.store import settlement
+
+    writes_s = USERS_10M * wcu_per_user / TABLE_WCU_PER_S
+    chain = math.ceil(USERS_10M / settlement.SEGMENTS / settlement.PAGE_SIZE)
+    fan_out_s = chain * scaling["scan_job_seconds"] + scaling["fold_page_seconds"]
+    return {
+        "writes_hours": round(writes_s / 3600, 3),
+        "fan_out_hours": round(fan_out_s / 3600, 3),
+        "scan_chain_jobs": chain,
+        "hours": round((writes_s + fan_out_s) / 3600, 3),
+    }
 
 
 def _check_closed(users: int) -> dict:
@@ -181,8 +205,9 @@ def scaling(users: int) -> dict[str, Any]:
     env.fresh_stack("settle-n")
     seed_ring(users)
     recorder = capacity.Recorder()
+    by_kind: dict[str, list[float]] = {}
     with recorder.active():
-        t_n = close()
+        t_n = close(by_kind=by_kind)
     _check_closed(users)
     written = sum(writes_per_item(recorder.calls).values())
     requests = sum(recorder.requests("dynamodb").values())
@@ -203,6 +228,10 @@ def scaling(users: int) -> dict[str, Any]:
         floor_ratio=t_n / floor_flattrs,
         floor_ratio_same_writes=t_n / floor_written,
         scaling=t_2n / t_n,
+        cpu_seconds_by_job={k: round(sum(v), 3) for k, v in by_kind.items()},
+        jobs={k: len(v) for k, v in by_kind.items()},
+        scan_job_seconds=round(env.median(by_kind.get("scan", [0.0])), 4),
+        fold_page_seconds=round(max(by_kind.get("fold", [0.0])), 4),
     )
     return out
 

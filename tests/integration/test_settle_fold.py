@@ -89,7 +89,9 @@ def test_an_owner_who_gave_their_funds_this_month_still_receives(api, october, a
 
 def test_a_giver_who_owes_pays_nothing(api, october, at):
     # Money that went back leaves ada owing (as a refund beyond her funds would).
-    ledger.post([Transfer("refund:test:owed", accounts.debt("ada"), accounts.WORLD_PAYMENTS, 100, "refund_owed")])
+    ledger.post(
+        [Transfer("refund:test:owed", accounts.debt("ada"), accounts.WORLD_PAYMENTS, 100, "refund_owed")]
+    )
     q = scan(at)
     run(q, "settle")
     run(q, "fold")

@@ -46,7 +46,13 @@ def test_binding_owners_moves_shares_to_charity_and_loses_no_cent(
 @given(budget=st.integers(0, 10_000), funds=st.integers(0, 10_000), debt=st.integers(-10_000, -1))
 def test_a_giver_who_owes_pays_nothing(budget, funds, debt):
     plan = plan_month(
-        budget=budget, funds=payable(funds, debt), things=["1", "2"], fee_bps=1000, policy="charity", idle_months=0, salt=""
+        budget=budget,
+        funds=payable(funds, debt),
+        things=["1", "2"],
+        fee_bps=1000,
+        policy="charity",
+        idle_months=0,
+        salt="",
     )
     assert plan.charged == plan.fee == plan.distributed == 0 and plan.shares == {}
 
@@ -54,6 +60,12 @@ def test_a_giver_who_owes_pays_nothing(budget, funds, debt):
 def test_a_giver_pays_at_most_their_funds_and_budget():
     for budget, funds, charged in ((1000, 300, 300), (300, 1000, 300), (0, 500, 0), (500, 0, 0)):
         plan = plan_month(
-            budget=budget, funds=payable(funds, 0), things=["1"], fee_bps=1000, policy="charity", idle_months=0, salt=""
+            budget=budget,
+            funds=payable(funds, 0),
+            things=["1"],
+            fee_bps=1000,
+            policy="charity",
+            idle_months=0,
+            salt="",
         )
         assert plan.charged == charged

@@ -120,7 +120,9 @@ class SettleAudit:
         for r in self.records.values():
             out += _check_record(r, flattrs.get((r.user_id, r.month), set()))
         out += self._check_folds()
-        out += [(4, f"transfer {t.transfer_id}: a settlement transfer outside its record") for t in self.loose]
+        out += [
+            (4, f"transfer {t.transfer_id}: a settlement transfer outside its record") for t in self.loose
+        ]
         out += self._check_aggregates()
         out += self._check_closed(flattrs, closes)
         out += self._check_order(closes, born)
@@ -161,7 +163,9 @@ class SettleAudit:
             shown = {k: self.progress.get(month, {}).get(k, 0) for k in names}
             expected = {k: self._expected_progress.get(month, {}).get(k, 0) for k in names}
             if shown != expected:
-                out.append((4, f"month {month}: progress shows {shown}, its pages and folds add up to {expected}"))
+                out.append(
+                    (4, f"month {month}: progress shows {shown}, its pages and folds add up to {expected}")
+                )
         return out
 
     def _check_closed(self, flattrs, closes) -> list[tuple[int, str]]:
@@ -175,7 +179,9 @@ class SettleAudit:
                 out.append((7, f"{user_id} {month}: {len(things)} flattrs of a closed month, never settled"))
         for (user_id, month), r in sorted(self.records.items()):
             if month in closed and (month, r.page or "") not in self._folded:
-                out.append((7, f"{user_id} {month}: settled, but page {r.page} of a closed month is not folded"))
+                out.append(
+                    (7, f"{user_id} {month}: settled, but page {r.page} of a closed month is not folded")
+                )
         return out
 
     def _check_order(self, closes, born) -> list[tuple[int, str]]:
@@ -197,7 +203,9 @@ def _check_record(r: Settlement, things: set[str]) -> list[tuple[int, str]]:
     if len(paid) != len(shares) + len(redirected):
         out.append((4, f"{who}: a thing was paid twice"))
     if int(r.distributed or 0) != sum(s.cents for s in shares):
-        out.append((5, f"{who}: distributed {r.distributed}, its shares sum to {sum(s.cents for s in shares)}"))
+        out.append(
+            (5, f"{who}: distributed {r.distributed}, its shares sum to {sum(s.cents for s in shares)}")
+        )
     if charged != fee + int(r.distributed or 0) + charity:
         out.append((4, f"{who}: {charged} charged but {fee + int(r.distributed or 0) + charity} paid out"))
     if int(r.things or 0) != len(things):
@@ -213,5 +221,7 @@ def _check_record(r: Settlement, things: set[str]) -> list[tuple[int, str]]:
             out.append((5, f"{who}: charity {charity}, but {sum(s.cents for s in redirected)} redirected"))
     elif fee or shares or redirected:
         out.append((5, f"{who}: a month without flattrs paid a fee or shares"))
-    out += [(9, f"{who}: a zero-cent share of thing {s.thing_id}") for s in shares + redirected if s.cents <= 0]
+    out += [
+        (9, f"{who}: a zero-cent share of thing {s.thing_id}") for s in shares + redirected if s.cents <= 0
+    ]
     return out

@@ -138,4 +138,7 @@ def progress(month: str, consistent: bool = True) -> dict[str, int]:
 
 def is_closed(close: MonthClose, totals: dict[str, int]) -> bool:
     """Every segment scanned, and every page of users settled and folded into revenue."""
-    return int(close.segments_done or 0) >= int(close.segments) and totals["pages_folded"] >= totals["pages_total"]
+    return (
+        int(close.segments_done or 0) >= int(close.segments)
+        and totals["pages_folded"] >= totals["pages_total"]
+    )

@@ -165,11 +165,13 @@ def records(month: str, user_ids: list[str]) -> dict[str, Settlement]:
     return {r.user_id: r for r in Settlement.batch_get(keys, consistent_read=True)}
 
 
-def fold_page(month: str, page: str, settle: Callable[[str], object]) -> bool:
-    """Fold `page` once its users are settled (`settle(user_id)` settles one). False: already folded."""
+def fold_page(month: str, page: str, settle: Callable[[str], object], users: list[str] | None = None) -> bool:
+    """Fold `page` once its users are settled (`settle(user_id)` settles one). False: already folded.
+    `users`: the page's users as recorded (read from the page when not given)."""
     if folded(month, page):
         return False
-    users = list(Page.get(*Page.key(month, page), consistent_read=True).users)
+    if users is None:
+        users = list(Page.get(*Page.key(month, page), consistent_read=True).users)
     found = records(month, users)
     missing = [u for u in users if u not in found]
     for user_id in missing:

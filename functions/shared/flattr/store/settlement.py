@@ -24,7 +24,6 @@ from pynamodb.exceptions import UpdateError
 
 from .. import settings
 from ..clock import now
-from ..domain import accounts
 from ..domain.money import bind_owners, payable, plan_month, split_salt
 from ..domain.months import previous
 from ..settings import Policy
@@ -84,8 +83,10 @@ def settle_job(month: str, user_id: str, page: str | None = None) -> dict:
     return {**job, "page": page} if page else job
 
 
-def fold_job(month: str, page: str) -> dict:
-    return {"kind": "fold", "month": month, "page": page}
+def fold_job(month: str, page: str, users: list[str] | None = None) -> dict:
+    """The page's users ride along (as recorded), so the fold need not read the page again."""
+    job = {"kind": "fold", "month": month, "page": page}
+    return {**job, "users": users} if users is not None else job
 
 
 def run_job(job: dict, queue: Queue, policy: Policy | None = None):
@@ -93,7 +94,7 @@ def run_job(job: dict, queue: Queue, policy: Policy | None = None):
     if job["kind"] == "scan":
         return scan_page(job, queue)
     if job["kind"] == "fold":
-        return fold_page(job["month"], job["page"], policy)
+        return fold_page(job["month"], job["page"], policy, job.get("users"))
     return settle_user(job["user_id"], job["month"], policy, job.get("page"))
 
 
@@ -118,7 +119,7 @@ def scan_page(job: dict, queue: Queue) -> int:
     page = fold.record_page(month, page_id, user_ids, raw.get("LastEvaluatedKey"))
     users = list(page.users)
     if users:
-        queue.send([settle_job(month, u, page_id) for u in users] + [fold_job(month, page_id)])
+        queue.send([settle_job(month, u, page_id) for u in users] + [fold_job(month, page_id, users)])
     if page.next_start:
         queue.send([scan_job(month, segment, segments, json.loads(page.next_start), n + 1)])
     else:
@@ -129,9 +130,9 @@ def scan_page(job: dict, queue: Queue) -> int:
     return len(users)
 
 
-def fold_page(month: str, page: str, policy: Policy | None = None) -> bool:
+def fold_page(month: str, page: str, policy: Policy | None = None, users: list[str] | None = None) -> bool:
     """Fold a page of the close, settling first any of its users whose job has not run yet."""
-    return fold.fold_page(month, page, lambda user_id: settle_user(user_id, month, policy, page))
+    return fold.fold_page(month, page, lambda user_id: settle_user(user_id, month, policy, page), users)
 
 
 # ---------------------------------------------------------------- one user's month
@@ -166,7 +167,7 @@ def settle_user(
         record = _commit(user, month, flattrs, people, policy, page_id)
         if record is not None:
             if page is None:
-                fold_page(month, page_id, policy)
+                fold_page(month, page_id, policy, [user_id])
             return record
     raise RuntimeError(f"{user_id} {month}: settlement kept losing races")
 
@@ -222,7 +223,7 @@ def _behind(user: User, month: str) -> bool:
 def _settled(user_id: str, month: str, policy: Policy) -> Settlement:
     record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
     if record.page == fold.solo(user_id):  # its own page: make sure it folded
-        fold_page(month, record.page, policy)
+        fold_page(month, record.page, policy, [user_id])
     return record
 
 
@@ -293,26 +294,3 @@ def _commit(
 def shares_of(record: Settlement) -> list[Share]:
     """What a settled month paid each thing's owner (those paid at least a cent)."""
     return fold.decode(record.shares)
-
-
-def transfers_of(record: Settlement) -> list[accounts.Transfer]:
-    """The transfers a record stands for (charge, fee, charity, shares), as the ledger would write
-    them; the record's transaction applies the charge, its page's fold the rest."""
-    month, user_id = record.month, record.user_id
-    clearing = accounts.clearing(month)
-    out = []
-
-    def add(name, debit, credit, amount, kind, thing_id=""):
-        if amount:
-            out.append(
-                accounts.Transfer(
-                    f"settle:{month}:{user_id}:{name}", debit, credit, int(amount), kind, month, user_id, thing_id
-                )
-            )
-
-    add("charge", accounts.funds(user_id), clearing, record.charged, "charge")
-    add("fee", clearing, accounts.FEES, record.fee, "fee")
-    add("charity", clearing, accounts.CHARITY, record.charity, "charity")
-    for s in shares_of(record):
-        add(f"share:{s.thing_id}", clearing, accounts.revenue(s.owner_id), s.cents, "share", s.thing_id)
-    return out

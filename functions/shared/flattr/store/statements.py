@@ -38,7 +38,10 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
     if record is not None and int(record.things):
         via = {f.thing_id: f.via for f in settlement.month_flattrs(user_id, month)}
         shares = sorted(settlement.shares_of(record), key=lambda s: int(s.thing_id))
-        given = [{"thing_id": int(s.thing_id), "amount": s.cents, "via": via.get(s.thing_id, "click")} for s in shares]
+        given = [
+            {"thing_id": int(s.thing_id), "amount": s.cents, "via": via.get(s.thing_id, "click")}
+            for s in shares
+        ]
     received = []
     for thing_id in owned_thing_ids:
         keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]
