@@ -255,7 +255,9 @@ def hot(fans: int) -> dict[str, Any]:
     return {"fans": fans, "hot_item_writes": most, "hottest_item": f"{pk} / {sk}", "top_items": top}
 
 
-def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capacity.Recorder, list[float]]:
+def _close_through_worker(
+    users: int, sizing: bool, prefix: str, spans: list | None = None
+) -> tuple[capacity.Recorder, list[float]]:
     """Seed `users` x 10 flattrs on a fresh stack, close the month through SQS and the worker handler."""
     deployed = env.fresh_stack("settle-cost")
     from flattr.store import settlement
@@ -267,12 +269,16 @@ def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capaci
     seed_ring(users, prefix=prefix)
     invocations: list[float] = []
 
+    recorder = capacity.Recorder(sizing=sizing)
+
     def invoke(fn, event):
-        t0 = env.cpu()
+        t0, first = env.cpu(), len(recorder.calls)
         try:
             return runtime.invoke(fn, event)
         finally:
             invocations.append(env.cpu() - t0)
+            if spans is not None:  # which function made which calls
+                spans.append((fn.logical_id, first, len(recorder.calls)))
 
     poller = Poller(stack_name=deployed.name, invoke=invoke)
     import close_month_worker as worker
@@ -280,7 +286,6 @@ def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capaci
     # The worker binds its queue and idempotency table at import. The queue is pointed at this stack;
     # the idempotency records may stay in the first stack's table (user ids differ between runs).
     worker._queue = SettleQueue()
-    recorder = capacity.Recorder(sizing=sizing)
     with recorder.active():
         settlement.start_close(MONTH, SettleQueue())
         drained = poller.drain()
@@ -295,8 +300,15 @@ def cost(users: int = 40) -> dict[str, Any]:
     local.poller plays the event source mapping), every AWS request recorded. Run twice: once for
     CPU time (unmetered but for the request log), once sizing every written item for the units."""
     timing, invocations = _close_through_worker(users, sizing=False, prefix="t")
-    sized, _ = _close_through_worker(users, sizing=True, prefix="s")
+    spans: list = []
+    sized, _ = _close_through_worker(users, sizing=True, prefix="s", spans=spans)
     wcu, rcu = sized.units()
+    by_function: dict[str, float] = collections.defaultdict(float)
+    for logical_id, first, last in spans:
+        for call in sized.calls[first:last]:
+            if call.service == "dynamodb":
+                w, _ = capacity.call_units(call, sized._table_keys)
+                by_function[logical_id] += w + sized._index_writes(call)
     sqs = timing.requests("sqs")
     # The poller's own bookkeeping (is the queue empty yet?) is not something Lambda's mapping bills.
     billed_sqs = sum(n for op, n in sqs.items() if op not in ("GetQueueAttributes", "GetQueueUrl"))
@@ -305,6 +317,7 @@ def cost(users: int = 40) -> dict[str, Any]:
         "dynamodb_requests_per_user": round(sum(timing.requests("dynamodb").values()) / users, 2),
         "dynamodb_requests": dict(timing.requests("dynamodb")),
         "wcu_per_user": round(wcu / users, 2),
+        "wcu_per_user_by_function": {k: round(v / users, 2) for k, v in sorted(by_function.items())},
         "rcu_per_user": round(rcu / users, 2),
         "sqs_requests": dict(sqs),
         "sqs_requests_per_user": round(billed_sqs / users, 3),

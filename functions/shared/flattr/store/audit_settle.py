@@ -86,7 +86,8 @@ class SettleAudit:
                 derived[fold.clearing_shard(r.month, r.page or "", r.user_id)] += int(r.charged)
             by_page[(r.month, r.page or "")].append(r)
         for month, page in sorted(set(self.pages) | set(by_page)):
-            chunks = fold.plan(month, page, by_page.get((month, page), []), self.pages.get((month, page), 0))
+            users = 1 if fold.is_solo(page) else self.pages.get((month, page), 0)
+            chunks = fold.plan(month, page, by_page.get((month, page), []), users)
             for chunk in chunks:
                 if (month, page, chunk.name) not in self.markers:
                     continue
@@ -133,10 +134,10 @@ class SettleAudit:
         """Every page folded once, and only as its records say."""
         out = []
         for (month, page), records in sorted(self._plans.items()):
-            if (month, page) not in self.pages:
+            if (month, page) not in self.pages and not fold.is_solo(page):
                 out.append((4, f"{month} page {page}: {len(records)} records of a page never recorded"))
         for month, page, chunk in sorted(self.markers):
-            if (month, page) not in self.pages:
+            if (month, page) not in self.pages and (month, page) not in self._plans:
                 out.append((4, f"{month} page {page}: folded ({chunk}), but no such page"))
                 continue
             names = [c.name for c in fold.plan(month, page, self._plans.get((month, page), []), 0)]

@@ -29,7 +29,7 @@ CHUNK_OPS = 89  # credits and received rows per transaction; with the marker, up
 # CLEARING_PER_PAGE clearing debits and the progress, <= 100 items
 DONE = "DONE"
 CLEARING_PER_PAGE = 8  # clearing shards a page's charges spread over: none takes a whole page
-PROGRESS = ("users_settled", "charged", "fees", "distributed", "charity", "pages_folded")
+PROGRESS = ("users_settled", "charged", "fees", "distributed", "charity", "pages_folded")  # folded
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,13 @@ def decode(entries: Iterable[str] | None) -> list[Share]:
 
 
 def solo(user_id: str) -> str:
-    """The page of a user settled outside the close's scan (a job sent by hand, a late month)."""
+    """The page of a user settled outside the close's scan (a job sent by hand, a late month).
+    It is not recorded: its fold, right after the settlement, counts it into the month itself."""
     return f"solo.{user_id}"
+
+
+def is_solo(page: str) -> bool:
+    return page.startswith("solo.")
 
 
 def clearing_shard(month: str, page: str, user_id: str) -> tuple[str, int]:
@@ -109,6 +114,8 @@ def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> li
         _take(held, sum(chunk.money.values()), chunk.money)
         chunks.append(chunk)
     chunks[-1].progress = {**totals, "users_settled": users, "pages_folded": 1}
+    if is_solo(page):  # never recorded: counted into the month as it folds
+        chunks[-1].progress |= {"users_total": users, "pages_total": 1}
     return chunks
 
 

@@ -162,11 +162,9 @@ def settle_user(
             flattrs = {**flattrs, **added}
             people.update(_people(set(added.values()) - set(people)))
         page_id = page or fold.solo(user_id)
-        if page is None:
-            fold.record_page(month, page_id, [user_id], None)
         record = _commit(user, month, flattrs, people, policy, page_id)
         if record is not None:
-            if page is None:
+            if fold.is_solo(page_id):  # no page of the scan folds it: fold it now
                 fold_page(month, page_id, policy, [user_id])
             return record
     raise RuntimeError(f"{user_id} {month}: settlement kept losing races")
@@ -222,7 +220,7 @@ def _behind(user: User, month: str) -> bool:
 
 def _settled(user_id: str, month: str, policy: Policy) -> Settlement:
     record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
-    if record.page == fold.solo(user_id):  # its own page: make sure it folded
+    if fold.is_solo(record.page or ""):  # its own page: make sure it folded (after a crash)
         fold_page(month, record.page, policy, [user_id])
     return record
 
