@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--only",
-        choices=["click", "items", "cold_start"],
+        choices=["click", "items", "cold_start", "settle"],
         help="run one phase and update its figures in an existing results file, leaving the rest",
     )
     args = parser.parse_args(argv)
@@ -131,26 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics["api.max_items_read"] = api_items.row(items)
 
     metrics.update(_cold_rows(cold))
-    metrics["settle.users"] = _row(scaling["users"], None, note="N users x 10 flattrs (issue: 10,000)")
-    metrics["settle.floor_ratio"] = _row(
-        round(scaling["floor_ratio"], 2), 3, note="vs BatchWriteItem of N x 10 items"
-    )
-    metrics["settle.floor_ratio_same_writes"] = _row(
-        round(scaling["floor_ratio_same_writes"], 2),
-        None,
-        note="vs BatchWriteItem of as many items as settlement wrote",
-    )
-    metrics["settle.requests_per_user"] = _row(
-        scaling["requests_per_user"], None, note="DynamoDB requests per settled user (floor: 0.4)"
-    )
-    metrics["settle.wcu_per_user"] = _row(
-        user_cost["wcu_per_user"], None, unit="WCU", note="modeled, worker path incl. idempotency (floor: 10)"
-    )
-    metrics["settle.scaling"] = _row(round(scaling["scaling"], 3), 2.2, note="t(2N) / t(N)")
-    metrics["settle.fans"] = _row(hot["fans"], None, note="fans of one creator (issue: 5,000)")
-    metrics["settle.hot_item_writes"] = _row(
-        hot["hot_item_writes"], round(hot["fans"] / 8 + 10, 1), note=hot["hottest_item"]
-    )
+    metrics.update(_settle_rows(scaling, hot, user_cost))
     metrics["settle.worker_peak_rss_mb"] = _row(
         round(rss["peak_rss_mb"], 1), 200, unit="MB", note=f"user with {rss['flattrs']} flattrs"
     )
@@ -204,6 +185,44 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(missed)} target(s) missed: {', '.join(missed) or 'none'}")
     print(f"wrote {args.out} in {results['phase_seconds']['total']} s")
     return 0
+
+
+def _settle_rows(scaling: dict, hot: dict, user_cost: dict) -> dict[str, dict]:
+    from bench import settle
+
+    ten_m = settle.hours_10m_users(user_cost["wcu_per_user"], scaling)
+    scaling["hours_10m_users"] = ten_m
+    metrics: dict[str, dict] = {}
+    metrics["settle.users"] = _row(scaling["users"], None, note="N users x 10 flattrs (issue: 10,000)")
+    metrics["settle.floor_ratio"] = _row(
+        round(scaling["floor_ratio"], 2), 6, note="vs BatchWriteItem of N x 10 items"
+    )
+    metrics["settle.floor_ratio_same_writes"] = _row(
+        round(scaling["floor_ratio_same_writes"], 2),
+        None,
+        note="vs BatchWriteItem of as many items as settlement wrote",
+    )
+    metrics["settle.requests_per_user"] = _row(
+        scaling["requests_per_user"], 4, note="DynamoDB requests per settled user, page folds included"
+    )
+    metrics["settle.wcu_per_user"] = _row(
+        user_cost["wcu_per_user"],
+        20,
+        unit="WCU",
+        note="modeled, worker path, page folds included (floor: 10)",
+    )
+    metrics["settle.hours_10m_users"] = _row(
+        ten_m["hours"],
+        1.5,
+        unit="h",
+        note=f"writes {ten_m['writes_hours']} h at 40,000 WCU/s + fan-out {ten_m['fan_out_hours']} h",
+    )
+    metrics["settle.scaling"] = _row(round(scaling["scaling"], 3), 2.2, note="t(2N) / t(N)")
+    metrics["settle.fans"] = _row(hot["fans"], None, note="fans of one creator (issue: 5,000)")
+    metrics["settle.hot_item_writes"] = _row(
+        hot["hot_item_writes"], round(hot["fans"] / 8 + 10, 1), note=hot["hottest_item"]
+    )
+    return metrics
 
 
 def _click_rows(clicks: dict) -> dict[str, dict]:
@@ -281,6 +300,27 @@ def _only(args) -> int:
         results["metrics"] = metrics
         results["details"]["cold_start"] = cold
         results["scale"]["cold_start_rounds"] = args.rounds
+    elif args.only == "settle":
+        from bench import cost, settle
+
+        scaling = _phase("settle_scaling", timings, settle.scaling, args.users)
+        hot = _phase("settle_hot", timings, settle.hot, args.fans)
+        user_cost = _phase("settle_cost", timings, settle.cost, 40)
+        results["metrics"].update(_settle_rows(scaling, hot, user_cost))
+        results["details"].update(settle_scaling=scaling, settle_hot=hot, settle_cost=user_cost)
+        details = results["details"]["cost"]
+        per_user = cost.per_user_month(
+            wcu=user_cost["wcu_per_user"],
+            rcu=user_cost["rcu_per_user"],
+            sqs_requests=user_cost["sqs_requests_per_user"],
+            invocations=user_cost["lambda_invocations_per_user"],
+            worker_ms=user_cost["worker_cpu_ms_per_user"],
+            memory_mb=details["worker_memory_mb"],
+        )
+        results["metrics"]["cost.usd_per_user_month"] = _row(
+            per_user["total"], 0.0001, unit="USD", note="10 flattrs a user"
+        )
+        details["per_user_month"] = per_user
     else:
         from bench import items as api_items
 
@@ -296,9 +336,12 @@ def _only(args) -> int:
         }
     )
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    prefixes = {"click": ("click.", "cost.usd_per_million"), "cold_start": ("cold_start.",)}.get(
-        args.only, ("api.",)
-    )
+    prefixes = {
+        "click": ("click.", "cost.usd_per_million"),
+        "cold_start": ("cold_start.",),
+        "settle": ("settle.", "cost.usd_per_user"),
+        "items": ("api.",),
+    }[args.only]
     print_table({k: v for k, v in results["metrics"].items() if k.startswith(prefixes)})
     return 0
 

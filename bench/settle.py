@@ -1,7 +1,7 @@
 """The month close: time against a raw BatchWriteItem floor, scaling, hot items, and what a user costs.
 
 Settlement is driven the way tests/integration/test_month_close.py drives it, without SQS:
-`start_close`, then every job in order (`scan_page` for scan jobs, `settle_user` for user jobs).
+`start_close`, then every job in order through `run_job` (scan, settle and fold jobs).
 Users and their flattrs are written in bulk first (pynamodb batch writes, untimed): the figures are
 about settlement, not about clicking.
 
@@ -13,6 +13,7 @@ Powertools idempotency records and every SQS request are counted too.
 from __future__ import annotations
 
 import collections
+import math
 from collections import Counter
 from typing import Any
 
@@ -89,8 +90,9 @@ def seed_whale(flattrs: int, creators: int = 20) -> None:
             batch.save(_flattr(models, "whale", str(200_000 + i), f"creator{i % creators}"))
 
 
-def close(month: str = MONTH) -> float:
-    """Close the month in-process, job by job. Returns CPU seconds."""
+def close(month: str = MONTH, by_kind: dict | None = None) -> float:
+    """Close the month in-process, job by job (scan, settle, fold). Returns CPU seconds; `by_kind`
+    collects each job's CPU seconds by its kind."""
     from flattr.settings import Policy
     from flattr.store import settlement
 
@@ -100,11 +102,33 @@ def close(month: str = MONTH) -> float:
     settlement.start_close(month, queue)
     while queue.jobs:
         job = queue.jobs.popleft()
-        if job["kind"] == "scan":
-            settlement.scan_page(job, queue)
-        else:
-            settlement.settle_user(job["user_id"], job["month"], cfg)
+        t_job = env.cpu()
+        settlement.run_job(job, queue, cfg)
+        if by_kind is not None:
+            by_kind.setdefault(job["kind"], []).append(env.cpu() - t_job)
     return env.cpu() - t0
+
+
+USERS_10M = 10_000_000
+TABLE_WCU_PER_S = 40_000  # DynamoDB's default table quota
+
+
+def hours_10m_users(wcu_per_user: float, scaling: dict) -> dict[str, float]:
+    """A 10-million-user month: its writes at the table's quota, plus the fan-out the quota does
+    not cover. The scan is a chain of jobs per segment (each lists a page and queues the next), so
+    its length is users / segments / page size jobs, each timed here; the last page's fold then
+    runs after its users settle."""
+    from flattr.store import settlement
+
+    writes_s = USERS_10M * wcu_per_user / TABLE_WCU_PER_S
+    chain = math.ceil(USERS_10M / settlement.SEGMENTS / settlement.PAGE_SIZE)
+    fan_out_s = chain * scaling["scan_job_seconds"] + scaling["fold_page_seconds"]
+    return {
+        "writes_hours": round(writes_s / 3600, 3),
+        "fan_out_hours": round(fan_out_s / 3600, 3),
+        "scan_chain_jobs": chain,
+        "hours": round((writes_s + fan_out_s) / 3600, 3),
+    }
 
 
 def _check_closed(users: int) -> dict:
@@ -181,8 +205,9 @@ def scaling(users: int) -> dict[str, Any]:
     env.fresh_stack("settle-n")
     seed_ring(users)
     recorder = capacity.Recorder()
+    by_kind: dict[str, list[float]] = {}
     with recorder.active():
-        t_n = close()
+        t_n = close(by_kind=by_kind)
     _check_closed(users)
     written = sum(writes_per_item(recorder.calls).values())
     requests = sum(recorder.requests("dynamodb").values())
@@ -203,6 +228,10 @@ def scaling(users: int) -> dict[str, Any]:
         floor_ratio=t_n / floor_flattrs,
         floor_ratio_same_writes=t_n / floor_written,
         scaling=t_2n / t_n,
+        cpu_seconds_by_job={k: round(sum(v), 3) for k, v in by_kind.items()},
+        jobs={k: len(v) for k, v in by_kind.items()},
+        scan_job_seconds=round(env.median(by_kind.get("scan", [0.0])), 4),
+        fold_page_seconds=round(max(by_kind.get("fold", [0.0])), 4),
     )
     return out
 
@@ -226,7 +255,9 @@ def hot(fans: int) -> dict[str, Any]:
     return {"fans": fans, "hot_item_writes": most, "hottest_item": f"{pk} / {sk}", "top_items": top}
 
 
-def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capacity.Recorder, list[float]]:
+def _close_through_worker(
+    users: int, sizing: bool, prefix: str, spans: list | None = None
+) -> tuple[capacity.Recorder, list[float]]:
     """Seed `users` x 10 flattrs on a fresh stack, close the month through SQS and the worker handler."""
     deployed = env.fresh_stack("settle-cost")
     from flattr.store import settlement
@@ -238,12 +269,16 @@ def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capaci
     seed_ring(users, prefix=prefix)
     invocations: list[float] = []
 
+    recorder = capacity.Recorder(sizing=sizing)
+
     def invoke(fn, event):
-        t0 = env.cpu()
+        t0, first = env.cpu(), len(recorder.calls)
         try:
             return runtime.invoke(fn, event)
         finally:
             invocations.append(env.cpu() - t0)
+            if spans is not None:  # which function made which calls
+                spans.append((fn.logical_id, first, len(recorder.calls)))
 
     poller = Poller(stack_name=deployed.name, invoke=invoke)
     import close_month_worker as worker
@@ -251,7 +286,6 @@ def _close_through_worker(users: int, sizing: bool, prefix: str) -> tuple[capaci
     # The worker binds its queue and idempotency table at import. The queue is pointed at this stack;
     # the idempotency records may stay in the first stack's table (user ids differ between runs).
     worker._queue = SettleQueue()
-    recorder = capacity.Recorder(sizing=sizing)
     with recorder.active():
         settlement.start_close(MONTH, SettleQueue())
         drained = poller.drain()
@@ -266,8 +300,15 @@ def cost(users: int = 40) -> dict[str, Any]:
     local.poller plays the event source mapping), every AWS request recorded. Run twice: once for
     CPU time (unmetered but for the request log), once sizing every written item for the units."""
     timing, invocations = _close_through_worker(users, sizing=False, prefix="t")
-    sized, _ = _close_through_worker(users, sizing=True, prefix="s")
+    spans: list = []
+    sized, _ = _close_through_worker(users, sizing=True, prefix="s", spans=spans)
     wcu, rcu = sized.units()
+    by_function: dict[str, float] = collections.defaultdict(float)
+    for logical_id, first, last in spans:
+        for call in sized.calls[first:last]:
+            if call.service == "dynamodb":
+                w, _ = capacity.call_units(call, sized._table_keys)
+                by_function[logical_id] += w + sized._index_writes(call)
     sqs = timing.requests("sqs")
     # The poller's own bookkeeping (is the queue empty yet?) is not something Lambda's mapping bills.
     billed_sqs = sum(n for op, n in sqs.items() if op not in ("GetQueueAttributes", "GetQueueUrl"))
@@ -276,6 +317,7 @@ def cost(users: int = 40) -> dict[str, Any]:
         "dynamodb_requests_per_user": round(sum(timing.requests("dynamodb").values()) / users, 2),
         "dynamodb_requests": dict(timing.requests("dynamodb")),
         "wcu_per_user": round(wcu / users, 2),
+        "wcu_per_user_by_function": {k: round(v / users, 2) for k, v in sorted(by_function.items())},
         "rcu_per_user": round(rcu / users, 2),
         "sqs_requests": dict(sqs),
         "sqs_requests_per_user": round(billed_sqs / users, 3),

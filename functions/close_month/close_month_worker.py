@@ -1,4 +1,5 @@
-"""The settlement worker: SQS jobs that enumerate users (scan) or settle one user's month."""
+"""The settlement worker: SQS jobs that enumerate users (scan), settle one user's month (settle),
+or fold a page of settled users into creators' revenue (fold)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from flattr import idempotency
 from flattr.notify import events as notify
 from flattr.observability import CORRELATION_ATTRIBUTE, logger
 from flattr.store import settlement
@@ -14,20 +14,11 @@ from flattr.store.queue import SettleQueue
 
 processor = BatchProcessor(event_type=EventType.SQS)
 _queue = SettleQueue()
-_idempotency = idempotency.Config(event_key_jmespath="[month, user_id]", expires_after_seconds=24 * 3600)
-
-
-# Duplicate deliveries stop here cheaply; the ledger's own guards make any that slip by harmless.
-# Set up on the first job, with the store's botocore client: one client per container.
-@idempotency.idempotent(data_keyword_argument="job", config=_idempotency)
-def settle(job: dict) -> dict:
-    record = settlement.settle_user(job["user_id"], job["month"])
-    return {"status": record.status if record else "no_user"}
 
 
 def decode_job(body: str) -> dict:
     job = json.loads(body)
-    if job.get("kind") not in ("scan", "settle"):
+    if job.get("kind") not in ("scan", "settle", "fold"):
         raise ValueError(f"unknown job kind {job.get('kind')!r}")
     return job
 
@@ -36,17 +27,15 @@ def record_handler(record: SQSRecord) -> None:
     attributes = record.message_attributes
     cid = attributes[CORRELATION_ATTRIBUTE].string_value if CORRELATION_ATTRIBUTE in attributes else None
     logger.set_correlation_id(cid or record.message_id)
+    # Every job is safe to run twice, or at once with itself: a duplicate settle job finds the user
+    # settled (settled_through) after one read, and a duplicate fold finds its page's marker.
     job = decode_job(record.body)
-    if job["kind"] == "scan":
-        settlement.scan_page(job, _queue)
-    else:
-        settle(job=job)
+    settlement.run_job(job, _queue)
     notify.after_close_job(job)  # statements, webhooks and the like: queued, sent by the notify worker
 
 
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
-    _idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -20,7 +20,7 @@ RARE = {
     "DepositFunction": {"dynamodb:DeleteItem"},
     # Reads Stripe's secret key to send a payout; here payouts wait for the generic provider.
     "AccountsFunction": {"ssm:GetParameter"},
-    "SettleWorkerFunction": {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+    "SettleWorkerFunction": {"dynamodb:ConditionCheckItem"},
 }
 
 

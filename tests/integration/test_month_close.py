@@ -194,11 +194,7 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
     try:
         settlement.start_close("2026-10", queue)
         while jobs:  # the worker's loop, without SQS: this test counts DynamoDB writes
-            job = jobs.pop()
-            if job["kind"] == "scan":
-                settlement.scan_page(job, queue)
-            else:
-                settlement.settle_user(job["user_id"], job["month"], Policy(1000, "charity"))
+            settlement.run_job(jobs.pop(), queue, Policy(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
     assert calendar.month_status("2026-10")["users_settled"] == fans + 1

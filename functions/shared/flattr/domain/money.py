@@ -7,7 +7,7 @@ exactly what the first attempt wrote.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 POLICIES = ("charity", "carry", "dormant6")
 DORMANT_MONTHS = 6
@@ -44,8 +44,9 @@ class Plan:
     charged: int  # moved from funds to the month's clearing account
     fee: int
     shares: dict[str, int] = field(default_factory=dict)  # thing id -> cents
-    charity: int = 0
+    charity: int = 0  # unspent money, and the shares of owners who did not give
     idle_months: int = 0  # consecutive months without a flattr, after this one
+    redirected: dict[str, int] = field(default_factory=dict)  # thing id -> cents sent to charity
 
     @property
     def distributed(self) -> int:
@@ -83,3 +84,22 @@ def plan_month(
         # Flattr's rule from December 2011: six idle months in a row send the funds to charity.
         return Plan(charged=funds, fee=0, charity=funds, idle_months=0)
     return Plan(charged=0, fee=0, idle_months=idle if policy == "dormant6" else 0)
+
+
+def bind_owners(plan: Plan, owners: dict[str, str], gives: set[str]) -> Plan:
+    """Give to get, bound at settlement as Flattr did: the share of a thing whose owner does not
+    give goes to charity instead. `owners` maps thing id -> owner id; `gives` is who gives."""
+    redirected = {t: c for t, c in plan.shares.items() if owners[t] not in gives}
+    if not redirected:
+        return plan
+    return replace(
+        plan,
+        shares={t: c for t, c in plan.shares.items() if t not in redirected},
+        charity=plan.charity + sum(redirected.values()),
+        redirected=redirected,
+    )
+
+
+def payable(funds: int, debt: int) -> int:
+    """What a giver's settlement may take from their funds: nothing while they owe (invariant 10)."""
+    return funds if debt >= 0 else 0

@@ -9,15 +9,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..domain import accounts
-from ..domain.money import fee_for, split, split_salt
-from ..domain.months import previous
+from .audit_settle import SettleAudit
 from .models import (
     Account,
     Flattr,
     MonthClose,
-    MonthProgress,
-    Received,
-    Settlement,
     ThingCount,
     TransferItem,
     User,
@@ -60,23 +56,20 @@ def _scan_all():
 def run_audit() -> list[Violation]:
     balances: dict[tuple[str, int], int] = {}
     derived: dict[tuple[str, int], int] = defaultdict(int)
-    transfers_by_prefix: dict[str, list[TransferItem]] = defaultdict(list)
-    settlements: list[Settlement] = []
+    settled = SettleAudit()
     flattrs: dict[tuple[str, str], list[Flattr]] = defaultdict(list)
     counted: dict[str, tuple[int, dict[str, int]]] = {}
     flattr_totals: dict[str, int] = defaultdict(int)
     flattr_months: dict[tuple[str, str], int] = defaultdict(int)
-    received: dict[tuple[str, str], list[int]] = defaultdict(
-        lambda: [0, 0]
-    )  # (thing, month) -> flattrs, cents
-    progress: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     closes: dict[str, MonthClose] = {}
     born: dict[str, str] = {}  # user -> created_month
     zero: list[str] = []
 
     for raw in _scan_all():
         pk, sk = raw["pk"]["S"], raw["sk"]["S"]
-        if sk == "USER":
+        if settled.take(pk, sk, raw):  # records, pages, folds, received rows, progress
+            pass
+        elif sk == "USER":
             user = User.from_raw_data(raw)
             balances[(accounts.funds(user.uid), 0)] = int(user.funds or 0)
             if user.debt is not None:
@@ -91,26 +84,12 @@ def run_audit() -> list[Violation]:
             derived[(t.credit, int(t.credit_shard))] += int(t.amount)
             if int(t.amount) <= 0:
                 zero.append(f"transfer {t.transfer_id}")
-            if t.kind in ("charge", "fee", "charity", "share") and t.month:
-                transfers_by_prefix[f"{t.month}|{t.user_id}"].append(t)
+            settled.transfer(t)
         elif sk.startswith("FLATTR#"):
             f = Flattr.from_raw_data(raw)
             flattrs[(pk[len("USER#") :], f.month)].append(f)
             flattr_totals[f.thing_id] += 1
             flattr_months[(f.thing_id, f.month)] += 1
-        elif sk.startswith("SETTLE#") and "#STEP#" not in sk:
-            settlements.append(Settlement.from_raw_data(raw))
-        elif pk.startswith("RECEIVED#"):
-            r = Received.from_raw_data(raw)
-            row = received[(pk.split("#")[1], sk)]
-            row[0] += int(r.flattrs or 0)
-            row[1] += int(r.amount or 0)
-            if not int(r.amount or 0):
-                zero.append(f"received row {pk} {sk}")
-        elif sk == "PROGRESS":
-            p = MonthProgress.from_raw_data(raw)
-            for name in ("users_total", "users_settled", "charged", "fees", "distributed", "charity"):
-                progress[pk.split("#")[1]][name] += int(getattr(p, name) or 0)
         elif sk == "MONTH":
             close = MonthClose.from_raw_data(raw)
             closes[close.month] = close
@@ -122,6 +101,7 @@ def run_audit() -> list[Violation]:
                 months[m] = months.get(m, 0) + int(n)
             counted[thing_id] = (total + int(c.total or 0), months)
 
+    settled.post(derived)  # the transfers that settlement records stand for
     out: list[Violation] = []
     total = sum(balances.values())
     if total != 0:
@@ -142,9 +122,8 @@ def run_audit() -> list[Violation]:
             out.append(Violation(3, f"{account} shard {shard} is {value}"))
         if value > 0 and account.startswith("debt:"):
             out.append(Violation(10, f"{account} is {value}: a debt paid back beyond what was owed"))
-    out += _check_settlements(settlements, transfers_by_prefix, flattrs)
-    out += _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress)
-    out += _check_closed_months(settlements, flattrs, closes, progress, born)
+    month_things = {key: {f.thing_id for f in fs} for key, fs in flattrs.items()}
+    out += [Violation(n, detail) for n, detail in settled.check(month_things, closes, born)]
     out += [Violation(9, f"{what} is zero cents") for what in zero]
     for thing_id in sorted(set(counted) | set(flattr_totals)):
         total_count, months = counted.get(thing_id, (0, {}))
@@ -165,128 +144,4 @@ def run_audit() -> list[Violation]:
                         f"{flattr_months.get((thing_id, m), 0)} flattrs exist",
                     )
                 )
-    return out
-
-
-def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violation]:
-    out: list[Violation] = []
-    for s in settlements:
-        if s.status != "done":
-            continue
-        who = f"{s.user_id} {s.month}"
-        ts = transfers_by_prefix.get(f"{s.month}|{s.user_id}", [])
-        by_kind: dict[str, list[TransferItem]] = defaultdict(list)
-        for t in ts:
-            by_kind[t.kind].append(t)
-        charged = sum(int(t.amount) for t in by_kind["charge"])
-        if len(by_kind["charge"]) > 1 or charged != int(s.charged):
-            out.append(
-                Violation(
-                    4,
-                    f"{who}: charged {charged} in {len(by_kind['charge'])} transfers, "
-                    f"the record says {s.charged}",
-                )
-            )
-        fee = sum(int(t.amount) for t in by_kind["fee"])
-        if fee != int(s.fee) or (s.things and fee != fee_for(int(s.charged), int(s.fee_bps))):
-            out.append(Violation(5, f"{who}: fee {fee}, expected {fee_for(int(s.charged), int(s.fee_bps))}"))
-        shares = {t.thing_id: int(t.amount) for t in by_kind["share"]}
-        if len(shares) != len(by_kind["share"]):
-            out.append(Violation(4, f"{who}: a thing was paid twice"))
-        month_flattrs = flattrs.get((s.user_id, s.month), [])
-        if int(s.things) != len(month_flattrs):
-            out.append(Violation(7, f"{who}: {len(month_flattrs)} flattrs, {s.things} settled"))
-        if month_flattrs:
-            expected = split(
-                int(s.distributed),
-                sorted(f.thing_id for f in month_flattrs),
-                salt=split_salt(s.user_id, s.month),
-            )
-            if int(s.distributed) != int(s.charged) - int(s.fee):
-                out.append(Violation(5, f"{who}: distributed {s.distributed} != charged - fee"))
-            paid = {k: v for k, v in expected.items() if v}
-            if shares != paid:
-                missing = sorted(set(paid) - set(shares))
-                out.append(Violation(7 if missing else 5, f"{who}: shares paid {shares}, expected {paid}"))
-        charity = sum(int(t.amount) for t in by_kind["charity"])
-        if charity != int(s.charity) or charged != fee + sum(shares.values()) + charity:
-            out.append(
-                Violation(4, f"{who}: {charged} charged but {fee + sum(shares.values()) + charity} paid out")
-            )
-    return out
-
-
-def _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress) -> list[Violation]:
-    """What statements and the month view show must be what the ledger says."""
-    out: list[Violation] = []
-    paid: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for s in settlements:
-        if s.status != "done":
-            continue
-        totals = months[s.month]
-        totals["users_settled"] += 1
-        totals["charged"] += int(s.charged)
-        totals["fees"] += int(s.fee)
-        totals["distributed"] += int(s.distributed)
-        totals["charity"] += int(s.charity)
-        for t in transfers_by_prefix.get(f"{s.month}|{s.user_id}", []):
-            if t.kind == "share":  # a flattr paid nothing (fewer cents than things) is not received
-                paid[(t.thing_id, s.month)][0] += 1
-                paid[(t.thing_id, s.month)][1] += int(t.amount)
-    for key in sorted(set(paid) | set(received)):
-        if list(received.get(key, [0, 0])) != list(paid.get(key, [0, 0])):
-            out.append(
-                Violation(
-                    6,
-                    f"thing {key[0]} {key[1]}: statements say (flattrs, cents) = "
-                    f"{tuple(received.get(key, [0, 0]))}, the ledger {tuple(paid.get(key, [0, 0]))}",
-                )
-            )
-    names = ("users_settled", "charged", "fees", "distributed", "charity")
-    for month in sorted(set(months) | set(progress)):
-        shown = {k: progress.get(month, {}).get(k, 0) for k in names}
-        expected = {k: months.get(month, {}).get(k, 0) for k in names}
-        if shown != expected:
-            out.append(
-                Violation(4, f"month {month}: progress shows {shown}, settlements add up to {expected}")
-            )
-    return out
-
-
-def _check_closed_months(settlements, flattrs, closes, progress, born) -> list[Violation]:
-    """Every flattr of a closed month belongs to a user settled in it (and was paid, which
-    _check_settlements sees); a month that took a user's money came after their earlier months."""
-    out: list[Violation] = []
-    status = {(s.user_id, s.month): s.status for s in settlements}
-    closed = {
-        m
-        for m, c in closes.items()
-        if int(c.segments_done or 0) >= int(c.segments)
-        and progress.get(m, {}).get("users_settled", 0) >= progress.get(m, {}).get("users_total", 0)
-    }
-    for (user_id, month), month_flattrs in sorted(flattrs.items()):
-        if month in closed and status.get((user_id, month)) != "done":
-            out.append(
-                Violation(
-                    7,
-                    f"{user_id} {month}: {len(month_flattrs)} flattrs of a closed month, "
-                    f"the user's settlement is {status.get((user_id, month), 'missing')}",
-                )
-            )
-    for (user_id, month), state in sorted(status.items()):
-        prev = previous(month)
-        if (
-            state != "pending"
-            and prev in closes
-            and born.get(user_id, "") <= prev
-            and status.get((user_id, prev)) != "done"
-        ):
-            out.append(
-                Violation(
-                    8,
-                    f"{user_id}: {month} took money while {prev} is "
-                    f"{status.get((user_id, prev), 'unsettled')}",
-                )
-            )
     return out

@@ -108,18 +108,37 @@ def month_status(month: str) -> dict[str, Any]:
         close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     except MonthClose.DoesNotExist:
         close = None
-    totals = dict(users_total=0, users_settled=0, charged=0, fees=0, distributed=0, charity=0)
-    if close is not None:
-        for shard in MonthProgress.batch_get(
-            [MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)]
-        ):
-            for name in totals:
-                totals[name] += int(getattr(shard, name) or 0)
+    totals = progress(month, consistent=False) if close is not None else progress_of([])
     if close is None:
         status = "open"
-    elif int(close.segments_done) >= int(close.segments) and totals["users_settled"] >= totals["users_total"]:
+    elif is_closed(close, totals):
         status = "closed"
     else:
         status = "closing"
     started = close.started_at if close is not None else None
     return {"month": month, "status": status, "started_at": started, **totals}
+
+
+PROGRESS = ("users_total", "users_settled", "charged", "fees", "distributed", "charity")
+
+
+def progress_of(shards) -> dict[str, int]:
+    totals = dict.fromkeys(PROGRESS, 0) | {"pages_total": 0, "pages_folded": 0}
+    for shard in shards:
+        for name in totals:
+            totals[name] += int(getattr(shard, name) or 0)
+    return totals
+
+
+def progress(month: str, consistent: bool = True) -> dict[str, int]:
+    """A month close's counters, summed over their shards."""
+    keys = [MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)]
+    return progress_of(MonthProgress.batch_get(keys, consistent_read=consistent))
+
+
+def is_closed(close: MonthClose, totals: dict[str, int]) -> bool:
+    """Every segment scanned, and every page of users settled and folded into revenue."""
+    return (
+        int(close.segments_done or 0) >= int(close.segments)
+        and totals["pages_folded"] >= totals["pages_total"]
+    )

@@ -71,6 +71,15 @@ def add_transfers(tx: Tx, transfers: Iterable[Transfer]) -> None:
         _update_user(tx, user_id, deltas.get("funds", 0), deltas.get("debt", 0), at)
 
 
+def add_changes(tx: Tx, changes: dict[tuple[str, int], int]) -> None:
+    """Balance changes of accounts kept on account items (not a user's funds or debt) whose
+    transfers are recorded elsewhere: in a settlement record (its charge and shares), applied by
+    the record's transaction and by its page's fold (store.fold). A debit never overdraws."""
+    for (account, shard), delta in sorted(changes.items()):
+        if delta:
+            _update_account(tx, account, shard, delta)
+
+
 def _update_user(tx: Tx, user_id: str, funds: int, debt: int, at: str) -> None:
     # A deposit may come before the user's first PUT /me: the money must land, so create the user.
     item = User(*User.key(user_id))

@@ -2,8 +2,7 @@
 
 USER#<u>                 USER                  the user: profile, budget, funds balance
 USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
-USER#<u>                 SETTLE#<month>        the settlement of the user's month
-USER#<u>                 SETTLE#<month>#STEP#k a carried-out step of that settlement
+USER#<u>                 SETTLE#<month>        the settlement of the user's month: immutable, with its shares
 THING#<t>                THING                 a thing, with its folded counts (indexes listed,
                                                ranked, ranked_month)
 URL#<url>                URL                   the claim that makes a URL unique
@@ -15,6 +14,8 @@ PAYMENT#<ref>            PAYMENT               a provider's payment that was cre
 MONTH#<month>            MONTH                 a month close
 MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
 MONTH#<month>            SEGMENT#<i>           a scan segment that finished
+MONTH#<month>            PAGE#<page>           a page of the close's scan: its users (store.fold)
+FOLD#<month>#<page>      CHUNK#<k> | DONE      a carried-out transaction of that page's fold
 CALENDAR                 CALENDAR              which months have begun closing
 """
 
@@ -78,6 +79,9 @@ class User(_Base):
     budget = NumberAttribute(default=0)
     funds = NumberAttribute(default=0)  # balance of account user:<u>:funds
     closed_through = UnicodeAttribute(null=True)  # last month sealed by settlement
+    settled_through = UnicodeAttribute(null=True)  # last month settled (they settle in order)
+    gave_month = UnicodeAttribute(null=True)  # last month whose settlement charged them (give to get)
+    subs_through = UnicodeAttribute(null=True)  # the last month any subscription of theirs runs
     idle_months = NumberAttribute(default=0)
     hide_flattrs = BooleanAttribute(default=False)
     created_month = UnicodeAttribute()
@@ -192,9 +196,13 @@ class TransferItem(_Base):
 
 
 class Settlement(_Base):
+    """A user's settled month, written once with the user's charge: the plan and its shares
+    ("<thing>|<owner>|<cents>"), paid to owners, or redirected to charity when an owner did not
+    give. Its page's fold credits them (store.fold)."""
+
     user_id = UnicodeAttribute()
     month = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending -> charged -> done
+    status = UnicodeAttribute()  # "done": a record exists only once the month is settled
     charged = NumberAttribute(default=0)
     fee = NumberAttribute(default=0)
     fee_bps = NumberAttribute(default=0)
@@ -203,6 +211,9 @@ class Settlement(_Base):
     things = NumberAttribute(default=0)
     idle_after = NumberAttribute(default=0)
     policy = UnicodeAttribute(null=True)
+    page = UnicodeAttribute(null=True)  # the scan page whose fold credits it
+    shares = ListAttribute(of=UnicodeAttribute, default=list)
+    redirected = ListAttribute(of=UnicodeAttribute, default=list)
 
     @staticmethod
     def key(user_id: str, month: str) -> tuple[str, str]:
@@ -234,12 +245,30 @@ class MonthProgress(_Base):
     fees = NumberAttribute(default=0)
     distributed = NumberAttribute(default=0)
     charity = NumberAttribute(default=0)
+    pages_total = NumberAttribute(default=0)
+    pages_folded = NumberAttribute(default=0)
 
     SHARDS = 16
 
     @staticmethod
     def key(month: str, shard: int) -> tuple[str, str]:
         return f"MONTH#{month}#{shard}", "PROGRESS"
+
+
+class Page(_Base):
+    """A page of a month close's scan, recorded once so that a repeated scan job repeats it."""
+
+    month = UnicodeAttribute()
+    users = ListAttribute(of=UnicodeAttribute, default=list)
+    next_start = UnicodeAttribute(null=True)  # the scan's LastEvaluatedKey after it, as JSON
+
+    @staticmethod
+    def key(month: str, page: str) -> tuple[str, str]:
+        return f"MONTH#{month}", f"PAGE#{page}"
+
+    @staticmethod
+    def fold_key(month: str, page: str, chunk: str) -> tuple[str, str]:
+        return f"FOLD#{month}#{page}", chunk
 
 
 class Payout(_Base):

@@ -11,7 +11,8 @@ from pynamodb.exceptions import PutError
 from ..clock import now
 from ..domain import notify as rules
 from ..domain.accounts import spread
-from .models import Flattr, Marker, MonthClose, MonthProgress, User
+from . import calendar
+from .models import Flattr, Marker, MonthClose, User
 from .notify_models import (
     NOTE_SHARDS,
     DeliveryLog,
@@ -261,13 +262,7 @@ def month_closed(month: str) -> bool:
         close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     except MonthClose.DoesNotExist:
         return False
-    shards = MonthProgress.batch_get(
-        [MonthProgress.key(month, s) for s in range(MonthProgress.SHARDS)], consistent_read=True
-    )
-    total = settled = 0
-    for shard in shards:
-        total, settled = total + int(shard.users_total or 0), settled + int(shard.users_settled or 0)
-    return int(close.segments_done or 0) >= int(close.segments) and settled >= total
+    return calendar.is_closed(close, calendar.progress(month))
 
 
 def fanout_state(month: str) -> str:

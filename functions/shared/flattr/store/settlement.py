@@ -1,37 +1,40 @@
-"""The month close: enumerate users page by page, then settle each user's month exactly once.
+"""The month close: enumerate users page by page, settle each user's month exactly once, then
+fold each page's settlements into creators' revenue (store.fold).
 
-Settling one user is a chain of steps, each one transaction that happens at most once:
+Settling one user is three requests and one write:
 
-  seal      the user's clicks for the month stop being accepted (closed_through = month)
-  charge    the plan is fixed in the settlement record, and min(budget, funds) moves from the
-            user's funds to the month's clearing account
-  step k    the fee, charity and up to CHUNK shares move out of clearing (guarded by a marker)
-  finish    the record is marked done and the month's counters are added to
+  freeze    the month's clicks stop being accepted, and its flattrs are read ({thing: owner})
+  read      one consistent BatchGetItem: the user and the owners of what they flattred
+  commit    ONE TransactWriteItems: the user (funds - charged, settled_through = month, idle
+            months; on condition that settled_through is as read, so it happens once and in
+            calendar order), the immutable settlement record with its shares, and the charge
+            added to the page's clearing shard (so the books balance before the page folds)
 
-Every step can be retried, run twice, or run by two workers at once: a step that already
-happened fails its condition and the chain moves on, so the ledger ends as one clean run.
+Rules that money enforces bind here, as Flattr's did: the giver pays min(budget, funds), nothing
+while they owe; a share whose owner does not give goes to charity, and the record says so. A
+flattr of a thing deleted since is paid: it was acknowledged while the thing was there.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Protocol
 
 from pynamodb.exceptions import UpdateError
 
 from .. import settings
 from ..clock import now
-from ..domain import accounts
-from ..domain.accounts import Transfer
-from ..domain.money import Plan, plan_month, split, split_salt
+from ..domain.money import bind_owners, payable, plan_month, split_salt
 from ..domain.months import previous
 from ..settings import Policy
-from . import calendar, ledger, subscriptions
-from .models import Flattr, MonthClose, MonthProgress, Received, Settlement, User
+from . import calendar, fold, ledger, subscriptions
+from .fold import Share
+from .models import Flattr, MonthClose, Settlement, User
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
-PAGE_SIZE = 200  # users per scan job
-CHUNK = 25  # things per distribution step: 25 transfers + 25 revenue + 25 received + 2 < 100
+PAGE_SIZE = 200  # users per scan job, and per fold
+ATTEMPTS = 8  # a user's settlement re-reads and retries after losing a race
 
 
 class Queue(Protocol):
@@ -75,13 +78,31 @@ def scan_job(month: str, segment: int, segments: int, start: dict | None = None,
     }
 
 
-def settle_job(month: str, user_id: str) -> dict:
-    return {"kind": "settle", "month": month, "user_id": user_id}
+def settle_job(month: str, user_id: str, page: str | None = None) -> dict:
+    job = {"kind": "settle", "month": month, "user_id": user_id}
+    return {**job, "page": page} if page else job
+
+
+def fold_job(month: str, page: str, users: list[str] | None = None) -> dict:
+    """The page's users ride along (as recorded), so the fold need not read the page again."""
+    job = {"kind": "fold", "month": month, "page": page}
+    return {**job, "users": users} if users is not None else job
+
+
+def run_job(job: dict, queue: Queue, policy: Policy | None = None):
+    """Carry out one job of the close, whatever its kind (the worker, tests and the bench)."""
+    if job["kind"] == "scan":
+        return scan_page(job, queue)
+    if job["kind"] == "fold":
+        return fold_page(job["month"], job["page"], policy, job.get("users"))
+    return settle_user(job["user_id"], job["month"], policy, job.get("page"))
 
 
 def scan_page(job: dict, queue: Queue) -> int:
-    """Enumerate one page of users: register their pending settlements and queue them."""
-    month, segment, segments = job["month"], job["segment"], job["segments"]
+    """Enumerate one page of users: record it (once: a repeated job repeats it), queue one settle
+    job per user and the page's fold, then the next page."""
+    month, segment, segments, n = job["month"], job["segment"], job["segments"], job.get("page", 0)
+    page_id = f"{segment}.{n}"
     raw = User._get_connection().scan(
         index_name="users",
         segment=segment,
@@ -95,111 +116,77 @@ def scan_page(job: dict, queue: Queue) -> int:
         # Users who joined after the month have nothing to settle for it.
         if item.get("created_month", {}).get("S", "0000-00") <= month
     ]
-    for i in range(0, len(user_ids), CHUNK):
-        _register_pending(month, user_ids[i : i + CHUNK])
-    queue.send([settle_job(month, u) for u in user_ids])
-    next_start = raw.get("LastEvaluatedKey")
-    if next_start:
-        queue.send([scan_job(month, segment, segments, next_start, job.get("page", 0) + 1)])
+    page = fold.record_page(month, page_id, user_ids, raw.get("LastEvaluatedKey"))
+    users = list(page.users)
+    if users:
+        queue.send([settle_job(month, u, page_id) for u in users] + [fold_job(month, page_id, users)])
+    if page.next_start:
+        queue.send([scan_job(month, segment, segments, json.loads(page.next_start), n + 1)])
     else:
         tx = Tx()
         ledger.guard(tx, MonthClose.key(month)[0], f"SEGMENT#{segment}")
         tx.update(MonthClose(*MonthClose.key(month)), [MonthClose.segments_done.add(1)])
         tx.commit_once()
-    return len(user_ids)
+    return len(users)
 
 
-def _register_pending(month: str, user_ids: list[str]) -> None:
-    """Count each user into the month exactly once: the pending record and the count go together."""
-    if not user_ids:
-        return
-    tx = Tx()
-    for u in user_ids:
-        tx.put(_pending(u, month), condition=Settlement.pk.does_not_exist(), label="pending")
-    tx.update(_progress(month, ",".join(user_ids)), [MonthProgress.users_total.add(len(user_ids))])
-    try:
-        tx.commit()
-    except Cancelled:
-        if len(user_ids) > 1:  # some were registered already (a repeated page): one at a time
-            for u in user_ids:
-                _register_pending(month, [u])
-
-
-def _pending(user_id: str, month: str) -> Settlement:
-    return Settlement(*Settlement.key(user_id, month), user_id=user_id, month=month, status="pending")
-
-
-def _progress(month: str, key: str) -> MonthProgress:
-    return MonthProgress(*MonthProgress.key(month, accounts.spread(key, MonthProgress.SHARDS)))
+def fold_page(month: str, page: str, policy: Policy | None = None, users: list[str] | None = None) -> bool:
+    """Fold a page of the close, settling first any of its users whose job has not run yet."""
+    return fold.fold_page(month, page, lambda user_id: settle_user(user_id, month, policy, page), users)
 
 
 # ---------------------------------------------------------------- one user's month
 
 
-def settle_user(user_id: str, month: str, policy: Policy | None = None) -> Settlement | None:
-    """Settle one user's month, or finish a settlement that stopped halfway. None: no such user.
-    The policy is the deployment's (settings.policy()) unless a test hands another."""
+def settle_user(
+    user_id: str, month: str, policy: Policy | None = None, page: str | None = None
+) -> Settlement | None:
+    """Settle one user's month once, in calendar order. None: no such user (or one born after it).
+    `page` is the scan page whose fold credits it; without one (a job sent by hand, an earlier
+    month settled late) the user's month is a page of its own, folded here. The policy is the
+    deployment's (settings.policy()) unless a test hands another."""
     policy = policy or settings.policy()
-    user = _seal(user_id, month)
-    if user is None or (user.created_month or "") > month:
-        return None  # no such user, or one born after this month began closing
-    record = _record(user_id, month)
-    if record.status == "done":
-        return record
-    if record.status == "pending":
-        _settle_earlier(user, month, policy)
-        subscriptions.materialize(user_id, month, policy)
-    flattrs = flattrs_of(user_id, month)
-    if record.status == "pending":
-        record = _charge(user, month, flattrs, policy)
-    for k, (transfers, received) in enumerate(_steps(record, flattrs)):
-        _step(user_id, month, k, transfers, received)
-    _finish(record)
-    record.status = "done"
-    return record
+    for _ in range(ATTEMPTS):
+        flattrs = _freeze(user_id, month)
+        people = _people({user_id, *flattrs.values()})
+        user = people.get(user_id)
+        if user is None or (user.created_month or "") > month:
+            return None
+        if (user.settled_through or "") >= month:
+            return _settled(user_id, month, policy)
+        if _behind(user, month):  # invariant 8: an earlier month of theirs settles first
+            settle_user(user_id, previous(month), policy)
+            continue
+        if (user.subs_through or "") >= month:
+            added = subscriptions.materialize(user_id, month, policy)
+            flattrs = {**flattrs, **added}
+            people.update(_people(set(added.values()) - set(people)))
+        page_id = page or fold.solo(user_id)
+        record = _commit(user, month, flattrs, people, policy, page_id)
+        if record is not None:
+            if fold.is_solo(page_id):  # no page of the scan folds it: fold it now
+                fold_page(month, page_id, policy, [user_id])
+            return record
+    raise RuntimeError(f"{user_id} {month}: settlement kept losing races")
 
 
-def _settle_earlier(user: User, month: str, policy: Policy) -> None:
-    """Invariant 8: the user's previous month settles first if it is theirs and not done (its job is
-    in the dead-letter queue, or its scan missed the user). Months before the first close never do."""
-    prev = previous(month)
-    if (user.created_month or "") > prev:
-        return
+def _freeze(user_id: str, month: str) -> dict[str, str]:
+    """Stop the month's clicks, then return its flattrs: {thing_id: owner_id}. Idempotent.
+    (Its body is the click's to define: the seal and the month's flattrs live where clicks write.)"""
+    _seal(user_id, month)
+    return flattrs_of(user_id, month)
+
+
+def _seal(user_id: str, month: str) -> None:
     try:
-        if Settlement.get(*Settlement.key(user.uid, prev), consistent_read=True).status == "done":
-            return
-    except Settlement.DoesNotExist:
-        if calendar.month_status(prev)["status"] == "open":
-            return
-    settle_user(user.uid, prev, policy)
-
-
-def _seal(user_id: str, month: str) -> User | None:
-    """Stop the month's clicks before reading them; the user as sealed, or None if there is none."""
-    user = User(*User.key(user_id))
-    try:
-        user.update(
+        User(*User.key(user_id)).update(
             actions=[User.closed_through.set(month)],
             condition=User.pk.exists()
             & (User.closed_through.does_not_exist() | (User.closed_through < month)),
         )
-        return user
-    except UpdateError as exc:
+    except UpdateError as exc:  # sealed already (by an earlier attempt), or no such user
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-    try:  # already sealed by an earlier attempt, or no such user
-        return User.get(*User.key(user_id), consistent_read=True)
-    except User.DoesNotExist:
-        return None
-
-
-def _record(user_id: str, month: str) -> Settlement:
-    try:
-        return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
-    except Settlement.DoesNotExist:
-        # Not enumerated by a scan (a job sent by hand): count the user in now.
-        _register_pending(month, [user_id])
-        return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
 
 
 def month_flattrs(user_id: str, month: str):
@@ -212,24 +199,64 @@ def flattrs_of(user_id: str, month: str) -> dict[str, str]:
     return {f.thing_id: f.owner_id for f in month_flattrs(user_id, month)}
 
 
-def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> Settlement:
-    """Fix the plan and take the charge, together. Funds only shrink by settlement, so the sealed
-    user's funds are still there (or more, after a deposit)."""
-    user_id = user.uid
-    plan: Plan = plan_month(
+def _people(user_ids: set[str]) -> dict[str, User]:
+    """The users, read together and strongly consistently (one BatchGetItem per 100)."""
+    if not user_ids:
+        return {}
+    found = User.batch_get([User.key(u) for u in sorted(user_ids)], consistent_read=True)
+    return {u.pk[len("USER#") :]: u for u in found}
+
+
+def _behind(user: User, month: str) -> bool:
+    """Whether an earlier month of the user's is not settled yet."""
+    prev = previous(month)
+    if user.settled_through:
+        return user.settled_through < prev
+    if (user.created_month or "") >= month:
+        return False  # this is their first month
+    cal = calendar.read()  # months before the first close are never settled
+    return bool(cal and cal.epoch and cal.epoch <= prev)
+
+
+def _settled(user_id: str, month: str, policy: Policy) -> Settlement:
+    record = Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
+    if fold.is_solo(record.page or ""):  # its own page: make sure it folded (after a crash)
+        fold_page(month, record.page, policy, [user_id])
+    return record
+
+
+def owner_gives(owner: User | None, month: str, policy: Policy) -> bool:
+    """Give to get, at settlement: the owner has a budget, and funds, or gave them this month
+    (their own settlement may come first and empty their funds: the order must not matter)."""
+    if not policy.give_to_get:
+        return True
+    if owner is None:
+        return False
+    budget, funds = int(owner.budget or 0), int(owner.funds or 0)
+    return budget >= policy.min_budget and (funds > 0 or (owner.gave_month or "") >= month)
+
+
+def _commit(
+    user: User, month: str, flattrs: dict[str, str], people: dict[str, User], policy: Policy, page: str
+) -> Settlement | None:
+    """The user's month in one transaction. None if it lost a race (read again and retry)."""
+    user_id = user.pk[len("USER#") :]
+    plan = plan_month(
         budget=int(user.budget or 0),
-        funds=int(user.funds or 0),
+        funds=payable(int(user.funds or 0), int(user.debt or 0)),
         things=sorted(flattrs),
         fee_bps=policy.fee_bps,
         policy=policy.unspent,
         idle_months=int(user.idle_months or 0),
         salt=split_salt(user_id, month),
     )
+    giving = {o for o in set(flattrs.values()) if owner_gives(people.get(o), month, policy)}
+    plan = bind_owners(plan, flattrs, giving)
     record = Settlement(
         *Settlement.key(user_id, month),
         user_id=user_id,
         month=month,
-        status="charged",
+        status="done",
         charged=plan.charged,
         fee=plan.fee,
         fee_bps=policy.fee_bps,
@@ -238,108 +265,30 @@ def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> 
         things=len(flattrs),
         idle_after=plan.idle_months,
         policy=policy.unspent,
+        page=page,
+        shares=[fold.encode(t, flattrs[t], c) for t, c in sorted(plan.shares.items())],
+        redirected=[fold.encode(t, flattrs[t], c) for t, c in sorted(plan.redirected.items())],
     )
-    tx = Tx().put(record, condition=Settlement.status == "pending", label="record")
-    charge = []
+    as_read = (
+        User.settled_through == user.settled_through
+        if user.settled_through
+        else User.settled_through.does_not_exist()
+    )
+    actions = [User.settled_through.set(month), User.idle_months.set(plan.idle_months)]
+    condition = User.pk.exists() & as_read
     if plan.charged:
-        charge.append(
-            Transfer(
-                f"settle:{month}:{user_id}:charge",
-                accounts.funds(user_id),
-                accounts.clearing(month),
-                plan.charged,
-                "charge",
-                month=month,
-                user_id=user_id,
-            )
-        )
+        actions += [User.funds.add(-plan.charged), User.gave_month.set(month)]
+        condition &= (User.funds >= plan.charged) & (User.debt.does_not_exist() | (User.debt >= 0))
+    tx = Tx().update(User(*User.key(user_id)), actions, condition=condition, label="user")
+    tx.put(record, condition=Settlement.pk.does_not_exist(), label="record")
+    ledger.add_changes(tx, {fold.clearing_shard(month, page, user_id): plan.charged})
     try:
-        ledger.post(charge, tx)
-        return record
-    except Cancelled as exc:
-        if "record" not in exc.failed:
-            raise
-    return _record(user_id, month)  # another attempt charged first: go on with its plan
+        tx.commit()
+    except Cancelled:
+        return None  # settled by a twin, or the user changed since the read (a refund): again
+    return record
 
 
-def _steps(
-    record: Settlement, flattrs: dict[str, str]
-) -> list[tuple[list[Transfer], list[tuple[str, str, int]]]]:
-    """The distribution, cut into steps that each fit one transaction. Deterministic."""
-    user_id, month = record.user_id, record.month
-    if int(record.things) != len(flattrs):
-        raise RuntimeError(
-            f"{user_id} {month}: {len(flattrs)} flattrs, but the plan was made for {record.things}"
-        )
-    clearing = accounts.clearing(month)
-
-    def move(name: str, to: str, amount: int, kind: str, thing_id: str = "") -> Transfer:
-        return Transfer(
-            f"settle:{month}:{user_id}:{name}", clearing, to, amount, kind, month, user_id, thing_id
-        )
-
-    first: list[Transfer] = []
-    if record.fee:
-        first.append(move("fee", accounts.FEES, int(record.fee), "fee"))
-    if record.charity:
-        first.append(move("charity", accounts.CHARITY, int(record.charity), "charity"))
-    # Only things paid a cent or more are written (invariant 9): work follows money, not clicks.
-    shares = shares_of(record, list(flattrs))
-    ordered = sorted(shares)
-    steps = []
-    for i in range(0, max(len(ordered), 1), CHUNK):
-        transfers = list(first) if i == 0 else []
-        received = []
-        for thing_id in ordered[i : i + CHUNK]:
-            share = move(
-                f"share:{thing_id}", accounts.revenue(flattrs[thing_id]), shares[thing_id], "share", thing_id
-            )
-            transfers.append(share)
-            received.append((thing_id, share.id, shares[thing_id]))
-        if transfers:
-            steps.append((transfers, received))
-    return steps
-
-
-def shares_of(record: Settlement, thing_ids: list[str]) -> dict[str, int]:
-    """What a settled month paid each of its flattred things (those paid at least a cent)."""
-    return split(int(record.distributed), sorted(thing_ids), salt=split_salt(record.user_id, record.month))
-
-
-def _step(
-    user_id: str, month: str, k: int, transfers: list[Transfer], received: list[tuple[str, str, int]]
-) -> None:
-    tx = Tx()
-    pk, sk = Settlement.key(user_id, month)
-    ledger.guard(tx, pk, f"{sk}#STEP#{k}")
-    for thing_id, transfer_id, amount in received:
-        shard = accounts.spread(transfer_id, Received.SHARDS)
-        tx.update(
-            Received(*Received.key(thing_id, shard, month)),
-            [Received.flattrs.add(1), Received.amount.add(amount)],
-            label="received",
-        )
-    ledger.post(transfers, tx)
-
-
-def _finish(record: Settlement) -> None:
-    user_id, month = record.user_id, record.month
-    tx = Tx()
-    tx.update(
-        Settlement(*Settlement.key(user_id, month)),
-        [Settlement.status.set("done")],
-        condition=Settlement.status == "charged",
-        label="record",
-    )
-    tx.update(
-        _progress(month, user_id),
-        [
-            MonthProgress.users_settled.add(1),
-            MonthProgress.charged.add(int(record.charged)),
-            MonthProgress.fees.add(int(record.fee)),
-            MonthProgress.distributed.add(int(record.distributed)),
-            MonthProgress.charity.add(int(record.charity)),
-        ],
-    )
-    tx.update(User(*User.key(user_id)), [User.idle_months.set(int(record.idle_after))])
-    tx.commit_once()
+def shares_of(record: Settlement) -> list[Share]:
+    """What a settled month paid each thing's owner (those paid at least a cent)."""
+    return fold.decode(record.shares)

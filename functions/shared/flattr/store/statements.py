@@ -35,10 +35,13 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
     except Settlement.DoesNotExist:
         record = None
     given: list[dict] = []
-    if record is not None and record.status != "pending" and int(record.things):
+    if record is not None and int(record.things):
         via = {f.thing_id: f.via for f in settlement.month_flattrs(user_id, month)}
-        shares = settlement.shares_of(record, list(via))
-        given = [{"thing_id": int(t), "amount": shares[t], "via": via[t]} for t in sorted(shares, key=int)]
+        shares = sorted(settlement.shares_of(record), key=lambda s: int(s.thing_id))
+        given = [
+            {"thing_id": int(s.thing_id), "amount": s.cents, "via": via.get(s.thing_id, "click")}
+            for s in shares
+        ]
     received = []
     for thing_id in owned_thing_ids:
         keys = [Received.key(thing_id, s, month) for s in range(Received.SHARDS)]
@@ -48,10 +51,10 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
             received.append(
                 {"thing_id": int(thing_id), "flattrs": flattrs, "amount": sum(int(r.amount) for r in rows)}
             )
-    done = record is not None and record.status != "pending"
+    done = record is not None  # a record is written only once the month is settled
     return {
         "month": month,
-        "settled": bool(record is not None and record.status == "done"),
+        "settled": done,
         "charged": int(record.charged) if done else 0,
         "fee": int(record.fee) if done else 0,
         "given": given,

@@ -8,12 +8,14 @@ exists. A subscription to a deleted thing ends.
 
 from __future__ import annotations
 
+from pynamodb.exceptions import UpdateError
+
 from ..clock import now
 from ..domain import months as month_rules
 from ..domain.errors import FlattrOwner, NotFound, ValidationFailed
 from ..settings import Policy
 from . import clicks, things
-from .models import Settlement, Subscription
+from .models import Settlement, Subscription, User
 from .tx import Cancelled, Tx
 
 TERMS = (3, 6, 12)
@@ -39,6 +41,7 @@ def subscribe(user_id: str, thing_id: str, months: int) -> Subscription:
         last=last,
         months=months,
     )
+    _runs_through(user_id, last)
     tx = Tx().put(sub, label="subscription")
     clicks.check_people(tx, user_id, thing.owner_id, first)
     clicks.check_thing(tx, thing_id)
@@ -48,6 +51,19 @@ def subscribe(user_id: str, thing_id: str, months: int) -> Subscription:
         clicks.explain(exc.failed, user_id, first)
         raise
     return sub
+
+
+def _runs_through(user_id: str, last: str) -> None:
+    """Note on the user the last month a subscription of theirs runs, so settlement looks for
+    subscriptions only then. Before the subscription: a crash between leaves a harmless look."""
+    try:
+        User(*User.key(user_id)).update(
+            actions=[User.subs_through.set(last)],
+            condition=User.pk.exists() & (User.subs_through.does_not_exist() | (User.subs_through < last)),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def cancel(user_id: str, thing_id: str) -> None:
@@ -83,13 +99,15 @@ def alive(subs: list[Subscription]) -> list[Subscription]:
     return [s for s in subs if s.thing_id in living]
 
 
-def materialize(user_id: str, month: str, policy: Policy | None = None) -> None:
-    """Write this month's flattr for each active subscription, once, if the click's rules allow it.
+def materialize(user_id: str, month: str, policy: Policy | None = None) -> dict[str, str]:
+    """Write this month's flattr for each active subscription, once, if the click's rules allow it;
+    return the month's subscription flattrs ({thing_id: owner_id}, written now or before).
 
     The giver's month is sealed by now, so only their budget and funds are checked. The owner
     gives if they do now, or if their own settlement of this month (which may run first and
     empty their funds) charged them: so the answer does not depend on which user settles first.
     """
+    made: dict[str, str] = {}
     for sub in of_user(user_id):
         if not sub.first <= month <= sub.last:
             continue
@@ -100,12 +118,16 @@ def materialize(user_id: str, month: str, policy: Policy | None = None) -> None:
             clicks.check_thing(tx, sub.thing_id)
             try:
                 tx.commit()
+                made[sub.thing_id] = sub.owner_id
             except Cancelled as exc:
                 if "thing" in exc.failed:
                     sub.delete()  # the thing is gone: the subscription ends
                 elif exc.failed == {"owner"} and _gave(sub.owner_id, month):
                     continue
+                elif "flattr" in exc.failed:
+                    made[sub.thing_id] = sub.owner_id  # written by an earlier attempt
             break
+    return made
 
 
 def _gave(user_id: str, month: str) -> bool:
