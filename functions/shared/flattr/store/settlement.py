@@ -25,8 +25,8 @@ from ..domain.accounts import Transfer
 from ..domain.money import Plan, plan_month, split, split_salt
 from ..domain.months import previous
 from ..settings import Policy
-from . import calendar, ledger, subscriptions
-from .models import Flattr, MonthClose, MonthProgress, Received, Settlement, User
+from . import calendar, cards, ledger, subscriptions
+from .models import MonthClose, MonthProgress, Received, Settlement, User
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
@@ -149,7 +149,7 @@ def settle_user(user_id: str, month: str, policy: Policy | None = None) -> Settl
     if record.status == "pending":
         _settle_earlier(user, month, policy)
         subscriptions.materialize(user_id, month, policy)
-    flattrs = flattrs_of(user_id, month)
+    flattrs = _freeze(user_id, month)
     if record.status == "pending":
         record = _charge(user, month, flattrs, policy)
     for k, (transfers, received) in enumerate(_steps(record, flattrs)):
@@ -202,14 +202,16 @@ def _record(user_id: str, month: str) -> Settlement:
         return Settlement.get(*Settlement.key(user_id, month), consistent_read=True)
 
 
-def month_flattrs(user_id: str, month: str):
-    pk, _ = User.key(user_id)
-    return Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
+def _freeze(user_id: str, month: str) -> dict[str, str]:
+    """Stop the month's clicks and return its flattrs, {thing id: owner id}: the seal of the
+    user's month card (store.cards), one UpdateItem. A click either landed before it, and is in
+    the answer, or is refused with month_closed. Idempotent: a retry returns the same flattrs."""
+    return cards.seal(user_id, month)
 
 
 def flattrs_of(user_id: str, month: str) -> dict[str, str]:
-    """thing id -> owner id, for every flattr of the (sealed) month."""
-    return {f.thing_id: f.owner_id for f in month_flattrs(user_id, month)}
+    """thing id -> owner id, for every flattr of the month (as it stands, without sealing it)."""
+    return cards.read(user_id, month).owners()
 
 
 def _charge(user: User, month: str, flattrs: dict[str, str], policy: Policy) -> Settlement:
