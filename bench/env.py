@@ -94,7 +94,7 @@ def fresh_stack(label: str = "bench"):
     settings.get.cache_clear()
     models.bind(deployed.table)
     share_one_connection()
-    clicks._OWNERS.clear()
+    clicks.clear()
     clock.set_override(None)
     return deployed
 

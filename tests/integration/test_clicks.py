@@ -107,23 +107,35 @@ def test_many_users_racing_on_one_thing_each_count(api, world):
     assert thing["flattrs"] == thing["flattrs_month"] == len(users)
 
 
-def test_an_accepted_click_makes_at_most_two_dynamodb_requests(api, world):
+def test_a_warm_click_is_one_update_of_the_card(api, world):
     from flattr.store import clicks, models
 
     calls = []
     client = models.connection().client
     client.meta.events.register("before-call.dynamodb", lambda model, **kw: calls.append(model.name))
     try:
-        # A cold container reads the thing's owner once, then writes.
+        # A cold container reads the thing and the two people once, then writes the card.
         assert clicks.flattr("ada", str(world["thing"])).created
-        assert calls == ["GetItem", "TransactWriteItems"]
-        api.giver("cy")
+        assert calls == ["GetItem", "BatchGetItem", "UpdateItem"]
+        api.post("/things", {"url": "https://bob.example/second", "title": "A second thing"}, user="bob")
+        second = str(api.get("/users/bob/things")[1]["things"][0]["id"])
+        clicks._owner_of(second)  # a container that has shown this thing's button before
         calls.clear()
-        # A warm one knows the owner: the click is one request.
-        assert clicks.flattr("cy", str(world["thing"])).created
-        assert calls == ["TransactWriteItems"]
+        # A warm one knows the thing, the giver and the owner: the click is one request.
+        assert clicks.flattr("ada", second).created
+        assert calls == ["UpdateItem"]
+        assert not clicks.flattr("ada", second).created  # a repeat: the card's condition says so
+        assert calls == ["UpdateItem", "UpdateItem"]
     finally:
         client.meta.events.unregister("before-call.dynamodb")
+
+
+def test_a_click_of_a_giver_refused_on_a_cached_verdict_is_read_again(api, world):
+    """A negative verdict is never cached: the deposit that follows counts at the next click."""
+    api.put("/me", {"display_name": "Dee", "monthly_budget": 500}, user="dee")
+    assert api.flattr("dee", world["thing"])[1]["error"]["code"] == "no_means"
+    api.deposit("dee", 1000)
+    assert api.flattr("dee", world["thing"])[0] == 201
 
 
 def test_racing_clicks_in_the_store_count_each_user_once(api, world):
