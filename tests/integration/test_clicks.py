@@ -117,8 +117,7 @@ def test_a_warm_click_is_one_update_of_the_card(api, world):
         # A cold container reads the thing and the two people once, then writes the card.
         assert clicks.flattr("ada", str(world["thing"])).created
         assert calls == ["GetItem", "BatchGetItem", "UpdateItem"]
-        api.post("/things", {"url": "https://bob.example/second", "title": "A second thing"}, user="bob")
-        second = str(api.get("/users/bob/things")[1]["things"][0]["id"])
+        second = str(api.thing("bob"))
         clicks._owner_of(second)  # a container that has shown this thing's button before
         calls.clear()
         # A warm one knows the thing, the giver and the owner: the click is one request.
