@@ -128,6 +128,8 @@ class Api:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
             headers.setdefault("Content-Type", "application/json")
+        if self.stream is not None:
+            self.stream.drain()  # what the store did outside the API, too
         resp = self.client.open(path, method=method, data=data, headers=headers)
         if self.stream is not None:
             self.stream.drain()
