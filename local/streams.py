@@ -50,7 +50,9 @@ def matches(pattern: Any, value: Any) -> bool:
     """An event filter pattern (the subset the template uses): nested objects, lists of literal
     values, and {"prefix": ...}."""
     if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
+        return isinstance(value, dict) and all(
+            k in value and matches(p, value[k]) for k, p in pattern.items()
+        )
     if isinstance(pattern, list):
         for option in pattern:
             if isinstance(option, dict) and "prefix" in option:
@@ -65,7 +67,9 @@ def matches(pattern: Any, value: Any) -> bool:
 def streams_client():
     import boto3
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://streams.dynamodb.{runtime.REGION}.amazonaws.com"
+    endpoint = (
+        os.environ.get("AWS_ENDPOINT_URL") or f"https://streams.dynamodb.{runtime.REGION}.amazonaws.com"
+    )
     return boto3.client("dynamodbstreams", endpoint_url=endpoint)
 
 
@@ -90,7 +94,9 @@ def mappings(stack_name: str = stack.STACK_NAME) -> list[StreamMapping]:
             shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
             filters = (props.get("FilterCriteria") or {}).get("Filters") or []
             pattern = json.loads(filters[0]["Pattern"]) if filters else None
-            out.append(StreamMapping(fn, table, arn, shard, int(_param(props.get("BatchSize", 100))), pattern))
+            out.append(
+                StreamMapping(fn, table, arn, shard, int(_param(props.get("BatchSize", 100))), pattern)
+            )
     return out
 
 
@@ -123,7 +129,9 @@ class StreamPoller(Background):
         kind = {"ShardIteratorType": "TRIM_HORIZON"}
         if m.next_seq is not None:
             kind = {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": str(m.next_seq)}
-        it = self.streams.get_shard_iterator(StreamArn=m.stream_arn, ShardId=m.shard_id, **kind)["ShardIterator"]
+        it = self.streams.get_shard_iterator(StreamArn=m.stream_arn, ShardId=m.shard_id, **kind)[
+            "ShardIterator"
+        ]
         return self.streams.get_records(ShardIterator=it, Limit=m.batch_size)["Records"]
 
     def skip_to_end(self) -> None:

@@ -91,13 +91,14 @@ def _wipe(deployed: stack.Stack) -> None:
 
 @pytest.fixture(autouse=True)
 def clean(aws, stream):
-    from flattr import clock, settings
+    from flattr import clock, limits, settings
     from flattr.store import clicks
 
     _wipe(aws)
     stream.skip_to_end()  # the wipe's removals, and nothing of an earlier test
     clock.set_override(None)
     clicks.clear()
+    limits._counts.clear()  # the clicks counted in this container
     yield
     clock.set_override(None)
     settings.get.cache_clear()

@@ -107,9 +107,10 @@ def test_many_users_racing_on_one_thing_each_count(api, world):
     assert thing["flattrs"] == thing["flattrs_month"] == len(users)
 
 
-def test_a_warm_click_is_one_update_of_the_card(api, world):
+def test_a_warm_click_is_one_update_of_the_card(api, world, monkeypatch):
     from flattr.store import clicks, models
 
+    monkeypatch.setattr(clicks, "PEOPLE_TTL", 300.0)  # as deployed
     calls = []
     client = models.connection().client
     client.meta.events.register("before-call.dynamodb", lambda model, **kw: calls.append(model.name))

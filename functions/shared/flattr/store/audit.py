@@ -99,7 +99,11 @@ def run_audit() -> list[Violation]:
             flattrs[(card.user_id, card.month)] = sorted(card.flattrs)
             entries += card.flattrs.values()
             if card.n != len(card.flattrs):
-                out_of_scan.append(Violation(6, f"{card.user_id} {card.month}: card says {card.n}, holds {len(card.flattrs)}"))
+                out_of_scan.append(
+                    Violation(
+                        6, f"{card.user_id} {card.month}: card says {card.n}, holds {len(card.flattrs)}"
+                    )
+                )
         elif sk.startswith("SETTLE#") and "#STEP#" not in sk:
             settlements.append(Settlement.from_raw_data(raw))
         elif pk.startswith("RECEIVED#"):
@@ -305,7 +309,9 @@ def check_counters(
         months = {m: int(n) for m, n in (c.months.as_dict() if c and c.months else {}).items()}
         out += _compare(f"thing {thing_id}", total, source.get(thing_id, [0, 0]))
         for m in sorted({m for t, m in source_months if t == thing_id} | set(months)):
-            out += _compare(f"thing {thing_id} {m}", months.get(m, 0), source_months.get((thing_id, m), [0, 0]))
+            out += _compare(
+                f"thing {thing_id} {m}", months.get(m, 0), source_months.get((thing_id, m), [0, 0])
+            )
     return out
 
 

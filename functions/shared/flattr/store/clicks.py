@@ -16,6 +16,7 @@ stream (store.tally).
 
 from __future__ import annotations
 
+import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from .models import Thing, User
 from .tx import Cancelled, Tx
 
 THING_TTL = 300.0  # seconds a thing's ref is trusted (a deleted thing stops taking clicks after it)
-PEOPLE_TTL = 300.0  # seconds a positive verdict about a giver or an owner is trusted
+# Seconds a positive verdict about a giver or an owner is trusted (settlement binds them again).
+PEOPLE_TTL = float(os.environ.get("FLATTR_PEOPLE_TTL", "300"))
 
 
 @dataclass(frozen=True)

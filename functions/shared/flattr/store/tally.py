@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import cards
-from .models import ThingCount, TallyMark
+from .models import TallyMark, ThingCount
 from .tx import MAX_ITEMS, Cancelled, Tx
 
 MAX_THINGS = MAX_ITEMS - 1  # things a chunk updates: one transaction with its marker
@@ -137,9 +137,10 @@ def apply_chunk(records: list[dict]) -> None:
         expires=int(time.time()) + MARK_DAYS * 86400,
     )
     for attempt in range(ATTEMPTS):
-        was = {c.pk.split("#", 1)[1]: c for c in ThingCount.batch_get(
-            [ThingCount.key(t) for t in deltas], consistent_read=True
-        )}
+        was = {
+            c.pk.split("#", 1)[1]: c
+            for c in ThingCount.batch_get([ThingCount.key(t) for t in deltas], consistent_read=True)
+        }
         tx = Tx().put(mark, condition=TallyMark.pk.does_not_exist(), label="mark")
         for thing_id, d in deltas.items():
             old = was.get(thing_id)
@@ -150,7 +151,7 @@ def apply_chunk(records: list[dict]) -> None:
             return
         except Cancelled as exc:
             if "mark" in exc.failed:
-                done = TallyMark.get(*TallyMark.key(first["eventID"]), consistent_read=True)
+                (done,) = TallyMark.batch_get([TallyMark.key(first["eventID"])], consistent_read=True)
                 raise Applied(int(done.last)) from exc
             if attempt == ATTEMPTS - 1:
                 raise
