@@ -167,4 +167,4 @@ def _entries():
 
 
 def _counters():
-    return {c.pk.split("#", 1)[1]: c for c in ThingCount.scan()}
+    return {c.pk.split("#", 1)[1]: c for c in ThingCount.scan(ThingCount.sk == "COUNT")}
