@@ -134,6 +134,13 @@ def template_setting(logical_id: str, name: str, default: int) -> int:
     return int(props.get(name, tpl.get("Globals", {}).get("Function", {}).get(name, default)))
 
 
+def template_parameter(name: str, default: int) -> int:
+    """A template parameter's default (what a deployment gets unless it says otherwise)."""
+    from local import stack
+
+    return int(stack.sam_template().get("Parameters", {}).get(name, {}).get("Default", default))
+
+
 def cpu() -> float:
     """CPU seconds of this process. The bench times with it, not the wall clock: moto runs in this
     process, and on a shared machine the wall clock mostly measures the neighbours."""

@@ -56,7 +56,7 @@ def test_a_batch_delivered_twice_counts_once(world):
 
 
 def test_a_crash_between_chunks_is_retried_from_the_reported_chunk(world, monkeypatch):
-    monkeypatch.setattr(tally, "MAX_THINGS", 1)  # a chunk per thing: [a, a, a], [b]
+    monkeypatch.setattr(tally, "CHUNK_THINGS", 1)  # a chunk per thing: [a, a, a], [b]
     assert [end - start for start, end in tally.chunks(world["records"])] == [3, 1]
     real, calls = tally.apply_chunk, []
 
@@ -91,9 +91,36 @@ def test_a_crash_after_a_chunk_committed_skips_it_on_the_retry(world, monkeypatc
 
 
 def test_a_retry_chunked_differently_applies_only_what_its_markers_do_not_cover(world, monkeypatch):
+    assert tally.apply(world["records"][:2]) is None  # the batch, when only two records were there
+    assert tally.apply(world["records"]) is None  # delivered again, longer: one chunk, ending later
+    assert _counts(world) == (3, 1)
+
+
+def test_a_crash_between_the_parts_of_a_chunk_finishes_the_chunk_on_the_retry(world, monkeypatch):
+    monkeypatch.setattr(tally, "MAX_THINGS", 1)  # one chunk of two parts: [a], [b]
+    real, calls = tally._apply_part, []
+
+    def crash_on_second(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("the tally died")
+        return real(*args)
+
+    monkeypatch.setattr(tally, "_apply_part", crash_on_second)
+    assert tally.apply(world["records"]) == world["records"][0]["dynamodb"]["SequenceNumber"]
+    assert _counts(world) in ((3, 0), (0, 1))
+    monkeypatch.setattr(tally, "_apply_part", real)
+    assert tally.apply(world["records"]) is None
+    assert _counts(world) == (3, 1)
+
+
+def test_a_longer_retry_of_a_half_applied_chunk_finishes_it_first(world, monkeypatch):
+    """The first delivery (three records) chunked into parts [a], [b]... it held only a's records;
+    a longer retry chunks [a], [b] differently: the first marker says where the old chunk ended."""
     monkeypatch.setattr(tally, "MAX_THINGS", 1)
-    assert tally.apply(world["records"][:2]) is None  # an earlier, smaller batch
-    monkeypatch.setattr(tally, "MAX_THINGS", 99)
+    first = world["records"][:2]  # a, a
+    assert tally.apply(first) is None
+    assert tally.apply(world["records"]) is None
     assert tally.apply(world["records"]) is None
     assert _counts(world) == (3, 1)
 

@@ -8,7 +8,7 @@ THING#<t>                THING                 a thing, with its folded counts (
                                                ranked, ranked_month)
 URL#<url>                URL                   the claim that makes a URL unique
 COUNT#<t>                COUNT                 a thing's flattr counters, kept by the stream tally
-TALLY#<event id>         TALLY                 a chunk of the stream the tally applied (with a TTL)
+TALLY#<event id>         PART#<k>              a part of a stream chunk the tally applied (with a TTL)
 RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
 ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
 XFER#<id>                XFER                  an immutable transfer
@@ -200,16 +200,17 @@ class Marker(_Base):
 
 
 class TallyMark(_Base):
-    """A chunk of the table's stream that the tally applied: `n` records, through sequence `last`.
-    Kept past the stream's 24-hour retention, then expired by the table's TTL (`expires`)."""
+    """Part k of a chunk of the table's stream that the tally applied; the chunk held `n` records,
+    through sequence `last`. Kept past the stream's 24-hour retention, then expired by the
+    table's TTL (`expires`)."""
 
     n = NumberAttribute()
     last = UnicodeAttribute()
     expires = NumberAttribute()
 
     @staticmethod
-    def key(event_id: str) -> tuple[str, str]:
-        return f"TALLY#{event_id}", "TALLY"
+    def key(event_id: str, part: int) -> tuple[str, str]:
+        return f"TALLY#{event_id}", f"PART#{part}"
 
 
 class MonthClose(_Base):

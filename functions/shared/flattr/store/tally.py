@@ -2,17 +2,23 @@
 
 The table's stream (NEW_AND_OLD_IMAGES) brings every change of a card; a flattr is an attribute
 `t<thing id>` that the new image has and the old one had not. A batch's records are applied in
-chunks, in stream order. A chunk is ONE TransactWriteItems: a marker put, keyed by the chunk's
-first record (`TALLY#<event id>`, with how many records it covers and the last sequence number),
-and one update per thing it names. So a chunk is applied entirely or not at all, and once:
+chunks of consecutive records (up to CHUNK_THINGS things: a whole batch, usually), in stream
+order. A chunk's things are summed, sorted and cut into parts of MAX_THINGS; a part is ONE
+TransactWriteItems: a marker put, keyed by the chunk's first record and the part's number
+(`TALLY#<event id>`, `PART#<k>`, with the chunk's record count and last sequence number), and
+one counter write per thing. So a part is applied entirely or not at all, and once:
 
-- a chunk whose marker exists was applied: its records are skipped (a batch delivered twice);
-- a failure is reported from the first record of the failed chunk (ReportBatchItemFailures),
-  so Lambda's retry starts at a chunk start, and the chunks before it are not applied again.
+- a part whose marker exists was applied: it is skipped (a batch delivered twice, or retried);
+- a failure is reported from the first record of the chunk (ReportBatchItemFailures), so Lambda's
+  retry starts at a chunk start, and the chunks before it are not applied again. A retry that
+  chunks differently (its batch is longer: the last chunk of a batch ends with the batch) finds
+  the earlier chunk's end on its first marker, finishes that chunk's parts, and goes on after it.
+  (Lambda never retries with fewer records than it first delivered from the same position.)
 
-A thing's counter is read first (one BatchGetItem per chunk) and written whole, on condition that
+A thing's counter is read first (one BatchGetItem per part) and written whole, on condition that
 its version `v` is still what was read: two tallies on two stream shards never lose an update
-(the loser re-reads and tries again). A popular thing costs one write per chunk, not per click.
+(the loser re-reads, consistently, and tries again). So a thing costs one write per batch it is
+clicked in, however often: a popular thing is not a hot item, and the tail costs what it must.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from . import cards
 from .models import TallyMark, ThingCount
 from .tx import MAX_ITEMS, Cancelled, Tx
 
-MAX_THINGS = MAX_ITEMS - 1  # things a chunk updates: one transaction with its marker
+MAX_THINGS = MAX_ITEMS - 1  # things a part updates: one transaction with its marker
+CHUNK_THINGS = 5000  # things a chunk names: its parts are written one after the other
 MARK_DAYS = 2  # a marker outlives the stream's 24-hour retention, then the table's TTL takes it
 ATTEMPTS = 5  # re-reads when another tally updated one of the chunk's things meanwhile
 log = logging.getLogger(__name__)
@@ -60,17 +67,25 @@ def seq(record: dict) -> int:
     return int(record["dynamodb"]["SequenceNumber"])
 
 
-def chunks(records: list[dict]) -> list[tuple[int, int]]:
-    """[start, end) ranges of `records`, each naming at most MAX_THINGS things. Deterministic."""
-    out, start, things = [], 0, set()
+def first_chunk(records: list[dict]) -> int:
+    """How many of `records` the first chunk takes: at most CHUNK_THINGS things. Deterministic, and
+    it depends only on the records from the first on, so a retry that starts there chunks alike."""
+    things: set[str] = set()
     for i, record in enumerate(records):
         named = {f.thing_id for f in flattrs_in(record)}
-        if len(things | named) > MAX_THINGS and i > start:
-            out.append((start, i))
-            start, things = i, set()
+        if len(things | named) > CHUNK_THINGS and i > 0:
+            return i
         things |= named
-    if start < len(records):
-        out.append((start, len(records)))
+    return len(records)
+
+
+def chunks(records: list[dict]) -> list[tuple[int, int]]:
+    """[start, end) ranges of `records`, chunk by chunk."""
+    out, start = [], 0
+    while start < len(records):
+        end = start + first_chunk(records[start:])
+        out.append((start, end))
+        start = end
     return out
 
 
@@ -119,28 +134,39 @@ def _counter(thing_id: str, was: ThingCount | None, d: _Delta) -> ThingCount:
 
 
 class Applied(Exception):
-    """The chunk's marker exists: it was applied before, through sequence number `last`."""
+    """A part's marker exists for another chunking: the chunk applied before ended at `last`."""
 
     def __init__(self, last: int):
         super().__init__(f"applied through {last}")
         self.last = last
 
 
-def apply_chunk(records: list[dict]) -> None:
-    """One chunk: its marker and its things' counters in one transaction (or Applied)."""
+def parts(records: list[dict]) -> list[dict[str, _Delta]]:
+    """A chunk's counter updates, in parts of at most MAX_THINGS things (sorted: deterministic)."""
     deltas = _deltas(records)
-    first = records[0]
-    mark = TallyMark(
-        *TallyMark.key(first["eventID"]),
-        n=len(records),
-        last=str(seq(records[-1])),
-        expires=int(time.time()) + MARK_DAYS * 86400,
-    )
+    things = sorted(deltas)
+    return [{t: deltas[t] for t in things[i : i + MAX_THINGS]} for i in range(0, len(things), MAX_THINGS)]
+
+
+def apply_chunk(records: list[dict]) -> None:
+    """One chunk: part by part, each one transaction of its marker and its things' counters. A part
+    whose marker exists was applied (by an attempt that chunked alike); Applied if its marker says
+    the earlier attempt's chunk ended elsewhere."""
+    first, last = records[0]["eventID"], seq(records[-1])
+    for k, deltas in enumerate(parts(records)):
+        mark = TallyMark(
+            *TallyMark.key(first, k),
+            n=len(records),
+            last=str(last),
+            expires=int(time.time()) + MARK_DAYS * 86400,
+        )
+        _apply_part(mark, deltas, last)
+
+
+def _apply_part(mark: TallyMark, deltas: dict[str, _Delta], last: int) -> None:
     for attempt in range(ATTEMPTS):
-        was = {
-            c.pk.split("#", 1)[1]: c
-            for c in ThingCount.batch_get([ThingCount.key(t) for t in deltas], consistent_read=True)
-        }
+        keys = [ThingCount.key(t) for t in deltas]
+        was = {c.pk.split("#", 1)[1]: c for c in ThingCount.batch_get(keys, consistent_read=attempt > 0)}
         tx = Tx().put(mark, condition=TallyMark.pk.does_not_exist(), label="mark")
         for thing_id, d in deltas.items():
             old = was.get(thing_id)
@@ -151,34 +177,31 @@ def apply_chunk(records: list[dict]) -> None:
             return
         except Cancelled as exc:
             if "mark" in exc.failed:
-                (done,) = TallyMark.batch_get([TallyMark.key(first["eventID"])], consistent_read=True)
+                (done,) = TallyMark.batch_get([(mark.pk, mark.sk)], consistent_read=True)
+                if int(done.last) == last:
+                    return  # this very part was applied: nothing to do
                 raise Applied(int(done.last)) from exc
-            if attempt == ATTEMPTS - 1:
+            if attempt == ATTEMPTS - 1:  # another tally kept changing these counters (or a stale read)
                 raise
 
 
 def apply(records: list[dict]) -> str | None:
     """Apply a batch, chunk by chunk. Returns the sequence number to report as the batch's first
     failure (Lambda retries from there), or None when everything is applied."""
-    applied_through = -1
-    for start, end in chunks(records):
-        chunk = [r for r in records[start:end] if seq(r) > applied_through]
-        if not chunk or not any(flattrs_in(r) for r in chunk):
-            continue  # nothing to count (a seal, a record another marker covered)
+    pending = list(records)
+    while pending:
+        chunk = pending[: first_chunk(pending)]
+        if not any(flattrs_in(r) for r in chunk):
+            pending = pending[len(chunk) :]  # nothing to count (a seal, say)
+            continue
         try:
-            apply_chunk(chunk)
-        except Applied as done:
-            applied_through = max(applied_through, done.last)
-            rest = [r for r in chunk if seq(r) > done.last]
-            if rest:  # the earlier run chunked differently: apply what its marker does not cover
-                try:
-                    apply_chunk(rest)
-                except Applied as again:
-                    applied_through = max(applied_through, again.last)
-                except Exception:  # noqa: BLE001 - reported, retried by Lambda from here
-                    log.exception("tally chunk failed")
-                    return rest[0]["dynamodb"]["SequenceNumber"]
-        except Exception:  # noqa: BLE001 - reported, retried by Lambda from here
+            try:
+                apply_chunk(chunk)
+                pending = pending[len(chunk) :]
+            except Applied as done:  # an earlier attempt chunked these records otherwise: finish its
+                apply_chunk([r for r in chunk if seq(r) <= done.last])  # chunk, then go on after it
+                pending = [r for r in pending if seq(r) > done.last]
+        except Exception:  # noqa: BLE001 - reported, retried by Lambda from the chunk's first record
             log.exception("tally chunk failed")
             return chunk[0]["dynamodb"]["SequenceNumber"]
     return None
