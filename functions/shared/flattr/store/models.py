@@ -98,7 +98,7 @@ class Thing(_Base):
     updated_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)  # kept, so months already flattred still settle
     unclaimed = BooleanAttribute(null=True)  # auto-submitted, and hidden, until its owner claims it
-    # The fold's aggregate of the counter shards (store.aggregates): what lists and search show.
+    # The fold's copy of the thing's counter (store.aggregates): what lists and search show.
     counted_month = UnicodeAttribute(null=True)  # the month rank_month counts
     last_flattr_at = UnicodeAttribute(null=True)
 
