@@ -150,3 +150,32 @@ def test_racing_clicks_in_the_store_count_each_user_once(api, world):
     assert sum(results) == 10
     thing = api.get(f"/things/{world['thing']}")[1]
     assert thing["flattrs"] == thing["flattrs_month"] == 10
+
+
+def test_a_click_accepted_on_a_cached_verdict_is_bound_at_settlement(api, world, at, close, audit, monkeypatch):
+    """Funds and budget may be stale in the container's cache (DESIGN.md, "Scale"): a click it
+    accepts after the giver's money went back is paid from what settlement finds, min(budget,
+    funds), so it cannot spend money that is not there."""
+    from flattr.store import clicks
+
+    from tests import stripe_shapes as s
+
+    def stripe(evt: dict) -> int:
+        body, headers = s.body_and_headers(evt)
+        return api.call("POST", "/webhooks/stripe", raw=body, headers=headers)[0]
+
+    monkeypatch.setattr(clicks, "PEOPLE_TTL", 300.0)  # one warm container, as deployed
+    api.put("/me", {"display_name": "Eve", "monthly_budget": 1000}, user="eve")
+    assert stripe(s.payment_succeeded("pi_eve", "eve", 1500)) == 200
+    assert api.flattr("eve", world["thing"])[0] == 201  # the verdict "gives" is cached now
+    assert stripe(s.charge_refunded("pi_eve", 1500, 1500)) == 200  # her funds are gone
+    other = api.thing("bob")
+    assert api.flattr("eve", other)[0] == 201  # accepted early, from the cache
+    close("2026-10", now="2026-11-01T00:10:00")
+    statement = api.get("/me/statements/2026-10", user="eve")[1]
+    assert (statement["charged"], statement["given"]) == (0, [])  # nothing there, nothing given
+    assert api.me("bob")["balances"]["revenue"] == 0
+    clicks.clear()  # a fresh container reads her again, and refuses early
+    at("2026-11-05T00:00:00")
+    assert api.flattr("eve", other)[1]["error"]["code"] == "no_means"
+    audit()
