@@ -195,3 +195,19 @@ def _entries():
 
 def _counters():
     return {c.pk.split("#", 1)[1]: c for c in ThingCount.scan(ThingCount.sk == "COUNT")}
+
+
+def test_the_event_source_filter_keeps_only_the_cards_changes(stream):
+    """The template's FilterCriteria, as the local stream poller applies them (and Lambda does)."""
+    from local.streams import matches
+
+    pattern = stream.mappings[0].pattern
+
+    def record(sk: str, name: str = "MODIFY") -> dict:
+        return {"eventName": name, "dynamodb": {"Keys": {"pk": {"S": "USER#ada"}, "sk": {"S": sk}}}}
+
+    assert matches(pattern, record("CARD#2026-10"))
+    assert matches(pattern, record("CARD#2026-10", "INSERT"))
+    assert not matches(pattern, record("CARD#2026-10", "REMOVE"))
+    assert not matches(pattern, record("USER"))
+    assert not matches(pattern, record("SETTLE#2026-10"))
