@@ -7,7 +7,7 @@ public routes, anonymously too; the routes whose cost grows with the caller's ow
 the creator of 300 of them. Items are counted from the DynamoDB requests themselves
 (bench.reads: GetItem 1, BatchGetItem one per key, Query/Scan their ScannedCount).
 
-The seed: 200 users; 10,000 things (each with its URL claim and 8 counter shards: 90,000 items),
+The seed: 200 users; 10,000 things (each with its URL claim and its counter: 30,000 items),
 300 of them owned by one creator; 9,800 flattrs, 150 of them one fan's this month and 300 one
 hot thing's. The things carry folded counts, as the fold leaves them.
 """
