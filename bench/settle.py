@@ -64,7 +64,9 @@ def seed_ring(n: int, per_user: int = FLATTRS_PER_USER, prefix: str = "u") -> No
             batch.save(_user(models, f"{prefix}{i}", budget=1000, funds=5000))
     _cards(
         {
-            f"{prefix}{i}": {str(100_000 + (i + k) % n): f"{prefix}{(i + k) % n}" for k in range(1, per_user + 1)}
+            f"{prefix}{i}": {
+                str(100_000 + (i + k) % n): f"{prefix}{(i + k) % n}" for k in range(1, per_user + 1)
+            }
             for i in range(n)
         }
     )

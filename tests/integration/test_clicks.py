@@ -152,7 +152,9 @@ def test_racing_clicks_in_the_store_count_each_user_once(api, world):
     assert thing["flattrs"] == thing["flattrs_month"] == 10
 
 
-def test_a_click_accepted_on_a_cached_verdict_is_bound_at_settlement(api, world, at, close, audit, monkeypatch):
+def test_a_click_accepted_on_a_cached_verdict_is_bound_at_settlement(
+    api, world, at, close, audit, monkeypatch
+):
     """Funds and budget may be stale in the container's cache (DESIGN.md, "Scale"): a click it
     accepts after the giver's money went back is paid from what settlement finds, min(budget,
     funds), so it cannot spend money that is not there."""
