@@ -14,7 +14,7 @@ Sources (AWS DynamoDB Developer Guide):
   consumed even when the transaction is cancelled.
 - "Using Global Secondary Indexes", section "Provisioned throughput considerations": writing an item
   that carries an index's keys also writes the index, at 1 WCU per KB of the projected item. Modeled
-  for puts that take effect (the click's flattr item and flattrs_by_thing); no measured path changes
+  for puts that take effect (a new thing in its listing indexes, say); no measured path changes
   an index's keys by an update.
 
 Sizes of items that a request does not carry whole (an Update's or a ConditionCheck's target) are

@@ -25,8 +25,17 @@ def lambda_duration_cost(ms: float, memory_mb: int) -> float:
     return math.ceil(ms) / 1000 * (memory_mb / 1024) * PRICES["lambda_arm64_per_gb_second"]
 
 
-def per_click(handler_ms: float, memory_mb: int, wcu: float, rcu: float) -> dict[str, float]:
-    """USD per million clicks, by line."""
+def per_click(
+    handler_ms: float,
+    memory_mb: int,
+    wcu: float,
+    rcu: float,
+    tally: dict | None = None,
+    tally_memory_mb: int = 512,
+) -> dict[str, float]:
+    """USD per million clicks, by line: the click itself, and (`tally`, from bench.tally) its share
+    of the stream tally. Stream reads are free for a Lambda trigger; the tally's invocations are one
+    per batch, its duration the batch's, rounded up per invocation."""
     lines = {
         "http_api": PRICES["http_api_per_million_requests"] / M,
         "lambda_requests": PRICES["lambda_per_million_requests"] / M,
@@ -34,6 +43,20 @@ def per_click(handler_ms: float, memory_mb: int, wcu: float, rcu: float) -> dict
         "dynamodb_writes": wcu * PRICES["dynamodb_per_million_write_units"] / M,
         "dynamodb_reads": rcu * PRICES["dynamodb_per_million_read_units"] / M,
     }
+    if tally is not None:
+        per = tally["invocations_per_click"]
+        lines.update(
+            {
+                "tally_lambda_requests": per * PRICES["lambda_per_million_requests"] / M,
+                "tally_lambda_duration": per * lambda_duration_cost(tally["batch_ms"], tally_memory_mb),
+                "tally_dynamodb_writes": tally["wcu_per_click"]
+                * PRICES["dynamodb_per_million_write_units"]
+                / M,
+                "tally_dynamodb_reads": tally["rcu_per_click"]
+                * PRICES["dynamodb_per_million_read_units"]
+                / M,
+            }
+        )
     out = {k: round(v * 1e6, 4) for k, v in lines.items()}
     out["total"] = round(sum(lines.values()) * 1e6, 4)
     return out

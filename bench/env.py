@@ -94,7 +94,7 @@ def fresh_stack(label: str = "bench"):
     settings.get.cache_clear()
     models.bind(deployed.table)
     share_one_connection()
-    clicks._OWNERS.clear()
+    clicks.clear()
     clock.set_override(None)
     return deployed
 
@@ -132,6 +132,13 @@ def template_setting(logical_id: str, name: str, default: int) -> int:
     tpl = stack.sam_template()
     props = tpl["Resources"][logical_id]["Properties"]
     return int(props.get(name, tpl.get("Globals", {}).get("Function", {}).get(name, default)))
+
+
+def template_parameter(name: str, default: int) -> int:
+    """A template parameter's default (what a deployment gets unless it says otherwise)."""
+    from local import stack
+
+    return int(stack.sam_template().get("Parameters", {}).get(name, {}).get("Default", default))
 
 
 def cpu() -> float:

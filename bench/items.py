@@ -7,7 +7,7 @@ public routes, anonymously too; the routes whose cost grows with the caller's ow
 the creator of 300 of them. Items are counted from the DynamoDB requests themselves
 (bench.reads: GetItem 1, BatchGetItem one per key, Query/Scan their ScannedCount).
 
-The seed: 200 users; 10,000 things (each with its URL claim and 8 counter shards: 90,000 items),
+The seed: 200 users; 10,000 things (each with its URL claim and its counter: 30,000 items),
 300 of them owned by one creator; 9,800 flattrs, 150 of them one fan's this month and 300 one
 hot thing's. The things carry folded counts, as the fold leaves them.
 """
@@ -34,8 +34,10 @@ TARGET = 200
 
 
 def _seed(things: int) -> dict:
-    from flattr.store import models
-    from flattr.store.models import COUNTER_SHARDS, Flattr, Thing, ThingCount, UrlClaim, User
+    from datetime import datetime
+
+    from flattr.store import cards, models
+    from flattr.store.models import Thing, ThingCount, UrlClaim, User
 
     rnd = random.Random(7)
     users = [f"user{i}" for i in range(USERS)]
@@ -90,31 +92,23 @@ def _seed(things: int) -> dict:
                 )
             )
             batch.save(UrlClaim(*UrlClaim.key(f"https://site{i}.example/post"), thing_id=t))
-            for s in range(COUNTER_SHARDS):
-                total = n if s == 0 else 0
-                batch.save(
-                    ThingCount(
-                        *ThingCount.key(t, s),
-                        total=total,
-                        months={MONTH: total} if total else {},
-                        last_at=NOW if total else None,
-                    )
-                )
-            items += 2 + COUNTER_SHARDS
-    with Flattr.batch_write() as batch:
-        for k, (u, t) in enumerate(flattrs):
-            at = f"2030-03-{1 + k % 9:02d}T{k % 24:02d}:{k % 60:02d}:00+00:00"
+            fans = [f"{1_899_000_000 + k}|{u}" for k, (u, ft) in enumerate(flattrs) if ft == t][-10:]
             batch.save(
-                Flattr(
-                    *Flattr.key(u, MONTH, t),
-                    thing_id=t,
-                    month=MONTH,
-                    at=at,
-                    owner_id=owners[ids.index(t)] if t == hot else "x",
-                    flattr_of=Flattr.of(t, k % COUNTER_SHARDS),
+                ThingCount(
+                    *ThingCount.key(t),
+                    total=n,
+                    months={MONTH: n} if n else {},
+                    last_at=NOW if n else None,
+                    fans=fans[::-1],
                 )
             )
-            items += 1
+            items += 3
+    by_user: dict[str, dict[str, str]] = {}
+    for u, t in flattrs:
+        by_user.setdefault(u, {})[t] = owners[ids.index(t)] if t == hot else "x"
+    at = int(datetime.fromisoformat(NOW).timestamp())
+    cards.put_many([cards.as_item(u, MONTH, made, at) for u, made in by_user.items()])
+    items += len(by_user)
     del models
     return {
         "things": things,

@@ -46,10 +46,14 @@ def _user(models, uid: str, budget: int, funds: int):
     )
 
 
-def _flattr(models, uid: str, thing_id: str, owner: str):
-    return models.Flattr(
-        *models.Flattr.key(uid, MONTH, thing_id), thing_id=thing_id, owner_id=owner, month=MONTH, at=AT
-    )
+def _cards(flattrs: dict[str, dict[str, str]]) -> None:
+    """Each user's month card ({user: {thing: owner}}), written in bulk."""
+    from datetime import datetime
+
+    from flattr.store import cards
+
+    at = int(datetime.fromisoformat(AT).timestamp())
+    cards.put_many([cards.as_item(uid, MONTH, made, at) for uid, made in flattrs.items()])
 
 
 def seed_ring(n: int, per_user: int = FLATTRS_PER_USER, prefix: str = "u") -> None:
@@ -58,11 +62,15 @@ def seed_ring(n: int, per_user: int = FLATTRS_PER_USER, prefix: str = "u") -> No
 
     with models.User.batch_write() as batch:
         for i in range(n):
-            uid = f"{prefix}{i}"
-            batch.save(_user(models, uid, budget=1000, funds=5000))
-            for k in range(1, per_user + 1):
-                j = (i + k) % n
-                batch.save(_flattr(models, uid, str(100_000 + j), f"{prefix}{j}"))
+            batch.save(_user(models, f"{prefix}{i}", budget=1000, funds=5000))
+    _cards(
+        {
+            f"{prefix}{i}": {
+                str(100_000 + (i + k) % n): f"{prefix}{(i + k) % n}" for k in range(1, per_user + 1)
+            }
+            for i in range(n)
+        }
+    )
 
 
 def seed_hot(fans: int) -> str:
@@ -74,7 +82,7 @@ def seed_hot(fans: int) -> str:
         batch.save(_user(models, "star", budget=200, funds=200))
         for i in range(fans):
             batch.save(_user(models, f"fan{i}", budget=200, funds=200))
-            batch.save(_flattr(models, f"fan{i}", thing, "star"))
+    _cards({f"fan{i}": {thing: "star"} for i in range(fans)})
     return thing
 
 
@@ -86,8 +94,7 @@ def seed_whale(flattrs: int, creators: int = 20) -> None:
         batch.save(_user(models, "whale", budget=100_000, funds=100_000))
         for c in range(creators):
             batch.save(_user(models, f"creator{c}", budget=200, funds=200))
-        for i in range(flattrs):
-            batch.save(_flattr(models, "whale", str(200_000 + i), f"creator{i % creators}"))
+    _cards({"whale": {str(200_000 + i): f"creator{i % creators}" for i in range(flattrs)}})
 
 
 def close(month: str = MONTH, by_kind: dict | None = None) -> float:

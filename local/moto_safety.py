@@ -5,7 +5,8 @@ each request atomically, so running moto's DynamoDB requests one at a time is a 
 slower) model of it. moto also backs up the *whole table* for every TransactWriteItems, which
 makes a big table quadratic; backing up only the items the transaction touches is enough. And a
 Query sorts the whole table before picking one partition; it is given just the partition, and
-sorting uses plain keys instead of slow DynamoType comparisons.
+sorting uses plain keys instead of slow DynamoType comparisons. A cancelled transaction takes back
+the stream records its items added before the cancellation.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def apply() -> None:
 
     def transact_write_items(self, transact_items):
         saved = []
+        # moto applies a transaction's items one by one, each adding its stream record: a cancelled
+        # transaction must leave no record behind, as on AWS (the tally would count a phantom flattr).
+        streams = {
+            id(t): (t.stream_shard, len(t.stream_shard.items))
+            for t in self.tables.values()
+            if getattr(t, "stream_shard", None) is not None
+        }
         for entry in transact_items:
             op = next(iter(entry.values()))
             table = self.tables.get(op.get("TableName"))
@@ -58,6 +66,8 @@ def apply() -> None:
         try:
             return transact(self, transact_items)
         except Exception:
+            for shard, length in streams.values():
+                del shard.items[length:]
             for table, h, r, item in reversed(saved):
                 if r is None:
                     if item is None:

@@ -125,11 +125,15 @@ class Poller(Background):
         stack_name: str = stack.STACK_NAME,
         invoke: Callable[[FunctionSpec, dict], Any] = runtime.invoke,
         idle_wait: float = 0.2,
+        stream: Any = None,
     ) -> None:
         import boto3
 
         self.mappings = mappings(stack_name)
         self.sqs = boto3.client("sqs")
+        from local.streams import StreamPoller  # the table's stream, played the same way (the tally)
+
+        self.stream = stream or StreamPoller(stack_name, invoke, idle_wait)
         self.invoke = invoke
         self.idle_wait = idle_wait
         # Background polling and drain() never process at the same time.
@@ -224,7 +228,10 @@ class Poller(Background):
                     log.warning("could not make parked messages visible on %s", mapping.queue_url)
                 parked.clear()
             while True:
-                worked = pending = 0
+                streamed = self.stream.drain()
+                processed, failed = processed + streamed["processed"], failed + streamed["failed"]
+                worked = streamed["processed"] + streamed["failed"]
+                pending = 0
                 for mapping in self.mappings:
                     ok, bad = self.poll_once(mapping, retry_now=True)
                     processed, failed, worked = processed + ok, failed + bad, worked + ok + bad
@@ -241,6 +248,14 @@ class Poller(Background):
         return {"processed": processed, "failed": failed, "dead_lettered": dead_lettered}
 
     # ------------------------------------------------------------ background
+
+    def start(self) -> None:
+        super().start()
+        self.stream.start()
+
+    def stop(self) -> None:
+        self.stream.stop()
+        super().stop()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -20,6 +20,9 @@ os.environ.update(
     AWS_LAMBDA_FUNCTION_NAME="flattr-tests",
     POWERTOOLS_METRICS_NAMESPACE="Flattr",
     POWERTOOLS_DEV="false",
+    # One process plays every container here: a giver's or owner's verdict cached by one request
+    # would outlive the change the next request makes. test_clicks checks the cache itself.
+    FLATTR_PEOPLE_TTL="0",
 )
 
 from local import runtime  # noqa: E402

@@ -1,5 +1,5 @@
 """The fold: keep things' aggregate counts (what lists show and search sorts by) in step with their
-counter shards, a bounded slice of things per run."""
+counters (kept by the stream tally), a bounded slice of things per run."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class ThingIn(BaseModel):
 
 
 def present(thing, viewer: str | None) -> dict:
-    """One thing, with its exact counts (its counter shards)."""
+    """One thing, with its counts from its counter (the stream tally's)."""
     month = month_of(now())
     counts = things.counts(thing.thing_id, month)
     names = things.owner_names({thing.owner_id})

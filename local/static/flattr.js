@@ -195,16 +195,24 @@
 
   function flattr(token) {
     say("Flattring\u2026");
-    api("POST", "/things/" + id + "/flattr", token).then(function (r) {
+    var before = null; // counts trail a click by a moment (they are tallied from a stream)
+    api("GET", "/things/" + id, token).then(function (t) {
+      if (t.status === 200 && typeof t.data.flattrs === "number") before = t.data.flattrs;
+      return api("POST", "/things/" + id + "/flattr", token);
+    }).then(function (r) {
       if (r.status === 401) return needSignIn();
       if (r.status !== 200 && r.status !== 201) { var f = failure(r); return fail(f.code, f.message); }
-      return done(r.data.status === "already_flattred" ? "already_flattred" : "flattred", token);
+      return done(r.data.status === "already_flattred" ? "already_flattred" : "flattred", token, before);
     }).catch(function () { fail("error", "Flattr could not be reached. Please try again."); });
   }
 
-  function done(status, token) {
+  function done(status, token, before) {
     return api("GET", "/things/" + id, token).then(function (t) {
       var count = t.status === 200 ? t.data.flattrs : null;
+      // A new flattr counts at once, even before the tally has brought it into the thing's count.
+      if (status === "flattred" && typeof before === "number" && typeof count === "number") {
+        count = Math.max(count, before + 1);
+      }
       say(MESSAGES[status], "ok");
       report(status, null, MESSAGES[status], count);
       closeSoon(700);

@@ -53,6 +53,14 @@ def aws():
         yield deployed
 
 
+@pytest.fixture(scope="session")
+def stream(aws):
+    """The table's stream, played as Lambda's event source mapping plays it (the tally)."""
+    from local.streams import StreamPoller
+
+    return StreamPoller()
+
+
 def _wipe(deployed: stack.Stack) -> None:
     ddb = boto3.client("dynamodb")
     for table in (deployed.outputs["TableName"], deployed.outputs["IdempotencyTableName"]):
@@ -82,13 +90,15 @@ def _wipe(deployed: stack.Stack) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean(aws):
-    from flattr import clock, settings
+def clean(aws, stream):
+    from flattr import clock, limits, settings
     from flattr.store import clicks
 
     _wipe(aws)
+    stream.skip_to_end()  # the wipe's removals, and nothing of an earlier test
     clock.set_override(None)
-    clicks._OWNERS.clear()
+    clicks.clear()
+    limits._counts.clear()  # the clicks counted in this container
     yield
     clock.set_override(None)
     settings.get.cache_clear()
@@ -97,9 +107,10 @@ def clean(aws):
 class Api:
     """The HTTP API as a client sees it: requests go through the local gateway to the handlers."""
 
-    def __init__(self, gateway: Gateway):
+    def __init__(self, gateway: Gateway, stream=None):
         self.gateway = gateway
         self.client = Client(gateway)
+        self.stream = stream  # drained after each request: counts read as after `POST /_local/drain`
 
     def call(
         self,
@@ -118,7 +129,11 @@ class Api:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
             headers.setdefault("Content-Type", "application/json")
+        if self.stream is not None:
+            self.stream.drain()  # what the store did outside the API, too
         resp = self.client.open(path, method=method, data=data, headers=headers)
+        if self.stream is not None:
+            self.stream.drain()
         text = resp.get_data(as_text=True)
         try:
             payload = json.loads(text) if text else None
@@ -186,8 +201,8 @@ class Api:
 
 
 @pytest.fixture
-def api(aws) -> Api:
-    return Api(Gateway())
+def api(aws, stream) -> Api:
+    return Api(Gateway(), stream)
 
 
 @pytest.fixture
@@ -202,10 +217,10 @@ def at():
 
 
 @pytest.fixture
-def poller(aws):
+def poller(aws, stream):
     from local.poller import Poller
 
-    return Poller()
+    return Poller(stream=stream)
 
 
 @pytest.fixture

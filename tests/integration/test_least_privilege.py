@@ -21,6 +21,8 @@ RARE = {
     # Reads Stripe's secret key to send a payout; here payouts wait for the generic provider.
     "AccountsFunction": {"ssm:GetParameter"},
     "SettleWorkerFunction": {"dynamodb:ConditionCheckItem"},
+    # SAM grants the on-failure destination for the event source mapping, which sends to it.
+    "TallyFunction": {"sqs:SendMessage"},
 }
 
 

@@ -2,6 +2,7 @@
 subscriptions that skipped the click's rules, and settlement work not bounded by money."""
 
 from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 from flattr.settings import Policy
@@ -199,20 +200,14 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
     at("2026-10-03T00:00:00")
     api.giver("penny", budget=200, funds=1)
     api.giver("bob", budget=200, funds=200)
-    with models.User.batch_write() as batch:  # a thousand accepted flattrs, written in bulk
-        for i in range(1000):
-            thing_id = str(10_000 + i)
-            batch.save(
-                models.Flattr(
-                    *models.Flattr.key("penny", "2026-10", thing_id),
-                    thing_id=thing_id,
-                    owner_id="bob",
-                    month="2026-10",
-                    at="2026-10-03T00:00:00",
-                    flattr_of=models.Flattr.of(thing_id, 0),
-                )
-            )
-            batch.save(models.ThingCount(*models.ThingCount.key(thing_id, 0), total=1, months={"2026-10": 1}))
+    from flattr.store import cards
+
+    thing_ids = [str(10_000 + i) for i in range(1000)]  # a thousand accepted flattrs, written in bulk
+    at_epoch = int(datetime(2026, 10, 3, tzinfo=timezone.utc).timestamp())
+    cards.put_many([cards.as_item("penny", "2026-10", dict.fromkeys(thing_ids, "bob"), at_epoch)])
+    with models.User.batch_write() as batch:
+        for thing_id in thing_ids:
+            batch.save(models.ThingCount(*models.ThingCount.key(thing_id), total=1, months={"2026-10": 1}))
 
     written = Counter()
 
@@ -231,7 +226,7 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
         settlement.settle_user("penny", "2026-10", Policy(1000, "charity"))
     finally:
         client.meta.events.unregister("provide-client-params.dynamodb", count)
-    assert written["items"] <= 15, written
+    assert written["items"] <= 16, written  # with the month card's seal
     statement = api.get("/me/statements/2026-10", user="penny")[1]
     assert (statement["charged"], statement["fee"]) == (1, 0)
     assert [g["amount"] for g in statement["given"]] == [1]

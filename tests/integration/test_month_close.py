@@ -1,6 +1,7 @@
 """The month close: from clicks to creators' revenue, exactly once."""
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 from flattr.domain import accounts
@@ -165,16 +166,11 @@ def test_a_popular_creator_is_not_a_hot_item(api, at):
                     created_month="2026-10",
                 )
             )
-            batch.save(
-                models.Flattr(
-                    *models.Flattr.key(u, "2026-10", star_thing),
-                    thing_id=star_thing,
-                    owner_id="star",
-                    month="2026-10",
-                    at="2026-10-03T00:00:00",
-                )
-            )
 
+    from flattr.store import cards
+
+    at_epoch = int(datetime(2026, 10, 3, tzinfo=timezone.utc).timestamp())
+    cards.put_many([cards.as_item(f"fan{i}", "2026-10", {star_thing: "star"}, at_epoch) for i in range(fans)])
     writes = Counter()
 
     def count(params, model, **kw):

@@ -2,12 +2,17 @@
 
 Reads are counted per source address whether or not a token comes with them, so that dropping
 the token never opens a fresh bucket. A refusal is 429 with the usual error body and Retry-After.
+
+Clicks are counted in the container (HERE), not in the table: a click must cost one request. What
+bounds a user's clicks across containers is their month card's cap (store.cards.CAP): work is
+bounded by money, as settlement writes at most one share per cent paid.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from typing import Callable
 
 from botocore.exceptions import ClientError
@@ -17,6 +22,19 @@ from .store import ratelimit
 
 # Requests per hour. Generous for people, small for scripts: one user made 400 things in 16 s.
 LIMITS = {"things": 100, "clicks": 1000, "payouts": 20, "reads": 3600}
+HERE = {"clicks"}  # counted in this container's memory: no request per click
+_counts: OrderedDict[str, int] = OrderedDict()
+
+
+def _hit_here(caller: str, limit: int) -> ratelimit.Window:
+    """ratelimit.hit, in this container's memory (a window per caller per hour)."""
+    hour = int(time.time()) // 3600
+    key = f"{caller}#{hour}"
+    _counts[key] = _counts.get(key, 0) + 1
+    _counts.move_to_end(key)
+    while len(_counts) > 100_000:
+        _counts.popitem(last=False)
+    return ratelimit.Window(limit=limit, used=_counts[key], resets_at=(hour + 1) * 3600)
 
 
 def source(event: dict) -> str:
@@ -52,7 +70,8 @@ def limited(kind_of: Callable[[str, str], str | None]):
             return resolve(event)
         caller = source(event) if kind == "reads" else user_or_source(event)
         try:
-            window = ratelimit.hit(f"{kind}:{caller}", LIMITS[kind])
+            hit = _hit_here if kind in HERE else ratelimit.hit
+            window = hit(f"{kind}:{caller}", LIMITS[kind])
         except ClientError:
             logger.exception("rate limit not counted")  # fail open: the limit protects, it must not block
             return resolve(event)

@@ -85,3 +85,9 @@ class Conflict(FlattrError):
 
 class ProviderUnavailable(FlattrError):
     code = "payment_provider_unavailable"
+
+
+class MonthFull(Conflict):
+    """A month's card holds at most store.cards.CAP flattrs."""
+
+    code = "month_full"

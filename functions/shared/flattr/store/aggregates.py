@@ -1,8 +1,8 @@
-"""Things' folded counts: the sum of a thing's counter shards, kept on the thing itself.
+"""Things' folded counts: a thing's counter (kept by the stream tally), copied onto the thing itself.
 
 Lists and search show these, and search sorts by them (the `ranked` and `ranked_month` indexes),
-so no list reads eight counter shards per thing. The shards stay the source of truth: a click adds
-to one shard only and never touches the thing, so the fold runs apart from it, asynchronously.
+so no list reads a counter per thing. The counters stay the source of truth: the tally (store.tally)
+writes them from the table's stream and never touches the thing, so the fold runs apart from it.
 
 The fold recomputes a thing's aggregate from its shards (it never adds), so running it twice, late
 or out of order gives the same result. Today a schedule walks the live things (`fold_some`, a
@@ -22,7 +22,7 @@ from ..domain.months import month_of
 from . import things as store
 from .models import Marker, Thing
 
-BATCH = 25  # things folded together: 200 counter shards, two BatchGetItem calls
+BATCH = 25  # things folded together: 25 counters, one BatchGetItem call
 PARTITIONS = ("public", "hidden")
 CURSOR = ("FOLD", "CURSOR")
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ..clock import now
 from ..domain import accounts
+from . import cards
 from .audit_settle import SettleAudit
 from .models import (
     Account,
-    Flattr,
     MonthClose,
     ThingCount,
     TransferItem,
@@ -57,13 +58,13 @@ def run_audit() -> list[Violation]:
     balances: dict[tuple[str, int], int] = {}
     derived: dict[tuple[str, int], int] = defaultdict(int)
     settled = SettleAudit()
-    flattrs: dict[tuple[str, str], list[Flattr]] = defaultdict(list)
-    counted: dict[str, tuple[int, dict[str, int]]] = {}
-    flattr_totals: dict[str, int] = defaultdict(int)
-    flattr_months: dict[tuple[str, str], int] = defaultdict(int)
+    flattrs: dict[tuple[str, str], list[str]] = {}  # (user, month) -> thing ids on the card
+    entries: list[cards.Entry] = []  # every flattr, for the counters' check
+    counted: dict[str, ThingCount] = {}
     closes: dict[str, MonthClose] = {}
     born: dict[str, str] = {}  # user -> created_month
     zero: list[str] = []
+    out_of_scan: list[Violation] = []
 
     for raw in _scan_all():
         pk, sk = raw["pk"]["S"], raw["sk"]["S"]
@@ -85,21 +86,21 @@ def run_audit() -> list[Violation]:
             if int(t.amount) <= 0:
                 zero.append(f"transfer {t.transfer_id}")
             settled.transfer(t)
-        elif sk.startswith("FLATTR#"):
-            f = Flattr.from_raw_data(raw)
-            flattrs[(pk[len("USER#") :], f.month)].append(f)
-            flattr_totals[f.thing_id] += 1
-            flattr_months[(f.thing_id, f.month)] += 1
+        elif sk.startswith(cards.PREFIX):
+            card = _card(raw)
+            flattrs[(card.user_id, card.month)] = sorted(card.flattrs)
+            entries += card.flattrs.values()
+            if card.n != len(card.flattrs):
+                out_of_scan.append(
+                    Violation(
+                        6, f"{card.user_id} {card.month}: card says {card.n}, holds {len(card.flattrs)}"
+                    )
+                )
         elif sk == "MONTH":
             close = MonthClose.from_raw_data(raw)
             closes[close.month] = close
         elif sk == "COUNT":
-            c = ThingCount.from_raw_data(raw)
-            thing_id = pk.split("#")[1]
-            total, months = counted.get(thing_id, (0, {}))
-            for m, n in (c.months.as_dict() if c.months else {}).items():
-                months[m] = months.get(m, 0) + int(n)
-            counted[thing_id] = (total + int(c.total or 0), months)
+            counted[pk.split("#", 1)[1]] = ThingCount.from_raw_data(raw)
 
     settled.post(derived)  # the transfers that settlement records stand for
     out: list[Violation] = []
@@ -122,26 +123,59 @@ def run_audit() -> list[Violation]:
             out.append(Violation(3, f"{account} shard {shard} is {value}"))
         if value > 0 and account.startswith("debt:"):
             out.append(Violation(10, f"{account} is {value}: a debt paid back beyond what was owed"))
-    month_things = {key: {f.thing_id for f in fs} for key, fs in flattrs.items()}
+    month_things = {key: set(things) for key, things in flattrs.items()}
     out += [Violation(n, detail) for n, detail in settled.check(month_things, closes, born)]
     out += [Violation(9, f"{what} is zero cents") for what in zero]
-    for thing_id in sorted(set(counted) | set(flattr_totals)):
-        total_count, months = counted.get(thing_id, (0, {}))
-        if total_count != flattr_totals.get(thing_id, 0):
-            out.append(
-                Violation(
-                    6,
-                    f"thing {thing_id}: counter says {total_count}, "
-                    f"{flattr_totals.get(thing_id, 0)} flattrs exist",
-                )
-            )
-        for m, n in months.items():
-            if n != flattr_months.get((thing_id, m), 0):
-                out.append(
-                    Violation(
-                        6,
-                        f"thing {thing_id} {m}: counter says {n}, "
-                        f"{flattr_months.get((thing_id, m), 0)} flattrs exist",
-                    )
-                )
+    out += out_of_scan
+    out += check_counters(entries, counted)
     return out
+
+
+TALLY_LAG = 300  # seconds the stream tally may trail the cards (it takes about one on AWS)
+
+
+def _card(raw: dict) -> cards.Month:
+    """A month card from a scan's raw item."""
+    return cards.parse(raw["pk"]["S"][len("USER#") :], raw["sk"]["S"][len(cards.PREFIX) :], raw)
+
+
+def check_counters(
+    entries: list[cards.Entry], counted: dict[str, ThingCount], lag: int | None = None
+) -> list[Violation]:
+    """Invariant 6 for the derived counters: each thing's counter (total and each month) equals
+    the flattrs on the cards, give or take the flattrs of the last `lag` seconds the stream may
+    not have brought yet. A counter above its cards counted a flattr twice."""
+    lag = TALLY_LAG if lag is None else lag
+    horizon = int(now().timestamp()) - lag
+    source: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # thing -> [all, older than lag]
+    source_months: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for e in entries:
+        settled = 1 if e.at <= horizon else 0
+        month = _month_of(e.at)
+        for row in (source[e.thing_id], source_months[(e.thing_id, month)]):
+            row[0] += 1
+            row[1] += settled
+    out: list[Violation] = []
+    for thing_id in sorted(set(source) | set(counted)):
+        c = counted.get(thing_id)
+        total = int(c.total or 0) if c else 0
+        months = {m: int(n) for m, n in (c.months.as_dict() if c and c.months else {}).items()}
+        out += _compare(f"thing {thing_id}", total, source.get(thing_id, [0, 0]))
+        for m in sorted({m for t, m in source_months if t == thing_id} | set(months)):
+            out += _compare(
+                f"thing {thing_id} {m}", months.get(m, 0), source_months.get((thing_id, m), [0, 0])
+            )
+    return out
+
+
+def _compare(what: str, counter: int, source: list[int]) -> list[Violation]:
+    everything, settled = source
+    if settled <= counter <= everything:
+        return []
+    return [Violation(6, f"{what}: counter says {counter}, {everything} flattrs on the cards")]
+
+
+def _month_of(epoch: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m")

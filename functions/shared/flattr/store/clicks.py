@@ -1,15 +1,23 @@
-"""The click: one TransactWriteItems whose conditions enforce every rule of a flattr.
+"""The click: one UpdateItem on the giver's month card (store.cards), nothing else on a warm container.
 
-The flattr item's key is (user, month, thing), so a repeat is refused by its own condition.
-The giver's item carries budget, funds and the last month settlement sealed, so one condition
-check covers no_means and month_closed. The counter shard is one of eight, so a popular thing
-spreads its writes. A thing's owner never changes, so a warm container skips the thing read
-and the click is a single request.
+The card's own condition refuses a repeat, a sealed month and a full card, on the same item the
+click writes, so invariants 6 and 7 hold with no other item. The rules that money enforces anyway
+are checked early from a container cache and bound again at settlement (DESIGN.md, "Scale"):
+
+- the giver gives (budget, funds above zero, no debt) and their month is not sealed by birth;
+- the owner gives (give to get).
+
+A positive verdict about a person is cached for PEOPLE_TTL seconds; a negative one is never cached
+(the next click re-reads, so a deposit takes effect at once). A thing's owner, URL and title are
+cached for THING_TTL seconds. So the first click of a giver in a container reads the thing and the
+people (one BatchGetItem), and a warm click is exactly one request. Counters come from the table's
+stream (store.tally).
 """
 
 from __future__ import annotations
 
-import random
+import os
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -17,9 +25,13 @@ from .. import settings
 from ..clock import now
 from ..domain.errors import FlattrOwner, MonthClosed, NoMeans, OwnerNotParticipating, ThingNotFound, UrlTaken
 from ..domain.months import month_of
-from . import things, users
-from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, User
+from . import cards, things, users
+from .models import Thing, User
 from .tx import Cancelled, Tx
+
+THING_TTL = 300.0  # seconds a thing's ref is trusted (a deleted thing stops taking clicks after it)
+# Seconds a positive verdict about a giver or an owner is trusted (settlement binds them again).
+PEOPLE_TTL = float(os.environ.get("FLATTR_PEOPLE_TTL", "300"))
 
 
 @dataclass(frozen=True)
@@ -32,8 +44,19 @@ class ThingRef:
     title: str
 
 
-_OWNERS: OrderedDict[str, ThingRef] = OrderedDict()  # thing id -> its ref
-_OWNERS_MAX = 50_000
+@dataclass(frozen=True)
+class Person:
+    """What the click rules read of a user, cached while positive."""
+
+    budget: int
+    funds: int
+    debt: int
+    closed_through: str | None
+
+
+_OWNERS: OrderedDict[str, tuple[ThingRef, float]] = OrderedDict()  # thing id -> (ref, until)
+_PEOPLE: OrderedDict[str, tuple[Person, float]] = OrderedDict()  # user id -> (person, until)
+_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -44,8 +67,34 @@ class Click:
     thing: ThingRef
 
 
+def _cached(cache: OrderedDict, key: str):
+    hit = cache.get(key)
+    if hit is None or hit[1] < time.monotonic():
+        cache.pop(key, None)
+        return None
+    return hit[0]
+
+
+def _keep(cache: OrderedDict, key: str, value, ttl: float):
+    cache[key] = (value, time.monotonic() + ttl)
+    if len(cache) > _MAX:
+        cache.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    """Forget everything (a fresh container)."""
+    _OWNERS.clear()
+    _PEOPLE.clear()
+
+
+def forget_thing(thing_id: str) -> None:
+    """A thing changed in this container (deleted): read it afresh next time."""
+    _OWNERS.pop(thing_id, None)
+
+
 def _owner_of(thing_id: str) -> ThingRef:
-    ref = _OWNERS.get(thing_id)
+    ref = _cached(_OWNERS, thing_id)
     if ref is None:
         thing = things.get(thing_id)
         if not things.reachable(thing):
@@ -55,10 +104,79 @@ def _owner_of(thing_id: str) -> ThingRef:
 
 
 def _remember(thing_id: str, ref: ThingRef) -> ThingRef:
-    _OWNERS[thing_id] = ref
-    if len(_OWNERS) > _OWNERS_MAX:
-        _OWNERS.popitem(last=False)
-    return ref
+    return _keep(_OWNERS, thing_id, ref, THING_TTL)
+
+
+def _person(user: User | None) -> Person | None:
+    if user is None:
+        return None
+    return Person(int(user.budget or 0), int(user.funds or 0), int(user.debt or 0), user.closed_through)
+
+
+def _people(user_ids: list[str]) -> dict[str, Person | None]:
+    """The people a click judges: from the cache, the rest in one consistent BatchGetItem."""
+    out = {u: _cached(_PEOPLE, u) for u in dict.fromkeys(user_ids)}
+    missing = [u for u, p in out.items() if p is None]
+    if missing:
+        found = {u.uid: u for u in User.batch_get([User.key(u) for u in missing], consistent_read=True)}
+        out.update({u: _person(found.get(u)) for u in missing})
+    return out
+
+
+def giver_refusal(person: Person | None, month: str, policy: settings.Policy) -> Exception | None:
+    """Why this giver may not flattr in `month`, or None. The money rules are bound again at
+    settlement (charged min(budget, funds)); the month sealed by birth is the click's alone."""
+    if person is not None and person.closed_through and person.closed_through >= month:
+        return MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
+    if person is not None and person.debt < 0:
+        return NoMeans(
+            f"You owe {-person.debt} cents for money that went back (a refund or a dispute); "
+            "your next deposit pays it first."
+        )
+    if person is None or person.budget < policy.min_budget or person.funds <= 0:
+        return NoMeans("You need a monthly budget and funds above zero to flattr.")
+    return None
+
+
+def owner_refusal(person: Person | None, policy: settings.Policy) -> Exception | None:
+    if policy.give_to_get and (person is None or person.budget < policy.min_budget or person.funds <= 0):
+        return OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")
+    return None
+
+
+def judge(user_id: str, owner_id: str, month: str, policy: settings.Policy | None = None) -> None:
+    """Raise the click's refusal from the people's (cached) items; cache those found giving."""
+    policy = policy or settings.policy()
+    people = _people([user_id, owner_id])
+    giver, owner = people[user_id], people[owner_id]
+    refusal = giver_refusal(giver, month, policy)
+    if refusal is None:
+        _keep(_PEOPLE, user_id, giver, PEOPLE_TTL)
+        refusal = owner_refusal(owner, policy)
+        if refusal is None and owner is not None:
+            _keep(_PEOPLE, owner_id, owner, PEOPLE_TTL)
+    if refusal is not None:
+        _PEOPLE.pop(user_id, None)
+        _PEOPLE.pop(owner_id, None)
+        raise refusal
+
+
+def flattr(user_id: str, thing_id: str) -> Click:
+    month = month_of(now())
+    ref = _owner_of(thing_id)
+    if ref.owner_id == user_id:
+        raise FlattrOwner("You cannot flattr your own thing.")
+    try:
+        judge(user_id, ref.owner_id, month)
+    except (NoMeans, OwnerNotParticipating, MonthClosed):
+        if cards.flattred(user_id, thing_id, month):  # a repeat says so, whatever changed since
+            return Click(thing_id, month, created=False, thing=ref)
+        raise
+    created = cards.add(user_id, month, thing_id, ref.owner_id, int(now().timestamp()))
+    return Click(thing_id, month, created=created, thing=ref)
+
+
+# ---------------------------------------------------------------- the same rules as conditions
 
 
 def gives_condition(policy: settings.Policy):
@@ -69,9 +187,10 @@ def gives_condition(policy: settings.Policy):
 def check_people(
     tx: Tx, user_id: str, owner_id: str | None, month: str | None, policy: settings.Policy | None = None
 ) -> None:
-    """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get).
-    These are the rules of every flattr, a subscription's too. `month` None: the giver's month is
-    the one being settled (sealed on purpose); `owner_id` None: the owner is judged elsewhere."""
+    """The giver has a budget and funds, and an unsealed month; the owner gives too (give to get),
+    as conditions of a transaction (auto-submit's first flattr, subscribing, a subscription's
+    month). `month` None: the giver's month is the one being settled; `owner_id` None: the owner is
+    judged elsewhere."""
     policy = policy or settings.policy()
     gives = gives_condition(policy)
     owes_nothing = User.debt.does_not_exist() | (User.debt >= 0)  # money that went back (store.payments)
@@ -92,60 +211,15 @@ def check_thing(tx: Tx, thing_id: str) -> None:
     )
 
 
-def _flattr_item(
-    user_id: str, month: str, thing_id: str, owner_id: str, shard: int, via: str | None
-) -> Flattr:
-    extra = {"via": via} if via else {}
-    return Flattr(
-        *Flattr.key(user_id, month, thing_id),
-        thing_id=thing_id,
-        owner_id=owner_id,
-        month=month,
-        at=now().isoformat(),
-        flattr_of=Flattr.of(thing_id, shard),
-        **extra,
-    )
-
-
 def stage_flattr(
     tx: Tx, user_id: str, month: str, thing_id: str, owner_id: str, via: str | None = None
 ) -> None:
-    """Add one flattr of an existing thing to `tx`, with its count on one of the thing's counter shards:
-    a click's and a subscription's month alike. A second flattr of the month fails the "flattr" label."""
-    shard = random.randrange(COUNTER_SHARDS)
-    tx.put(
-        _flattr_item(user_id, month, thing_id, owner_id, shard, via),
-        condition=Flattr.pk.does_not_exist(),
-        label="flattr",
+    """Add one flattr to `tx` as an update of the card (label "flattr": a repeat, a sealed or a
+    full card fail it). Its counts come from the stream, like a click's."""
+    item, actions, condition = cards.staged(
+        user_id, month, thing_id, owner_id, int(now().timestamp()), via or "click"
     )
-    this_month = ThingCount.months[month]
-    tx.update(
-        ThingCount(*ThingCount.key(thing_id, shard)),
-        [
-            ThingCount.total.add(1),
-            this_month.set((this_month | 0) + 1),
-            ThingCount.last_at.set(now().isoformat()),
-        ],
-        label="counter",
-    )
-
-
-def flattr(user_id: str, thing_id: str) -> Click:
-    month = month_of(now())
-    ref = _owner_of(thing_id)
-    owner_id = ref.owner_id
-    if owner_id == user_id:
-        raise FlattrOwner("You cannot flattr your own thing.")
-    tx = Tx()
-    stage_flattr(tx, user_id, month, thing_id, owner_id)
-    check_people(tx, user_id, owner_id, month)
-    check_thing(tx, thing_id)
-    try:
-        tx.commit()
-    except Cancelled as exc:
-        explain(exc.failed, user_id, month)
-        return Click(thing_id, month, created=False, thing=ref)
-    return Click(thing_id, month, created=True, thing=ref)
+    tx.update(item, actions, condition=condition, label="flattr")
 
 
 def first_flattr(user_id: str, owner_id: str, fields: dict) -> Click:
@@ -157,10 +231,9 @@ def first_flattr(user_id: str, owner_id: str, fields: dict) -> Click:
     month, at = month_of(now()), now().isoformat()
     for _ in range(5):
         thing = things.draft(owner_id, **fields)
-        shard = random.randrange(COUNTER_SHARDS)
         tx = Tx()
-        things.stage(tx, thing, counted=(shard, month, at))
-        tx.put(_flattr_item(user_id, month, thing.thing_id, owner_id, shard, None), label="flattr")
+        things.stage(tx, thing, counted=(month, at))
+        stage_flattr(tx, user_id, month, thing.thing_id, owner_id)
         check_people(tx, user_id, owner_id, month)
         try:
             tx.commit()
@@ -181,17 +254,15 @@ def explain(failed: set[str], user_id: str, month: str) -> None:
     if "thing" in failed:
         raise ThingNotFound()
     if "flattr" in failed:
+        card = cards.read(user_id, month)
+        if card.sealed:
+            raise MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
+        if card.n >= cards.CAP:
+            raise cards.MonthFull(f"You have made {cards.CAP} flattrs in {month}, the most a month holds.")
         return
     if "giver" in failed:
-        giver = users.get(user_id)
-        if giver is not None and giver.closed_through and giver.closed_through >= month:
-            raise MonthClosed(f"Your month {month} is already settled; this flattr cannot count.")
-        if giver is not None and int(giver.debt or 0) < 0:
-            raise NoMeans(
-                f"You owe {-int(giver.debt)} cents for money that went back (a refund or a dispute); "
-                "your next deposit pays it first."
-            )
-        raise NoMeans("You need a monthly budget and funds above zero to flattr.")
+        refusal = giver_refusal(_person(users.get(user_id)), month, settings.policy())
+        raise refusal or NoMeans("You need a monthly budget and funds above zero to flattr.")
     if "owner" in failed:
         raise OwnerNotParticipating("The owner of this thing does not give, so it cannot receive flattrs.")
     raise RuntimeError(f"unexpected click cancellation: {failed}")

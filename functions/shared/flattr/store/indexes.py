@@ -25,17 +25,6 @@ class ThingsByOwner(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
-class FlattrsByThing(GlobalSecondaryIndex):
-    """Sparse: only flattrs carry `flattr_of` ("<thing>#<shard>"), spread like the counters."""
-
-    class Meta:
-        index_name = "flattrs_by_thing"
-        projection = KeysOnlyProjection()
-
-    flattr_of = UnicodeAttribute(hash_key=True)
-    at = UnicodeAttribute(range_key=True)
-
-
 class Listed(GlobalSecondaryIndex):
     """Sparse: only live things carry `listed` ("public" or "hidden"), newest first. Search reads
     the "public" partition; the fold walks both."""

@@ -1,12 +1,13 @@
 """One DynamoDB table, item types told apart by key prefix. Keys are built here and nowhere else.
 
 USER#<u>                 USER                  the user: profile, budget, funds balance
-USER#<u>                 FLATTR#<month>#<t>    one flattr (user, thing, month); flattrs_by_thing
+USER#<u>                 CARD#<month>          the user's flattrs of a month (store.cards)
 USER#<u>                 SETTLE#<month>        the settlement of the user's month: immutable, with its shares
 THING#<t>                THING                 a thing, with its folded counts (indexes listed,
                                                ranked, ranked_month)
 URL#<url>                URL                   the claim that makes a URL unique
-COUNT#<t>#<shard>        COUNT                 flattr counters of a thing, sharded
+COUNT#<t>                COUNT                 a thing's flattr counters, kept by the stream tally
+TALLY#<event id>         PART#<k>              a part of a stream chunk the tally applied (with a TTL)
 RECEIVED#<t>#<shard>     <month>               what a thing received in a month, sharded
 ACCT#<account>#<shard>   ACCT                  an account balance (funds live on USER)
 XFER#<id>                XFER                  an immutable transfer
@@ -31,9 +32,7 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 from .. import settings
-from .indexes import FlattrsByThing, Listed, Ranked, RankedMonth, ThingsByOwner, UsersIndex
-
-COUNTER_SHARDS = 8  # a thing's click counter takes ~1,000 writes/s per shard
+from .indexes import Listed, Ranked, RankedMonth, ThingsByOwner, UsersIndex
 
 
 class _Base(Model):
@@ -46,7 +45,6 @@ class _Base(Model):
     uid = UnicodeAttribute(null=True)  # only on users: the sparse users index
     owner_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)  # with owner_id, only on things: things_by_owner
-    flattr_of = UnicodeAttribute(null=True)  # only on flattrs: flattrs_by_thing
     at = UnicodeAttribute(null=True)
     listed = UnicodeAttribute(null=True)  # only on live things: "public" | "hidden" (store.things.listing)
     rank_total = NumberAttribute(null=True)  # the fold's aggregate (store.aggregates), on things
@@ -54,7 +52,6 @@ class _Base(Model):
     rank_month = NumberAttribute(null=True)
     users = UsersIndex()
     by_owner = ThingsByOwner()
-    by_thing = FlattrsByThing()
     by_listing = Listed()
     by_rank = Ranked()
     by_rank_month = RankedMonth()
@@ -93,25 +90,6 @@ class User(_Base):
         return f"USER#{user_id}", "USER"
 
 
-class Flattr(_Base):
-    thing_id = UnicodeAttribute()
-    via = UnicodeAttribute(default="click")  # or "subscription"
-    month = UnicodeAttribute()
-    at = UnicodeAttribute()
-
-    @staticmethod
-    def of(thing_id: str, shard: int) -> str:
-        return f"{thing_id}#{shard}"
-
-    @staticmethod
-    def key(user_id: str, month: str, thing_id: str) -> tuple[str, str]:
-        return f"USER#{user_id}", f"FLATTR#{month}#{thing_id}"
-
-    @staticmethod
-    def month_prefix(month: str) -> str:
-        return f"FLATTR#{month}#"
-
-
 class Thing(_Base):
     thing_id = UnicodeAttribute()
     url = UnicodeAttribute()
@@ -124,7 +102,7 @@ class Thing(_Base):
     updated_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)  # kept, so months already flattred still settle
     unclaimed = BooleanAttribute(null=True)  # auto-submitted, and hidden, until its owner claims it
-    # The fold's aggregate of the counter shards (store.aggregates): what lists and search show.
+    # The fold's copy of the thing's counter (store.aggregates): what lists and search show.
     counted_month = UnicodeAttribute(null=True)  # the month rank_month counts
     last_flattr_at = UnicodeAttribute(null=True)
 
@@ -142,18 +120,24 @@ class UrlClaim(_Base):
 
 
 class ThingCount(_Base):
-    """One shard of a thing's counters: `total` and `months[YYYY-MM]`, added to by clicks.
+    """A thing's counters: `total`, `months[YYYY-MM]`, the latest flattr and the latest fans.
 
-    All shards are created with the thing, so a click can SET months.<m> without a read.
+    Derived from the month cards by the stream tally (store.tally), one update per thing per chunk
+    of the stream, so a popular thing is written once per batch, not once per click. `v` counts
+    the tally's updates: the fans list is rewritten on condition that `v` is what was read.
     """
 
     total = NumberAttribute(default=0)
     months = MapAttribute(default=dict)
-    last_at = UnicodeAttribute(null=True)  # the latest flattr this shard counted
+    last_at = UnicodeAttribute(null=True)  # the latest flattr counted (ISO 8601)
+    fans = ListAttribute(of=UnicodeAttribute, default=list)  # "<epoch>|<user>", newest first
+    v = NumberAttribute(default=0)
+
+    FANS = 10  # latest fans kept: v2's list of a thing's flattrs shows these
 
     @staticmethod
-    def key(thing_id: str, shard: int) -> tuple[str, str]:
-        return f"COUNT#{thing_id}#{shard}", "COUNT"
+    def key(thing_id: str) -> tuple[str, str]:
+        return f"COUNT#{thing_id}", "COUNT"
 
 
 class Received(_Base):
@@ -224,6 +208,20 @@ class Marker(_Base):
     """An item whose existence records that a step happened (its conditional put is the guard)."""
 
     at = UnicodeAttribute(null=True)
+
+
+class TallyMark(_Base):
+    """Part k of a chunk of the table's stream that the tally applied; the chunk held `n` records,
+    through sequence `last`. Kept past the stream's 24-hour retention, then expired by the
+    table's TTL (`expires`)."""
+
+    n = NumberAttribute()
+    last = UnicodeAttribute()
+    expires = NumberAttribute()
+
+    @staticmethod
+    def key(event_id: str, part: int) -> tuple[str, str]:
+        return f"TALLY#{event_id}", f"PART#{part}"
 
 
 class MonthClose(_Base):

@@ -12,7 +12,7 @@ from ..clock import now
 from ..domain import notify as rules
 from ..domain.accounts import spread
 from . import calendar
-from .models import Flattr, Marker, MonthClose, User
+from .models import Marker, MonthClose
 from .notify_models import (
     NOTE_SHARDS,
     DeliveryLog,
@@ -228,10 +228,9 @@ def window(owner_id: str, bucket: int) -> list[WindowFlattr]:
 
 def month_flattrs(user_id: str, month: str) -> dict[str, str]:
     """thing id -> owner id of the user's flattrs that month."""
-    pk, _ = User.key(user_id)
-    return {
-        f.thing_id: f.owner_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))
-    }
+    from . import cards
+
+    return cards.read(user_id, month, consistent=False).owners()
 
 
 def note_month(month: str, giver: str, owners: set[str]) -> None:

@@ -9,14 +9,16 @@ A cursor names a position in its list only (a sort key), so a made-up one reads 
 from __future__ import annotations
 
 import base64
-import heapq
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.errors import ValidationFailed
-from .models import COUNTER_SHARDS, Flattr, Subscription, Thing, User
+from ..domain.months import previous
+from . import cards, things
+from .models import Subscription, Thing
 
 MAX_COUNT = 30  # rows per page
 DEPTH = 100  # rows read to reach a page by its number (the rows before it, and its own)
@@ -92,28 +94,52 @@ def owned(owner_id: str, *, count: int, page: int = 1, cursor: str | None = None
     return Page([t for t, _ in shown], nxt, len(rows))
 
 
+@dataclass(frozen=True)
+class Made:
+    """One of a user's flattrs, as their month card holds it."""
+
+    thing_id: str
+    month: str
+    at: str  # ISO 8601
+    via: str
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
 def flattrs_of(
     user_id: str, *, count: int, page: int = 1, cursor: str | None = None, month: str | None = None
 ) -> Page:
-    """A user's flattrs, newest month first (all months, or one), as Flattr items."""
+    """A user's flattrs, newest first (all months, or one), read from their month cards: a card
+    holds a whole month, so a page reads a few cards (at most DEPTH rows are passed over)."""
     skip = skip_for(page, count, cursor)
-    pk, _ = User.key(user_id)
-    prefix = Flattr.month_prefix(month) if month else "FLATTR#"
-    start = {"pk": {"S": pk}, "sk": {"S": decode(cursor, 1)[0]}} if cursor else None
-    if start and not start["sk"]["S"].startswith(prefix):
-        raise ValidationFailed("That cursor is not one this list gave.", code="invalid_cursor")
-    hits = Flattr.query(
-        pk,
-        Flattr.sk.startswith(prefix),
-        scan_index_forward=False,
-        limit=skip + count,
-        last_evaluated_key=start,
-        page_size=skip + count,
-    )
-    rows = list(hits)
-    shown = rows[skip:]
-    more = hits.last_evaluated_key is not None and len(rows) == skip + count
-    return Page(shown, encode(shown[-1].sk) if more and shown else None, len(rows))
+    need = skip + count
+    after = None
+    if cursor:
+        at_month, at, thing_id = decode(cursor, 3)
+        if not (at.isdigit() and thing_id.isdigit()) or (month and at_month != month):
+            raise ValidationFailed("That cursor is not one this list gave.", code="invalid_cursor")
+        after = (at_month, -int(at), -int(thing_id))
+    through = after[0] if after else month
+    rows: list[tuple[str, cards.Entry]] = []
+    read = 0
+    while len(rows) <= need:
+        found = cards.months_of(user_id, through=through, limit=1 if month else 3)
+        if month:
+            found = [c for c in found if c.month == month]
+        read += len(found)
+        for card in found:
+            for e in card.newest_first():
+                if after is None or (card.month, -e.at, -int(e.thing_id)) > after or card.month < after[0]:
+                    rows.append((card.month, e))
+        if month or len(found) < 3:
+            break
+        through = previous(found[-1].month)
+    shown = rows[skip:need]
+    more = len(rows) > need
+    nxt = encode(shown[-1][0], str(shown[-1][1].at), shown[-1][1].thing_id) if more and shown else None
+    return Page([Made(e.thing_id, m, _iso(e.at), e.via) for m, e in shown], nxt, read)
 
 
 @dataclass(frozen=True)
@@ -123,46 +149,18 @@ class Fan:
     at: str
 
 
-CHUNK = 4  # rows read per shard at a time: the merge reads at most CHUNK past what it returns per shard
-
-
 def fans(thing_id: str, *, count: int, page: int = 1, cursor: str | None = None) -> Page:
-    """A thing's flattrs, newest first, merged lazily from its shards of flattrs_by_thing."""
+    """A thing's latest flattrs, newest first: the short list its counter keeps (ThingCount.FANS,
+    written by the stream tally). Older fans are not listed: no index of every flattr is kept."""
     skip = skip_for(page, count, cursor)
     before = decode(cursor, 1)[0] if cursor else None
-    need = skip + count
-    read = 0
-
-    def shard_rows(shard: int):
-        nonlocal read
-        start = None
-        while True:
-            condition = Flattr.at < before if before else None
-            hits = Flattr.by_thing.query(
-                Flattr.of(thing_id, shard),
-                condition,
-                scan_index_forward=False,
-                limit=CHUNK,
-                page_size=CHUNK,
-                last_evaluated_key=start,
-            )
-            got = list(hits)
-            read += len(got)
-            for h in got:
-                yield Fan(h.pk.split("#", 1)[1], h.sk.split("#")[1], h.at)
-            start = hits.last_evaluated_key
-            if start is None or len(got) < CHUNK:
-                return
-
-    merged = heapq.merge(*(shard_rows(s) for s in range(COUNTER_SHARDS)), key=lambda f: f.at, reverse=True)
-    rows = []
-    for fan in merged:
-        rows.append(fan)
-        if len(rows) > need:
-            break
-    more = len(rows) > need
-    shown = rows[skip:need]
-    return Page(shown, encode(shown[-1].at) if more and shown else None, read)
+    if before is not None and not before.isdigit():
+        raise ValidationFailed("That cursor is not one this list gave.", code="invalid_cursor")
+    rows = [(u, at) for u, at in things.latest_fans(thing_id) if before is None or at < int(before)]
+    shown = rows[skip : skip + count]
+    more = len(rows) > skip + count
+    out = [Fan(u, _iso(at)[:7], _iso(at)) for u, at in shown]
+    return Page(out, encode(str(shown[-1][1])) if more and shown else None, 1)
 
 
 def subscriptions_of(user_id: str, *, count: int, page: int = 1, cursor: str | None = None) -> Page:

@@ -4,7 +4,7 @@
 The filters (words, tags, language, category) are applied to what the index gives, and one
 request reads at most READ rows of it; the answer's cursor goes on from the last row read, so a
 rare word is found by following cursors, a bounded read each, rather than by one long request.
-Counts come from the things' folded aggregate (store.aggregates), not their counter shards.
+Counts come from the things' folded aggregate (store.aggregates), not their counters.
 """
 
 from __future__ import annotations

@@ -20,16 +20,14 @@ from __future__ import annotations
 import json
 from typing import Protocol
 
-from pynamodb.exceptions import UpdateError
-
 from .. import settings
 from ..clock import now
 from ..domain.money import bind_owners, payable, plan_month, split_salt
 from ..domain.months import previous
 from ..settings import Policy
-from . import calendar, fold, ledger, subscriptions
+from . import calendar, cards, fold, ledger, subscriptions
 from .fold import Share
-from .models import Flattr, MonthClose, Settlement, User
+from .models import MonthClose, Settlement, User
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
@@ -171,32 +169,15 @@ def settle_user(
 
 
 def _freeze(user_id: str, month: str) -> dict[str, str]:
-    """Stop the month's clicks, then return its flattrs: {thing_id: owner_id}. Idempotent.
-    (Its body is the click's to define: the seal and the month's flattrs live where clicks write.)"""
-    _seal(user_id, month)
-    return flattrs_of(user_id, month)
-
-
-def _seal(user_id: str, month: str) -> None:
-    try:
-        User(*User.key(user_id)).update(
-            actions=[User.closed_through.set(month)],
-            condition=User.pk.exists()
-            & (User.closed_through.does_not_exist() | (User.closed_through < month)),
-        )
-    except UpdateError as exc:  # sealed already (by an earlier attempt), or no such user
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-
-
-def month_flattrs(user_id: str, month: str):
-    pk, _ = User.key(user_id)
-    return Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
+    """Stop the month's clicks and return its flattrs, {thing id: owner id}: the seal of the
+    user's month card (store.cards), one UpdateItem. A click either landed before it, and is in
+    the answer, or is refused with month_closed. Idempotent: a retry returns the same flattrs."""
+    return cards.seal(user_id, month)
 
 
 def flattrs_of(user_id: str, month: str) -> dict[str, str]:
-    """thing id -> owner id, for every flattr of the (sealed) month."""
-    return {f.thing_id: f.owner_id for f in month_flattrs(user_id, month)}
+    """thing id -> owner id, for every flattr of the month (as it stands, without sealing it)."""
+    return cards.read(user_id, month).owners()
 
 
 def _people(user_ids: set[str]) -> dict[str, User]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import settings
 from ..domain.money import Plan, plan_month, split_salt
-from . import settlement
+from . import cards, settlement
 from .models import Received, Settlement, User
 
 
@@ -36,7 +36,7 @@ def statement(user_id: str, month: str, owned_thing_ids: list[str]) -> dict[str,
         record = None
     given: list[dict] = []
     if record is not None and int(record.things):
-        via = {f.thing_id: f.via for f in settlement.month_flattrs(user_id, month)}
+        via = {t: e.via for t, e in cards.read(user_id, month).flattrs.items()}
         shares = sorted(settlement.shares_of(record), key=lambda s: int(s.thing_id))
         given = [
             {"thing_id": int(s.thing_id), "amount": s.cents, "via": via.get(s.thing_id, "click")}

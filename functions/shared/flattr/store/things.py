@@ -1,4 +1,4 @@
-"""Things: registration with a unique URL, reads, and their sharded flattr counters."""
+"""Things: registration with a unique URL, reads, and their flattr counters (kept by store.tally)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from ..domain import things as rules
 from ..domain import urls
 from ..domain.errors import Forbidden, ThingNotFound, UrlTaken
 from ..domain.months import month_of
-from .models import COUNTER_SHARDS, Flattr, Thing, ThingCount, UrlClaim, User
+from . import cards
+from .models import Thing, ThingCount, UrlClaim, User
 from .tx import Cancelled, Tx
 
 
@@ -61,11 +62,12 @@ def listing(*, hidden: bool, deleted: bool) -> str | None:
     return None if deleted else "hidden" if hidden else "public"
 
 
-def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> None:
-    """Add a new thing's items to `tx`: the thing, its URL's claim and its counter shards, one of
-    them already counting a first flattr (shard, month, at) when that flattr is what makes it."""
+def stage(tx: Tx, thing: Thing, counted: tuple[str, str] | None = None) -> None:
+    """Add a new thing's items to `tx`: the thing and its URL's claim. `counted` (month, at): the
+    thing is made by its first flattr, so its shown counts start at one. Its counter item is made
+    by the stream tally when that flattr reaches it."""
     if counted:  # the aggregate starts with the flattr that makes the thing
-        _, month, at = counted
+        month, at = counted
         thing.rank_total, thing.rank_month, thing.counted_month, thing.last_flattr_at = 1, 1, month, at
         thing.month_listed = month if thing.listed == "public" else None
     tx.put(thing, condition=Thing.pk.does_not_exist(), label="id")
@@ -76,15 +78,6 @@ def stage(tx: Tx, thing: Thing, counted: tuple[int, str, str] | None = None) -> 
         condition=UrlClaim.pk.does_not_exist(),
         label="url",
     )
-    for shard in range(COUNTER_SHARDS):
-        if counted and counted[0] == shard:
-            _, month, at = counted
-            tx.put(
-                ThingCount(*ThingCount.key(thing.thing_id, shard), total=1, months={month: 1}, last_at=at),
-                label="counter",
-            )
-        else:
-            tx.put(ThingCount(*ThingCount.key(thing.thing_id, shard), total=0, months={}), label="counter")
 
 
 def register(owner_id: str, **fields) -> Thing:
@@ -203,6 +196,9 @@ def delete(thing_id: str, owner_id: str) -> None:
         tx.commit()
     except Cancelled as exc:
         raise ThingNotFound() from exc
+    from . import clicks  # this container's clicks stop taking it at once
+
+    clicks.forget_thing(thing_id)
 
 
 def counts(thing_id: str, month: str | None = None) -> Counts:
@@ -210,18 +206,27 @@ def counts(thing_id: str, month: str | None = None) -> Counts:
 
 
 def counts_many(thing_ids: list[str], month: str | None = None) -> dict[str, Counts]:
-    """Counts of many things in as few BatchGetItem calls as the shards allow."""
+    """Counts of many things from their counter items, in as few BatchGetItem calls as they need.
+    They follow the clicks by the stream's delay (about a second on AWS)."""
     month = month or month_of(now())
-    total = dict.fromkeys(thing_ids, 0)
-    this_month = dict.fromkeys(thing_ids, 0)
-    last: dict[str, str | None] = dict.fromkeys(thing_ids)
-    keys = [ThingCount.key(t, s) for t in dict.fromkeys(thing_ids) for s in range(COUNTER_SHARDS)]
-    for shard in ThingCount.batch_get(keys):
-        thing_id = shard.pk.split("#")[1]
-        total[thing_id] += int(shard.total or 0)
-        this_month[thing_id] += int((shard.months.as_dict() if shard.months else {}).get(month, 0))
-        last[thing_id] = max(filter(None, (last[thing_id], shard.last_at)), default=None)
-    return {t: Counts(total=total[t], month=this_month[t], last_at=last[t]) for t in total}
+    out = {t: Counts(total=0, month=0) for t in thing_ids}
+    for c in ThingCount.batch_get([ThingCount.key(t) for t in dict.fromkeys(thing_ids)]):
+        months = c.months.as_dict() if c.months else {}
+        out[c.pk.split("#", 1)[1]] = Counts(int(c.total or 0), int(months.get(month, 0)), c.last_at)
+    return out
+
+
+def latest_fans(thing_id: str) -> list[tuple[str, int]]:
+    """The thing's latest fans as the tally keeps them: (user id, epoch seconds), newest first."""
+    try:
+        c = ThingCount.get(*ThingCount.key(thing_id))
+    except ThingCount.DoesNotExist:
+        return []
+    out = []
+    for fan in c.fans or []:
+        at, user_id = fan.split("|", 1)
+        out.append((user_id, int(at)))
+    return out
 
 
 def get_many(thing_ids: list[str]) -> list[Thing]:
@@ -231,16 +236,11 @@ def get_many(thing_ids: list[str]) -> list[Thing]:
 
 
 def flattred(user_id: str, thing_id: str, month: str) -> bool:
-    try:
-        Flattr.get(*Flattr.key(user_id, month, thing_id), consistent_read=True)
-        return True
-    except Flattr.DoesNotExist:
-        return False
+    return cards.flattred(user_id, thing_id, month)
 
 
 def flattred_many(user_id: str, thing_ids: list[str], month: str) -> set[str]:
-    found = Flattr.batch_get([Flattr.key(user_id, month, t) for t in dict.fromkeys(thing_ids)])
-    return {f.thing_id for f in found}
+    return cards.flattred_many(user_id, thing_ids, month)
 
 
 def owner_names(owner_ids: set[str]) -> dict[str, str]:

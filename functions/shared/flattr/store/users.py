@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from ..clock import now
 from ..domain import accounts
 from ..domain.months import month_of
-from . import calendar, ledger
-from .models import Flattr, User
+from . import calendar, cards, ledger
+from .models import User
 from .tx import Cancelled, Tx
 
 
@@ -57,8 +57,7 @@ def get(user_id: str) -> User | None:
 
 
 def flattr_count(user_id: str, month: str) -> int:
-    pk, _ = User.key(user_id)
-    return Flattr.count(pk, Flattr.sk.startswith(Flattr.month_prefix(month)), consistent_read=True)
+    return cards.count(user_id, month)
 
 
 def profile(user_id: str) -> Profile | None:
@@ -86,17 +85,6 @@ def flattrs_hidden(user_id: str, user: User | None, viewer: str | None) -> bool:
 
 def hides_flattrs_from(user_id: str, viewer: str | None) -> bool:
     return viewer != user_id and flattrs_hidden(user_id, get(user_id), viewer)
-
-
-def flattred_things(user_id: str, month: str) -> list[str]:
-    pk, _ = User.key(user_id)
-    return [f.thing_id for f in Flattr.query(pk, Flattr.sk.startswith(Flattr.month_prefix(month)))]
-
-
-def flattrs(user_id: str, limit: int) -> list[Flattr]:
-    """The user's newest `limit` flattrs, all months."""
-    pk, _ = User.key(user_id)
-    return list(Flattr.query(pk, Flattr.sk.startswith("FLATTR#"), scan_index_forward=False, limit=limit))
 
 
 def get_many(user_ids: set[str]) -> dict[str, User]:

@@ -1,0 +1,21 @@
+"""The stream tally: the table's stream of month cards -> things' counters (flattr.store.tally).
+
+Lambda's DynamoDB event source hands a batch of card records (the mapping's filter keeps only
+cards); a failure is reported from the first record of the chunk that failed, so the retry starts
+there and the chunks before it, already applied, are not applied again.
+"""
+
+from __future__ import annotations
+
+from flattr.observability import logger
+from flattr.store import tally
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context) -> dict:
+    records = event.get("Records") or []
+    failed = tally.apply(records)
+    if failed is not None:
+        logger.warning("tally stopped at a failed chunk", extra={"sequence_number": failed})
+        return {"batchItemFailures": [{"itemIdentifier": failed}]}
+    return {"batchItemFailures": []}
