@@ -127,12 +127,17 @@ def add(user_id: str, month: str, thing_id: str, owner_id: str, at: int, via: st
     raise MonthFull(f"You have made {CAP} flattrs in {month}, the most a month holds.")
 
 
-def staged(user_id: str, month: str, thing_id: str, owner_id: str, at: int, via: str = "click"):
+def staged(
+    user_id: str, month: str, thing_id: str, owner_id: str, at: int, via: str = "click", sealed_ok: bool = False
+):
     """`add` as (item, actions, condition) for a transaction (store.tx.Tx.update, label "flattr"):
-    auto-submit's first flattr and a subscription's month."""
+    auto-submit's first flattr and a subscription's month. `sealed_ok`: the settlement that sealed
+    the card adds its subscriptions' flattrs itself, and pays them."""
     t = Path(attr(thing_id))
     actions = [t.set(encode(at, owner_id, via)), Card.n.add(1)]
-    condition = t.does_not_exist() & Card.sealed.does_not_exist() & (Card.n.does_not_exist() | (Card.n < CAP))
+    condition = t.does_not_exist() & (Card.n.does_not_exist() | (Card.n < CAP))
+    if not sealed_ok:
+        condition = condition & Card.sealed.does_not_exist()
     return Card(*Card.key(user_id, month)), actions, condition
 
 

@@ -212,12 +212,19 @@ def check_thing(tx: Tx, thing_id: str) -> None:
 
 
 def stage_flattr(
-    tx: Tx, user_id: str, month: str, thing_id: str, owner_id: str, via: str | None = None
+    tx: Tx,
+    user_id: str,
+    month: str,
+    thing_id: str,
+    owner_id: str,
+    via: str | None = None,
+    sealed_ok: bool = False,
 ) -> None:
     """Add one flattr to `tx` as an update of the card (label "flattr": a repeat, a sealed or a
-    full card fail it). Its counts come from the stream, like a click's."""
+    full card fail it; `sealed_ok` for settlement's own subscription flattrs). Its counts come
+    from the stream, like a click's."""
     item, actions, condition = cards.staged(
-        user_id, month, thing_id, owner_id, int(now().timestamp()), via or "click"
+        user_id, month, thing_id, owner_id, int(now().timestamp()), via or "click", sealed_ok=sealed_ok
     )
     tx.update(item, actions, condition=condition, label="flattr")
 

@@ -103,7 +103,7 @@ def materialize(user_id: str, month: str, policy: Policy | None = None) -> dict[
     """Write this month's flattr for each active subscription, once, if the click's rules allow it;
     return the month's subscription flattrs ({thing_id: owner_id}, written now or before).
 
-    The giver's month is sealed by now, so only their budget and funds are checked. The owner
+    The giver's month card is sealed by now (by this settlement), so only their budget and funds are checked. The owner
     gives if they do now, or if their own settlement of this month (which may run first and
     empty their funds) charged them: so the answer does not depend on which user settles first.
     """
@@ -113,7 +113,9 @@ def materialize(user_id: str, month: str, policy: Policy | None = None) -> dict[
             continue
         for owner_id in (sub.owner_id, None):
             tx = Tx()
-            clicks.stage_flattr(tx, user_id, month, sub.thing_id, sub.owner_id, via="subscription")
+            clicks.stage_flattr(
+                tx, user_id, month, sub.thing_id, sub.owner_id, via="subscription", sealed_ok=True
+            )
             clicks.check_people(tx, user_id, owner_id, None, policy)
             clicks.check_thing(tx, sub.thing_id)
             try:
