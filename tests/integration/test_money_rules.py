@@ -205,6 +205,7 @@ def test_one_cent_and_a_thousand_flattrs_write_a_handful_of_items(api, at, audit
     thing_ids = [str(10_000 + i) for i in range(1000)]  # a thousand accepted flattrs, written in bulk
     at_epoch = int(datetime(2026, 10, 3, tzinfo=timezone.utc).timestamp())
     cards.put_many([cards.as_item("penny", "2026-10", dict.fromkeys(thing_ids, "bob"), at_epoch)])
+    # (their counters come from the stream, as a click's do)
 
     written = Counter()
 

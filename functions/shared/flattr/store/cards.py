@@ -128,7 +128,13 @@ def add(user_id: str, month: str, thing_id: str, owner_id: str, at: int, via: st
 
 
 def staged(
-    user_id: str, month: str, thing_id: str, owner_id: str, at: int, via: str = "click", sealed_ok: bool = False
+    user_id: str,
+    month: str,
+    thing_id: str,
+    owner_id: str,
+    at: int,
+    via: str = "click",
+    sealed_ok: bool = False,
 ):
     """`add` as (item, actions, condition) for a transaction (store.tx.Tx.update, label "flattr"):
     auto-submit's first flattr and a subscription's month. `sealed_ok`: the settlement that sealed
