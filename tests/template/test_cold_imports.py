@@ -107,7 +107,7 @@ SNAPSHOT_RESTORE = (
 
 def test_under_snapstart_the_idempotency_utility_is_set_up_before_the_snapshot():
     found = probe(
-        SNAPSHOT_RESTORE + "import close_month_worker\n"
+        SNAPSHOT_RESTORE + "import deposit_handler\n"
         "assert 'aws_lambda_powertools.utilities.idempotency' not in sys.modules\n"
         "for hook in reversed(before):\n"
         "    hook()\n"
