@@ -1,27 +1,31 @@
 """The audit: re-derive every balance and count from the immutable records and compare.
 
-It reads the whole table (a Scan), so it runs as a job, never on a request path.
+It is a map-reduce over the whole table, in bounded memory, as jobs on a queue:
+
+  start    a run record, and one map job per Scan segment
+  map      one page of a segment: each item becomes facts (store.audit_facts), summed per key in
+           memory and ADDed to the run's scratch items; the job then queues the segment's next
+           page. A partition is never cut between jobs: a page that ends inside a user's
+           partition reads the rest of it, and the next page starts after it.
+  reduce   when every segment is done, one job per bucket of keys pages through their sums and
+           checks each key (store.audit_checks); the last bucket to finish ends the run once,
+           and its report (how many violations) is what the job's caller publishes.
+
+Every job may be delivered twice: a map page's sums carry its position in the segment and an
+item refuses a position it has taken; reduce jobs only read and overwrite their own findings.
+`run_audit()` runs the same jobs in-process (tests, the local stack) and returns the violations.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
-from ..domain import accounts
-from ..domain.money import fee_for, split, split_salt
-from ..domain.months import previous
-from .models import (
-    Account,
-    Flattr,
-    MonthClose,
-    MonthProgress,
-    Received,
-    Settlement,
-    ThingCount,
-    TransferItem,
-    User,
-)
+from .. import settings
+from . import audit_checks as checks
+from . import audit_scratch as scratch
+from .audit_facts import MAX_KEYS, MAX_VIOLATIONS, Facts, Feeder
+from .models import connection
 
 INVARIANTS = {
     1: "conservation: all balances sum to zero",
@@ -36,8 +40,14 @@ INVARIANTS = {
     10: "money that went back is a transfer; a debt is never above zero",
 }
 
+SEGMENTS = 8  # parallel Scan segments of the table
+BUCKETS = 16  # reduce jobs (and the run's context, the months and the total)
+PAGE = 500  # items a map job scans
+REDUCE_PAGE = 500  # scratch items a reduce job reads
+PART = 10_000  # positions per page: a page's facts may be written in several parts
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, order=True)
 class Violation:
     invariant: int
     detail: str
@@ -46,247 +56,209 @@ class Violation:
         return f"invariant {self.invariant} ({INVARIANTS[self.invariant]}): {self.detail}"
 
 
-def _scan_all():
-    table = User._get_connection()
-    start = None
+@dataclass
+class Report:
+    """A finished run: how many violations, and the first ones."""
+
+    run: str
+    count: int
+    violations: list[Violation] = field(default_factory=list)
+
+
+class Queue:
+    def send(self, jobs: list[dict]) -> None: ...
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def map_job(run: str, segment: int, segments: int, buckets: int, start=None, page: int = 0) -> dict:
+    return {
+        "kind": "audit_map",
+        "run": run,
+        "segment": segment,
+        "segments": segments,
+        "buckets": buckets,
+        "start": start,
+        "page": page,
+    }
+
+
+def reduce_job(run: str, bucket: str, start=None, page: int = 0) -> dict:
+    return {"kind": "audit_reduce", "run": run, "bucket": bucket, "start": start, "page": page}
+
+
+def start(queue: Queue, segments: int = SEGMENTS, buckets: int = BUCKETS) -> str:
+    run = scratch.new_run(segments, buckets)
+    queue.send([map_job(run, seg, segments, buckets) for seg in range(segments)])
+    return run
+
+
+def handle(job: dict, queue: Queue) -> Report | None:
+    """Run one job; the run's report if this job finished the run."""
+    if job.get("kind") == "audit_map":
+        return map_page(job, queue)
+    if job.get("kind") == "audit_reduce":
+        return reduce_page(job, queue)
+    raise ValueError(f"unknown audit job kind {job.get('kind')!r}")
+
+
+# ---------------------------------------------------------------- map
+
+
+def _table() -> str:
+    return settings.get().table
+
+
+def _query(key_condition: str, values: dict, **extra):
+    client, start = connection().client, None
     while True:
-        page = table.scan(exclusive_start_key=start, consistent_read=True)
+        page = client.query(
+            TableName=_table(),
+            KeyConditionExpression=key_condition,
+            ExpressionAttributeValues=values,
+            ConsistentRead=True,
+            **extra,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
         yield from page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:
             return
 
 
-def run_audit() -> list[Violation]:
-    balances: dict[tuple[str, int], int] = {}
-    derived: dict[tuple[str, int], int] = defaultdict(int)
-    transfers_by_prefix: dict[str, list[TransferItem]] = defaultdict(list)
-    settlements: list[Settlement] = []
-    flattrs: dict[tuple[str, str], list[Flattr]] = defaultdict(list)
-    counted: dict[str, tuple[int, dict[str, int]]] = {}
-    flattr_totals: dict[str, int] = defaultdict(int)
-    flattr_months: dict[tuple[str, str], int] = defaultdict(int)
-    received: dict[tuple[str, str], list[int]] = defaultdict(
-        lambda: [0, 0]
-    )  # (thing, month) -> flattrs, cents
-    progress: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    closes: dict[str, MonthClose] = {}
-    born: dict[str, str] = {}  # user -> created_month
-    zero: list[str] = []
-
-    for raw in _scan_all():
-        pk, sk = raw["pk"]["S"], raw["sk"]["S"]
-        if sk == "USER":
-            user = User.from_raw_data(raw)
-            balances[(accounts.funds(user.uid), 0)] = int(user.funds or 0)
-            if user.debt is not None:
-                balances[(accounts.debt(user.uid), 0)] = int(user.debt)
-            born[user.uid] = user.created_month or ""
-        elif sk == "ACCT":
-            acct = Account.from_raw_data(raw)
-            balances[(acct.account, int(acct.shard))] = int(acct.balance or 0)
-        elif sk == "XFER":
-            t = TransferItem.from_raw_data(raw)
-            derived[(t.debit, int(t.debit_shard))] -= int(t.amount)
-            derived[(t.credit, int(t.credit_shard))] += int(t.amount)
-            if int(t.amount) <= 0:
-                zero.append(f"transfer {t.transfer_id}")
-            if t.kind in ("charge", "fee", "charity", "share") and t.month:
-                transfers_by_prefix[f"{t.month}|{t.user_id}"].append(t)
-        elif sk.startswith("FLATTR#"):
-            f = Flattr.from_raw_data(raw)
-            flattrs[(pk[len("USER#") :], f.month)].append(f)
-            flattr_totals[f.thing_id] += 1
-            flattr_months[(f.thing_id, f.month)] += 1
-        elif sk.startswith("SETTLE#") and "#STEP#" not in sk:
-            settlements.append(Settlement.from_raw_data(raw))
-        elif pk.startswith("RECEIVED#"):
-            r = Received.from_raw_data(raw)
-            row = received[(pk.split("#")[1], sk)]
-            row[0] += int(r.flattrs or 0)
-            row[1] += int(r.amount or 0)
-            if not int(r.amount or 0):
-                zero.append(f"received row {pk} {sk}")
-        elif sk == "PROGRESS":
-            p = MonthProgress.from_raw_data(raw)
-            for name in ("users_total", "users_settled", "charged", "fees", "distributed", "charity"):
-                progress[pk.split("#")[1]][name] += int(getattr(p, name) or 0)
-        elif sk == "MONTH":
-            close = MonthClose.from_raw_data(raw)
-            closes[close.month] = close
-        elif sk == "COUNT":
-            c = ThingCount.from_raw_data(raw)
-            thing_id = pk.split("#")[1]
-            total, months = counted.get(thing_id, (0, {}))
-            for m, n in (c.months.as_dict() if c.months else {}).items():
-                months[m] = months.get(m, 0) + int(n)
-            counted[thing_id] = (total + int(c.total or 0), months)
-
-    out: list[Violation] = []
-    total = sum(balances.values())
-    if total != 0:
-        out.append(Violation(1, f"balances sum to {total} cents, not 0"))
-    for key in sorted(set(balances) | set(derived)):
-        if balances.get(key, 0) != derived.get(key, 0):
-            out.append(
-                Violation(
-                    2,
-                    f"{key[0]} shard {key[1]}: balance {balances.get(key, 0)}, "
-                    f"transfers say {derived.get(key, 0)}",
-                )
-            )
-    per_account: dict[str, int] = defaultdict(int)
-    for (account, shard), value in balances.items():
-        per_account[account] += value
-        if value < 0 and not accounts.may_go_negative(account):
-            out.append(Violation(3, f"{account} shard {shard} is {value}"))
-        if value > 0 and account.startswith("debt:"):
-            out.append(Violation(10, f"{account} is {value}: a debt paid back beyond what was owed"))
-    out += _check_settlements(settlements, transfers_by_prefix, flattrs)
-    out += _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress)
-    out += _check_closed_months(settlements, flattrs, closes, progress, born)
-    out += [Violation(9, f"{what} is zero cents") for what in zero]
-    for thing_id in sorted(set(counted) | set(flattr_totals)):
-        total_count, months = counted.get(thing_id, (0, {}))
-        if total_count != flattr_totals.get(thing_id, 0):
-            out.append(
-                Violation(
-                    6,
-                    f"thing {thing_id}: counter says {total_count}, "
-                    f"{flattr_totals.get(thing_id, 0)} flattrs exist",
-                )
-            )
-        for m, n in months.items():
-            if n != flattr_months.get((thing_id, m), 0):
-                out.append(
-                    Violation(
-                        6,
-                        f"thing {thing_id} {m}: counter says {n}, "
-                        f"{flattr_months.get((thing_id, m), 0)} flattrs exist",
-                    )
-                )
-    return out
+def month_things(user_id: str, month: str):
+    """A user's flattred things of a month, read again (a user with too many to hold)."""
+    for raw in _query(
+        "pk = :pk AND begins_with(sk, :m)",
+        {":pk": {"S": f"USER#{user_id}"}, ":m": {"S": f"FLATTR#{month}#"}},
+        ProjectionExpression="thing_id",
+    ):
+        yield raw["thing_id"]["S"]
 
 
-def _check_settlements(settlements, transfers_by_prefix, flattrs) -> list[Violation]:
-    out: list[Violation] = []
-    for s in settlements:
-        if s.status != "done":
-            continue
-        who = f"{s.user_id} {s.month}"
-        ts = transfers_by_prefix.get(f"{s.month}|{s.user_id}", [])
-        by_kind: dict[str, list[TransferItem]] = defaultdict(list)
-        for t in ts:
-            by_kind[t.kind].append(t)
-        charged = sum(int(t.amount) for t in by_kind["charge"])
-        if len(by_kind["charge"]) > 1 or charged != int(s.charged):
-            out.append(
-                Violation(
-                    4,
-                    f"{who}: charged {charged} in {len(by_kind['charge'])} transfers, "
-                    f"the record says {s.charged}",
-                )
-            )
-        fee = sum(int(t.amount) for t in by_kind["fee"])
-        if fee != int(s.fee) or (s.things and fee != fee_for(int(s.charged), int(s.fee_bps))):
-            out.append(Violation(5, f"{who}: fee {fee}, expected {fee_for(int(s.charged), int(s.fee_bps))}"))
-        shares = {t.thing_id: int(t.amount) for t in by_kind["share"]}
-        if len(shares) != len(by_kind["share"]):
-            out.append(Violation(4, f"{who}: a thing was paid twice"))
-        month_flattrs = flattrs.get((s.user_id, s.month), [])
-        if int(s.things) != len(month_flattrs):
-            out.append(Violation(7, f"{who}: {len(month_flattrs)} flattrs, {s.things} settled"))
-        if month_flattrs:
-            expected = split(
-                int(s.distributed),
-                sorted(f.thing_id for f in month_flattrs),
-                salt=split_salt(s.user_id, s.month),
-            )
-            if int(s.distributed) != int(s.charged) - int(s.fee):
-                out.append(Violation(5, f"{who}: distributed {s.distributed} != charged - fee"))
-            paid = {k: v for k, v in expected.items() if v}
-            if shares != paid:
-                missing = sorted(set(paid) - set(shares))
-                out.append(Violation(7 if missing else 5, f"{who}: shares paid {shares}, expected {paid}"))
-        charity = sum(int(t.amount) for t in by_kind["charity"])
-        if charity != int(s.charity) or charged != fee + sum(shares.values()) + charity:
-            out.append(
-                Violation(4, f"{who}: {charged} charged but {fee + sum(shares.values()) + charity} paid out")
-            )
-    return out
+def map_page(job: dict, queue: Queue, max_keys: int = MAX_KEYS) -> Report | None:
+    run, segment, page, buckets = job["run"], job["segment"], job["page"], job["buckets"]
+    if scratch.position(run, segment) >= page:
+        return None  # this page was done (a redelivery, or a twin of its job)
+    facts = Facts(max_keys=max_keys)
+    part = 0
+
+    def flush() -> None:
+        nonlocal part
+        scratch.add(run, segment, page * PART + part, facts.take(), buckets)
+        part += 1
+
+    feeder = Feeder(facts, month_things)
+
+    def feed(raw: dict) -> None:
+        feeder.feed(raw)
+        if facts.full:
+            flush()
+
+    scan = connection().client.scan(
+        TableName=_table(),
+        Segment=segment,
+        TotalSegments=job["segments"],
+        Limit=PAGE,
+        ConsistentRead=True,
+        **({"ExclusiveStartKey": job["start"]} if job.get("start") else {}),
+    )
+    for raw in scan.get("Items", []):
+        feed(raw)
+    last = scan.get("LastEvaluatedKey")
+    if last and feeder.collects(last["pk"]["S"]):  # the page ended inside a partition: finish it
+        for raw in _query("pk = :pk AND sk > :sk", {":pk": last["pk"], ":sk": last["sk"]}):
+            feed(raw)
+            last = {"pk": raw["pk"], "sk": raw["sk"]}
+    feeder.end_partition()
+    facts.run_deferred()
+    flush()
+    scratch.save_violations(run, f"M{segment:03d}.{page:07d}", facts.found, facts.more)
+    if last:
+        queue.send([map_job(run, segment, job["segments"], buckets, last, page + 1)])
+        scratch.advance(run, segment, page)
+        return None
+    scratch.advance(run, segment, page)
+    scratch.finish_part(run, "SEGS", str(segment), "maps_done")
+    record = scratch.run_record(run)
+    if record["maps_done"] >= record["segments"] and not record.get("reducing"):
+        # Sent before the flag is set: a crash in between only repeats harmless reduce jobs.
+        queue.send([reduce_job(run, b) for b in buckets_of(int(record["buckets"]))])
+        scratch.once(run, "reducing")
+    return None
 
 
-def _check_aggregates(settlements, transfers_by_prefix, flattrs, received, progress) -> list[Violation]:
-    """What statements and the month view show must be what the ledger says."""
-    out: list[Violation] = []
-    paid: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for s in settlements:
-        if s.status != "done":
-            continue
-        totals = months[s.month]
-        totals["users_settled"] += 1
-        totals["charged"] += int(s.charged)
-        totals["fees"] += int(s.fee)
-        totals["distributed"] += int(s.distributed)
-        totals["charity"] += int(s.charity)
-        for t in transfers_by_prefix.get(f"{s.month}|{s.user_id}", []):
-            if t.kind == "share":  # a flattr paid nothing (fewer cents than things) is not received
-                paid[(t.thing_id, s.month)][0] += 1
-                paid[(t.thing_id, s.month)][1] += int(t.amount)
-    for key in sorted(set(paid) | set(received)):
-        if list(received.get(key, [0, 0])) != list(paid.get(key, [0, 0])):
-            out.append(
-                Violation(
-                    6,
-                    f"thing {key[0]} {key[1]}: statements say (flattrs, cents) = "
-                    f"{tuple(received.get(key, [0, 0]))}, the ledger {tuple(paid.get(key, [0, 0]))}",
-                )
-            )
-    names = ("users_settled", "charged", "fees", "distributed", "charity")
-    for month in sorted(set(months) | set(progress)):
-        shown = {k: progress.get(month, {}).get(k, 0) for k in names}
-        expected = {k: months.get(month, {}).get(k, 0) for k in names}
-        if shown != expected:
-            out.append(
-                Violation(4, f"month {month}: progress shows {shown}, settlements add up to {expected}")
-            )
-    return out
+def buckets_of(buckets: int) -> list[str]:
+    return ["ctx", *(str(b) for b in range(buckets))]
 
 
-def _check_closed_months(settlements, flattrs, closes, progress, born) -> list[Violation]:
-    """Every flattr of a closed month belongs to a user settled in it (and was paid, which
-    _check_settlements sees); a month that took a user's money came after their earlier months."""
-    out: list[Violation] = []
-    status = {(s.user_id, s.month): s.status for s in settlements}
-    closed = {
-        m
-        for m, c in closes.items()
-        if int(c.segments_done or 0) >= int(c.segments)
-        and progress.get(m, {}).get("users_settled", 0) >= progress.get(m, {}).get("users_total", 0)
-    }
-    for (user_id, month), month_flattrs in sorted(flattrs.items()):
-        if month in closed and status.get((user_id, month)) != "done":
-            out.append(
-                Violation(
-                    7,
-                    f"{user_id} {month}: {len(month_flattrs)} flattrs of a closed month, "
-                    f"the user's settlement is {status.get((user_id, month), 'missing')}",
-                )
-            )
-    for (user_id, month), state in sorted(status.items()):
-        prev = previous(month)
-        if (
-            state != "pending"
-            and prev in closes
-            and born.get(user_id, "") <= prev
-            and status.get((user_id, prev)) != "done"
-        ):
-            out.append(
-                Violation(
-                    8,
-                    f"{user_id}: {month} took money while {prev} is "
-                    f"{status.get((user_id, prev), 'unsettled')}",
-                )
-            )
-    return out
+# ---------------------------------------------------------------- reduce
+
+_contexts: dict[str, checks.Context] = {}
+
+
+def context(run: str) -> checks.Context:
+    """The run's months (their closes and counters): small, read once per run and process."""
+    if run not in _contexts:
+        ctx = checks.Context()
+        for key, columns in scratch.all_keys(run, "ctx"):
+            family, *parts = key.split("|")
+            if family == "month":
+                ctx.months[parts[0]] = columns
+        _contexts.clear()
+        _contexts[run] = ctx
+    return _contexts[run]
+
+
+def reduce_page(job: dict, queue: Queue) -> Report | None:
+    run, bucket, page = job["run"], job["bucket"], job["page"]
+    ctx = context(run)
+    keys, last = scratch.keys(run, bucket, job.get("start"), REDUCE_PAGE)
+    found: list[tuple[int, str]] = []
+    more = 0
+    for key, columns in keys:
+        for invariant, detail in checks.check(key, columns, ctx):
+            if len(found) < MAX_VIOLATIONS:
+                found.append((invariant, detail))
+            else:
+                more += 1
+    scratch.save_violations(run, f"R{bucket}.{page:07d}", found, more)
+    if last:
+        queue.send([reduce_job(run, bucket, last, page + 1)])
+        return None
+    scratch.finish_part(run, "BUCKETS", bucket, "reduces_done")
+    record = scratch.run_record(run)
+    if record["reduces_done"] >= record["buckets"] + 1 and scratch.once(run, "finished"):
+        return report(run)
+    return None
+
+
+def report(run: str, keep: int = 100) -> Report:
+    count, kept = 0, []
+    for invariant, n, detail in scratch.violations(run):
+        count += n
+        if invariant and len(kept) < keep:
+            kept.append(Violation(invariant, detail))
+    return Report(run, count, kept)
+
+
+# ---------------------------------------------------------------- in-process
+
+
+class _Jobs:
+    def __init__(self) -> None:
+        self.jobs: deque[dict] = deque()
+
+    def send(self, jobs: list[dict]) -> None:
+        self.jobs.extend(jobs)
+
+
+def run_audit(segments: int = 4, buckets: int = 4, deliver=None) -> list[Violation]:
+    """The whole audit, its jobs run here one after another; every violation it found.
+    `deliver(job, queue)` may stand in for `handle` (a test delivers jobs twice)."""
+    queue = _Jobs()
+    run = start(queue, segments, buckets)
+    while queue.jobs:
+        (deliver or handle)(queue.jobs.popleft(), queue)
+    return sorted(Violation(i, d) for i, _, d in scratch.violations(run) if i)
