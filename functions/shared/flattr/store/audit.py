@@ -137,24 +137,20 @@ def month_things(user_id: str, month: str):
         yield raw["thing_id"]["S"]
 
 
-def map_page(job: dict, queue: Queue, max_keys: int = MAX_KEYS) -> Report | None:
+def map_page(job: dict, queue: Queue, max_keys: int | None = None) -> Report | None:
     run, segment, page, buckets = job["run"], job["segment"], job["page"], job["buckets"]
     if scratch.position(run, segment) >= page:
         return None  # this page was done (a redelivery, or a twin of its job)
-    facts = Facts(max_keys=max_keys)
     part = 0
 
-    def flush() -> None:
+    def write(sums: dict[str, dict[str, int]]) -> None:
         nonlocal part
-        scratch.add(run, segment, page * PART + part, facts.take(), buckets)
+        assert part < PART, "a page wrote more parts than a position can number"
+        scratch.add(run, segment, page * PART + part, sums, buckets)
         part += 1
 
+    facts = Facts(max_keys=max_keys or MAX_KEYS, spill=write)
     feeder = Feeder(facts, month_things)
-
-    def feed(raw: dict) -> None:
-        feeder.feed(raw)
-        if facts.full:
-            flush()
 
     scan = connection().client.scan(
         TableName=_table(),
@@ -165,15 +161,15 @@ def map_page(job: dict, queue: Queue, max_keys: int = MAX_KEYS) -> Report | None
         **({"ExclusiveStartKey": job["start"]} if job.get("start") else {}),
     )
     for raw in scan.get("Items", []):
-        feed(raw)
+        feeder.feed(raw)
     last = scan.get("LastEvaluatedKey")
     if last and feeder.collects(last["pk"]["S"]):  # the page ended inside a partition: finish it
         for raw in _query("pk = :pk AND sk > :sk", {":pk": last["pk"], ":sk": last["sk"]}):
-            feed(raw)
+            feeder.feed(raw)
             last = {"pk": raw["pk"], "sk": raw["sk"]}
     feeder.end_partition()
     facts.run_deferred()
-    flush()
+    write(facts.take())
     scratch.save_violations(run, f"M{segment:03d}.{page:07d}", facts.found, facts.more)
     if last:
         queue.send([map_job(run, segment, job["segments"], buckets, last, page + 1)])

@@ -7,8 +7,8 @@ step (store.audit_checks) adds up each key's columns over the whole table and co
 A new item type is one emitter, registered in ITEMS under its key prefixes. Checks that need
 several items of one partition (a settlement record and its user's flattrs, all under USER#<u>)
 are a collector in PARTITIONS: it sees that partition's items in sort-key order, and the map step
-never cuts a partition between two jobs. Memory is bounded by `Facts.max_keys` (the caller flushes
-when it is full) and, in a collector, by one user's month.
+never cuts a partition between two jobs. Memory is bounded by `Facts.max_keys` (sums are written
+out, `spill`, before a new key would pass it) and, in a collector, by MAX_HELD or one user's month.
 """
 
 from __future__ import annotations
@@ -59,8 +59,14 @@ CONTEXT = ("month", "total")  # small families every reduce job reads first (sto
 class Facts:
     """One map job's combiner: sums per key, and the violations found on the spot."""
 
-    def __init__(self, max_keys: int = MAX_KEYS, max_violations: int = MAX_VIOLATIONS):
-        self.max_keys, self.max_violations = max_keys, max_violations
+    def __init__(
+        self,
+        max_keys: int = MAX_KEYS,
+        max_violations: int = MAX_VIOLATIONS,
+        spill: Callable[[dict[str, dict[str, int]]], None] | None = None,
+    ):
+        """`spill(sums)` writes the sums out when a new key would exceed `max_keys`."""
+        self.max_keys, self.max_violations, self.spill = max_keys, max_violations, spill
         self.sums: dict[str, dict[str, int]] = {}
         self.found: list[tuple[int, str]] = []
         self.more = 0  # violations beyond max_violations: counted, not kept
@@ -70,6 +76,8 @@ class Facts:
     def add(self, key: str, **columns: int) -> None:
         row = self.sums.get(key)
         if row is None:
+            if self.spill is not None and len(self.sums) >= self.max_keys:
+                self.spill(self.take())
             row = self.sums[key] = {}
             self.peak = max(self.peak, len(self.sums))
         for column, delta in columns.items():
@@ -89,10 +97,6 @@ class Facts:
         deferred, self._deferred = self._deferred, {}
         for batch_check, raws in deferred.items():
             batch_check(raws, self)
-
-    @property
-    def full(self) -> bool:
-        return len(self.sums) >= self.max_keys
 
     def take(self) -> dict[str, dict[str, int]]:
         sums, self.sums = self.sums, {}
