@@ -4,15 +4,15 @@ It is a map-reduce over the whole table, in bounded memory, as jobs on a queue:
 
   start    a run record, and one map job per Scan segment
   map      one page of a segment: each item becomes facts (store.audit_facts), summed per key in
-           memory and ADDed to the run's scratch items; the job then queues the segment's next
-           page. A partition is never cut between jobs: a page that ends inside a user's
+           memory and written to the run's scratch (store.audit_scratch); the job then queues the
+           segment's next page. A partition is never cut between jobs: a page that ends inside a user's
            partition reads the rest of it, and the next page starts after it.
   reduce   when every segment is done, one job per bucket of keys pages through their sums and
            checks each key (store.audit_checks); the last bucket to finish ends the run once,
            and its report (how many violations) is what the job's caller publishes.
 
-Every job may be delivered twice: a map page's sums carry its position in the segment and an
-item refuses a position it has taken; reduce jobs only read and overwrite their own findings.
+Every job may be delivered twice: a map page's sums are rows named by the page (put again, not
+added again), and reduce jobs only read and overwrite their own findings.
 `run_audit()` runs the same jobs in-process (tests, the local stack) and returns the violations.
 """
 
@@ -84,8 +84,9 @@ def map_job(run: str, segment: int, segments: int, buckets: int, start=None, pag
     }
 
 
-def reduce_job(run: str, bucket: str, start=None, page: int = 0) -> dict:
-    return {"kind": "audit_reduce", "run": run, "bucket": bucket, "start": start, "page": page}
+def reduce_job(run: str, bucket: str, start=None, page: int = 0, carry=None) -> dict:
+    """`carry`: the key the last page ended inside of, and its sums so far."""
+    return {"kind": "audit_reduce", "run": run, "bucket": bucket, "start": start, "page": page, "carry": carry}
 
 
 def start(queue: Queue, segments: int = SEGMENTS, buckets: int = BUCKETS) -> str:
@@ -210,7 +211,8 @@ def context(run: str) -> checks.Context:
 def reduce_page(job: dict, queue: Queue) -> Report | None:
     run, bucket, page = job["run"], job["bucket"], job["page"]
     ctx = context(run)
-    keys, last = scratch.keys(run, bucket, job.get("start"), REDUCE_PAGE)
+    carry = tuple(job["carry"]) if job.get("carry") else None
+    keys, last, carry = scratch.keys(run, bucket, job.get("start"), REDUCE_PAGE, carry)
     found: list[tuple[int, str]] = []
     more = 0
     for key, columns in keys:
@@ -221,7 +223,7 @@ def reduce_page(job: dict, queue: Queue) -> Report | None:
                 more += 1
     scratch.save_violations(run, f"R{bucket}.{page:07d}", found, more)
     if last:
-        queue.send([reduce_job(run, bucket, last, page + 1)])
+        queue.send([reduce_job(run, bucket, last, page + 1, carry)])
         return None
     scratch.finish_part(run, "BUCKETS", bucket, "reduces_done")
     record = scratch.run_record(run)

@@ -1,14 +1,17 @@
 """The audit's scratch table: a run's record, its facts and its violations. Everything expires.
 
-    AUDIT#<run>            RUN             segments, buckets, maps_done, reduces_done, flags
-    AUDIT#<run>#SEG        <segment>       the map's progress in that segment (position, done)
-    AUDIT#<run>#BUCKET     <bucket>        a reduce bucket that finished
-    AUDIT#<run>#<bucket>   <key>\t<seg>    one segment's sums for one key (ADDed to, page by page)
-    AUDIT#<run>#V          <job>#<i>       a violation found
+    AUDIT#<run>            RUN                 segments, buckets, maps_done, reduces_done, flags
+    AUDIT#<run>#SEG        <segment>           the map's progress in that segment (last page done)
+    AUDIT#<run>#SEGS       <segment>           a segment that finished (and BUCKETS: a bucket)
+    AUDIT#<run>#<bucket>   <key>\t<position>   one map page's sums for one key (a row)
+    AUDIT#<run>#ctx        <key>\t<segment>    a context key's sums in one segment (ADDed to)
+    AUDIT#<run>#V          <job>#<i>           a violation found
 
-A key's sums are kept per map segment, so no two map jobs that run at once write one item, and
-each write carries the map's position (page, part) in its segment: an item that has already
-taken a position refuses it again, so a redelivered map job adds nothing twice.
+A row is put, 25 to a request, under a key that names its map page (segment, page, part): a
+redelivered page puts the same rows again, so nothing is added twice. The reduce reads a bucket's
+rows in key order and sums each key's rows as they pass. The few context keys (the months, the
+total), which nearly every page adds to, are one item per segment instead, ADDed to with the
+page's position, which an item refuses once it has taken it.
 """
 
 from __future__ import annotations
@@ -153,66 +156,85 @@ def bucket_of(key: str, buckets: int) -> str:
     return "ctx" if key.split("|", 1)[0] in CONTEXT else str(accounts.spread(key, buckets))
 
 
-def add(run: str, segment: int, at: int, sums: dict[str, dict[str, int]], buckets: int) -> int:
-    """ADD each key's sums to its item for this segment, unless the item took position `at` already.
-    How many keys were written (the rest had been, by an earlier delivery)."""
-    client, table, written = _client(), _table(), 0
+def add(run: str, segment: int, at: int, sums: dict[str, dict[str, int]], buckets: int) -> None:
+    """Write one part of a map page's sums: rows for most keys, ADDs for the context's."""
+    rows = []
     for key, columns in sorted(sums.items()):
-        names = {f"#c{i}": c for i, c in enumerate(columns)}
-        values = {f":v{i}": {"N": str(v)} for i, v in enumerate(columns.values())}
-        adds = ", ".join(f"#c{i} :v{i}" for i in range(len(columns)))
-        try:
-            client.update_item(
-                TableName=table,
-                Key={"pk": {"S": f"AUDIT#{run}#{bucket_of(key, buckets)}"}, "sk": {"S": f"{key}{SEP}{segment}"}},
-                UpdateExpression=f"ADD {adds} SET #at = :at, #exp = :exp",
-                ConditionExpression="attribute_not_exists(#at) OR #at < :at",
-                ExpressionAttributeNames={**names, "#at": "at", "#exp": "expires"},
-                ExpressionAttributeValues={**values, ":at": {"N": str(at)}, ":exp": _expires()},
-            )
-            written += 1
-        except client.exceptions.ConditionalCheckFailedException:
-            pass
-    return written
+        bucket = bucket_of(key, buckets)
+        if bucket == "ctx":
+            _add_context(run, segment, at, key, columns)
+            continue
+        item = {name: {"N": str(value)} for name, value in columns.items()}
+        item.update(
+            pk={"S": f"AUDIT#{run}#{bucket}"},
+            sk={"S": f"{key}{SEP}{segment:04d}.{at:012d}"},
+            expires=_expires(),
+        )
+        rows.append({"PutRequest": {"Item": item}})
+    client, table = _client(), _table()
+    for i in range(0, len(rows), 25):
+        pending = {table: rows[i : i + 25]}
+        for attempt in range(8):
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise RuntimeError(f"the scratch table kept refusing {len(pending[table])} rows")
 
 
-def keys(run: str, bucket: str, start: dict | None, limit: int) -> tuple[list[tuple[str, dict[str, int]]], dict | None]:
-    """One page of a bucket's keys with their sums over every segment. A key whose segments run
-    past the page is read to its end, so the next page starts at a key of its own."""
-    client, table, pk = _client(), _table(), f"AUDIT#{run}#{bucket}"
-    args = {"TableName": table, "KeyConditionExpression": "pk = :pk", "Limit": limit}
-    page = client.query(**args, ExpressionAttributeValues={":pk": {"S": pk}}, **({"ExclusiveStartKey": start} if start else {}))
-    items, last = page.get("Items", []), page.get("LastEvaluatedKey")
-    if last:
-        key = last["sk"]["S"].rsplit(SEP, 1)[0]
-        rest_start: dict | None = last
-        while rest_start:
-            rest = client.query(
-                TableName=table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :k)",
-                ExpressionAttributeValues={":pk": {"S": pk}, ":k": {"S": key + SEP}},
-                ExclusiveStartKey=rest_start,
-            )
-            items += rest.get("Items", [])
-            rest_start = rest.get("LastEvaluatedKey")
-            if rest.get("Items"):
-                last = {"pk": {"S": pk}, "sk": rest["Items"][-1]["sk"]}
-    out: list[tuple[str, dict[str, int]]] = []
-    for item in items:
-        key = item["sk"]["S"].rsplit(SEP, 1)[0]
+def _add_context(run: str, segment: int, at: int, key: str, columns: dict[str, int]) -> None:
+    client = _client()
+    names = {f"#c{i}": c for i, c in enumerate(columns)}
+    values = {f":v{i}": {"N": str(v)} for i, v in enumerate(columns.values())}
+    adds = ", ".join(f"#c{i} :v{i}" for i in range(len(columns)))
+    try:
+        client.update_item(
+            TableName=_table(),
+            Key={"pk": {"S": f"AUDIT#{run}#ctx"}, "sk": {"S": f"{key}{SEP}{segment:04d}"}},
+            UpdateExpression=f"ADD {adds} SET #at = :at, #exp = :exp",
+            ConditionExpression="attribute_not_exists(#at) OR #at < :at",
+            ExpressionAttributeNames={**names, "#at": "at", "#exp": "expires"},
+            ExpressionAttributeValues={**values, ":at": {"N": str(at)}, ":exp": _expires()},
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        pass  # this page's part was added already (a redelivery)
+
+
+Carry = tuple[str, dict[str, int]] | None
+
+
+def keys(
+    run: str, bucket: str, start: dict | None, limit: int, carry: Carry = None
+) -> tuple[list[tuple[str, dict[str, int]]], dict | None, Carry]:
+    """One page of a bucket's rows, summed per key: (the keys this page completed, where the next
+    page starts, the key the page ended inside of with its sums so far). `carry` is the last one's."""
+    page = _client().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"AUDIT#{run}#{bucket}"}},
+        Limit=limit,
+        **({"ExclusiveStartKey": start} if start else {}),
+    )
+    out: list[tuple[str, dict[str, int]]] = [(carry[0], dict(carry[1]))] if carry else []
+    for item in page.get("Items", []):
+        key = item["sk"]["S"].split(SEP, 1)[0]
         if not out or out[-1][0] != key:
             out.append((key, {}))
         sums = out[-1][1]
         for name, value in item.items():
             if name not in ("pk", "sk", "at", "expires"):
                 sums[name] = sums.get(name, 0) + int(value["N"])
-    return out, last
+    last = page.get("LastEvaluatedKey")
+    if last:  # the last key may go on in the next page
+        return out[:-1], last, (out[-1] if out else None)
+    return out, None, None
 
 
 def all_keys(run: str, bucket: str) -> Iterator[tuple[str, dict[str, int]]]:
-    start = None
+    start, carry = None, None
     while True:
-        page, start = keys(run, bucket, start, 500)
+        page, start, carry = keys(run, bucket, start, 500, carry)
         yield from page
         if not start:
             return
