@@ -37,10 +37,11 @@ print(json.dumps({"violations": [str(v) for v in found[:20]], "peak_rss_mb": pea
 def seed(users: int) -> None:
     """`users` users with a deposit each, ten flattrs in a ring, and their things' counters; then
     the month is closed, so shares, fees, statements and the month's counters exist too."""
-    from bench import settle
     from flattr.domain import accounts
     from flattr.domain.accounts import Transfer
     from flattr.store import models
+
+    from bench import settle
 
     settle.seed_ring(users)
     per_user = settle.FLATTRS_PER_USER
@@ -51,8 +52,15 @@ def seed(users: int) -> None:
             world[t.debit_shard] = world.get(t.debit_shard, 0) - t.amount
             batch.save(
                 models.TransferItem(
-                    *models.TransferItem.key(t.id), transfer_id=t.id, debit=t.debit, debit_shard=t.debit_shard,
-                    credit=t.credit, credit_shard=t.credit_shard, amount=t.amount, kind=t.kind, at=settle.AT,
+                    *models.TransferItem.key(t.id),
+                    transfer_id=t.id,
+                    debit=t.debit,
+                    debit_shard=t.debit_shard,
+                    credit=t.credit,
+                    credit_shard=t.credit_shard,
+                    amount=t.amount,
+                    kind=t.kind,
+                    at=settle.AT,
                 )
             )
             thing = str(100_000 + i)  # each user's thing: flattred by the `per_user` users before it
@@ -65,7 +73,9 @@ def seed(users: int) -> None:
             batch.save(
                 models.Account(
                     *models.Account.key(accounts.WORLD_PAYMENTS, shard),
-                    account=accounts.WORLD_PAYMENTS, shard=shard, balance=balance,
+                    account=accounts.WORLD_PAYMENTS,
+                    shard=shard,
+                    balance=balance,
                 )
             )
     settle.close()
@@ -132,9 +142,22 @@ def main(users: int, segments: int = 4, buckets: int = 8) -> dict:
         # Through a shell that forks the child (as bench.rss does): a process forked by this one
         # would start its ru_maxrss from this one's, which holds all of moto.
         proc = subprocess.run(
-            ["/bin/sh", "-c", '"$@"; status=$?; exit $status', "sh", sys.executable, "-c", CHILD,
-             str(segments), str(buckets)],
-            check=False, env=child_env, capture_output=True, text=True, timeout=1800,
+            [
+                "/bin/sh",
+                "-c",
+                '"$@"; status=$?; exit $status',
+                "sh",
+                sys.executable,
+                "-c",
+                CHILD,
+                str(segments),
+                str(buckets),
+            ],
+            check=False,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"the audit child failed:\n{proc.stderr[-3000:]}")
@@ -159,7 +182,11 @@ def _child_run(users: int) -> dict:
 
     proc = subprocess.run(
         [sys.executable, "-m", "bench.audit", str(users)],
-        check=False, cwd=env.ROOT, capture_output=True, text=True, timeout=3600,
+        check=False,
+        cwd=env.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"bench.audit failed:\n{proc.stderr[-3000:]}")

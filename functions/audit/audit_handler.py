@@ -23,7 +23,9 @@ def record_handler(record: SQSRecord) -> None:
         return
     metrics.add_metric(name="AuditViolations", unit=MetricUnit.Count, value=report.count)
     for v in report.violations:
-        logger.error("audit violation", extra={"invariant": v.invariant, "detail": v.detail, "run": report.run})
+        logger.error(
+            "audit violation", extra={"invariant": v.invariant, "detail": v.detail, "run": report.run}
+        )
     logger.info("audit finished", extra={"run": report.run, "violations": report.count})
 
 

@@ -33,9 +33,7 @@ def _update(model, key, *actions):
 
 
 def _share(closed):
-    return next(
-        t for t in models.TransferItem.scan() if t.kind == "share" and t.thing_id == closed["bob1"]
-    )
+    return next(t for t in models.TransferItem.scan() if t.kind == "share" and t.thing_id == closed["bob1"])
 
 
 # Each: what to break, the invariant the audit must name, a word its detail must hold.
@@ -63,32 +61,52 @@ PLANTED = {
         "ada 2026-10: fee",
     ),
     "a share that went to another thing": (
-        lambda c: _update(models.TransferItem, models.TransferItem.key(_share(c).transfer_id),
-                          models.TransferItem.thing_id.set(c["cy1"])),
+        lambda c: _update(
+            models.TransferItem,
+            models.TransferItem.key(_share(c).transfer_id),
+            models.TransferItem.thing_id.set(c["cy1"]),
+        ),
         {5, 6},
         "other things",
     ),
     "a month's progress off by a settled user": (
-        lambda c: _update(models.MonthProgress, models.MonthProgress.key("2026-10", 0),
-                          models.MonthProgress.users_settled.add(1), models.MonthProgress.users_total.add(1)),
+        lambda c: _update(
+            models.MonthProgress,
+            models.MonthProgress.key("2026-10", 0),
+            models.MonthProgress.users_settled.add(1),
+            models.MonthProgress.users_total.add(1),
+        ),
         {4},
         "month 2026-10: progress shows",
     ),
     "a counter that counted a click twice": (
-        lambda c: _update(models.ThingCount, models.ThingCount.key(c["bob2"], 0), models.ThingCount.total.add(1)),
+        lambda c: _update(
+            models.ThingCount, models.ThingCount.key(c["bob2"], 0), models.ThingCount.total.add(1)
+        ),
         {6},
-        f"counter says",
+        "counter says",
     ),
     "a statement that shows more than was paid": (
-        lambda c: _update(models.Received, models.Received.key(c["cy1"], 0, "2026-10"),
-                          models.Received.amount.add(1), models.Received.flattrs.add(0)),
+        lambda c: _update(
+            models.Received,
+            models.Received.key(c["cy1"], 0, "2026-10"),
+            models.Received.amount.add(1),
+            models.Received.flattrs.add(0),
+        ),
         {6},
         "statements say",
     ),
     "a zero-cent transfer": (
         lambda c: models.TransferItem(
-            *models.TransferItem.key("zero"), transfer_id="zero", debit="world:payments", debit_shard=0,
-            credit="user:ada:funds", credit_shard=0, amount=0, kind="deposit", at="2026-10-11",
+            *models.TransferItem.key("zero"),
+            transfer_id="zero",
+            debit="world:payments",
+            debit_shard=0,
+            credit="user:ada:funds",
+            credit_shard=0,
+            amount=0,
+            kind="deposit",
+            at="2026-10-11",
         ).save(),
         {9},
         "transfer zero is zero cents",
@@ -100,9 +118,14 @@ PLANTED = {
     ),
     "a settled month before an unsettled one": (
         lambda c: (
-            _update(models.Settlement, models.Settlement.key("ada", "2026-10"), models.Settlement.status.set("charged")),
-            models.Settlement(*models.Settlement.key("ada", "2026-11"), user_id="ada", month="2026-11",
-                              status="done").save(),
+            _update(
+                models.Settlement,
+                models.Settlement.key("ada", "2026-10"),
+                models.Settlement.status.set("charged"),
+            ),
+            models.Settlement(
+                *models.Settlement.key("ada", "2026-11"), user_id="ada", month="2026-11", status="done"
+            ).save(),
         ),
         {8},
         "ada: 2026-11 took money while 2026-10 is charged",

@@ -40,7 +40,7 @@ INVARIANTS = {
     10: "money that went back is a transfer; a debt is never above zero",
 }
 
-SEGMENTS = 8  # parallel Scan segments of the table
+SEGMENTS = 16  # parallel Scan segments of the table: the map's parallelism (the queue allows 16 at once)
 BUCKETS = 16  # reduce jobs (and the run's context, the months and the total)
 PAGE = 500  # items a map job scans
 REDUCE_PAGE = 500  # scratch items a reduce job reads
@@ -86,7 +86,14 @@ def map_job(run: str, segment: int, segments: int, buckets: int, start=None, pag
 
 def reduce_job(run: str, bucket: str, start=None, page: int = 0, carry=None) -> dict:
     """`carry`: the key the last page ended inside of, and its sums so far."""
-    return {"kind": "audit_reduce", "run": run, "bucket": bucket, "start": start, "page": page, "carry": carry}
+    return {
+        "kind": "audit_reduce",
+        "run": run,
+        "bucket": bucket,
+        "start": start,
+        "page": page,
+        "carry": carry,
+    }
 
 
 def start(queue: Queue, segments: int = SEGMENTS, buckets: int = BUCKETS) -> str:

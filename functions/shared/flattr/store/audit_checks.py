@@ -61,8 +61,9 @@ def check_user_month(parts: list[str], c: dict[str, int], ctx: Context) -> Found
         yield from _settled(f"{user_id} {month}", c)
     if c.get("open") and ctx.closed(month):
         state = STATE_NAMES.get(c.get("open_state", 0), "missing")
-        yield 7, (
-            f"{user_id} {month}: {c['open']} flattrs of a closed month, the user's settlement is {state}"
+        yield (
+            7,
+            (f"{user_id} {month}: {c['open']} flattrs of a closed month, the user's settlement is {state}"),
         )
     if c.get("later") and ctx.closes(month):
         state = STATE_NAMES.get(c.get("prev_state", 0), "unsettled")
@@ -71,7 +72,12 @@ def check_user_month(parts: list[str], c: dict[str, int], ctx: Context) -> Found
 
 def _settled(who: str, c: dict[str, int]) -> Found:
     """Invariants 4, 5 and 7 for one done settlement: its transfers against its record."""
-    charge, charge_n, fee, charity = c.get("charge", 0), c.get("charge_n", 0), c.get("fee", 0), c.get("charity", 0)
+    charge, charge_n, fee, charity = (
+        c.get("charge", 0),
+        c.get("charge_n", 0),
+        c.get("fee", 0),
+        c.get("charity", 0),
+    )
     share, share_n = c.get("share", 0), c.get("share_n", 0)
     if charge_n > 1 or charge != c.get("rec_charged", 0):
         yield 4, f"{who}: charged {charge} in {charge_n} transfers, the record says {c.get('rec_charged', 0)}"
@@ -81,7 +87,9 @@ def _settled(who: str, c: dict[str, int]) -> Found:
     if share_n > expected[0]:
         yield 4, f"{who}: a thing was paid twice ({share_n} shares for {expected[0]} things)"
     elif c.get("flattred") and (share_n, share, c.get("share_sig", 0)) != expected:
-        paid = f"shares paid {share_n} things {share} cents, expected {expected[0]} things {expected[1]} cents"
+        paid = (
+            f"shares paid {share_n} things {share} cents, expected {expected[0]} things {expected[1]} cents"
+        )
         if share_n < expected[0]:
             yield 7, f"{who}: {paid}"
         else:
@@ -131,6 +139,7 @@ CHECKS: dict[str, Callable[[list[str], dict[str, int], Context], Found]] = {
     "tm": check_thing_month,
     "month": check_month,
 }
+
 
 def check(key: str, columns: dict[str, int], ctx: Context) -> Found:
     family, *parts = key.split("|")

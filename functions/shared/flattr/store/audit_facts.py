@@ -1,8 +1,7 @@
 """The audit's map step: each item of the table becomes facts, keyed sums (key, column, delta).
 
-An account's key gets `actual` from its balance item and `expected` from every transfer that
-moves it; a (thing, month) gets what its counters say and one per flattr; and so on. The reduce
-step (store.audit_checks) adds up each key's columns over the whole table and compares them.
+An account's key gets `actual` from its balance and `expected` from each transfer that moves it;
+the reduce step (store.audit_checks) sums each key's columns over the table and compares them.
 
 A new item type is one emitter, registered in ITEMS under its key prefixes. Checks that need
 several items of one partition (a settlement record and its user's flattrs, all under USER#<u>)
@@ -24,6 +23,7 @@ from ..domain.months import previous
 MAX_KEYS = 2000  # keys a map job combines in memory before it writes them out
 MAX_VIOLATIONS = 100  # violations one map job keeps (the rest are counted)
 MAX_HELD = 5000  # flattred things a user's collector holds before it reads a month again
+Emitter = Callable[[dict, "Facts"], None]  # one item -> its facts
 
 # Settlement states as numbers (a column is a sum): what the reduce step turns back into words.
 STATES = {"pending": 1, "charged": 2, "done": 3}
@@ -172,7 +172,10 @@ def progress(raw: dict, facts: Facts) -> None:
 
 def month_close(raw: dict, facts: Facts) -> None:
     facts.add(
-        f"month|{s(raw, 'month')}", close=1, segments=n(raw, "segments"), segments_done=n(raw, "segments_done")
+        f"month|{s(raw, 'month')}",
+        close=1,
+        segments=n(raw, "segments"),
+        segments_done=n(raw, "segments_done"),
     )
 
 
@@ -188,10 +191,6 @@ def _check_folds(raws: list[dict], facts: Facts) -> None:
 
     for problem in aggregates.check([Thing.from_raw_data(raw) for raw in raws]):
         facts.violation(6, problem)
-
-
-class Emitter(Protocol):
-    def __call__(self, raw: dict, facts: Facts) -> None: ...
 
 
 # pk prefix -> [(sk pattern, emitter)]: a pattern ending in "#" is a prefix, "*" any sort key,
@@ -266,7 +265,9 @@ class UserMonths:
         if flattred:
             if distributed != charged - fee:
                 self.facts.violation(5, f"{who}: distributed {distributed} != charged - fee")
-            ids = self.things.get(month, []) if self.things is not None else self.month_things(self.user, month)
+            ids = (
+                self.things.get(month, []) if self.things is not None else self.month_things(self.user, month)
+            )
             expected = split(distributed, sorted(ids), salt=split_salt(self.user, month))
         self.facts.add(
             um_key(self.user, month),

@@ -72,7 +72,9 @@ def run_record(run: str) -> dict[str, int | bool]:
     item = _client().get_item(
         TableName=_table(), Key={"pk": {"S": f"AUDIT#{run}"}, "sk": {"S": "RUN"}}, ConsistentRead=True
     )["Item"]
-    return {k: int(v["N"]) if "N" in v else v.get("BOOL", True) for k, v in item.items() if k not in ("pk", "sk")}
+    return {
+        k: int(v["N"]) if "N" in v else v.get("BOOL", True) for k, v in item.items() if k not in ("pk", "sk")
+    }
 
 
 def once(run: str, flag: str) -> bool:
@@ -99,7 +101,11 @@ def finish_part(run: str, part: str, name: str, counter: str) -> bool:
                 {
                     "Put": {
                         "TableName": _table(),
-                        "Item": {"pk": {"S": f"AUDIT#{run}#{part}"}, "sk": {"S": name}, "expires": _expires()},
+                        "Item": {
+                            "pk": {"S": f"AUDIT#{run}#{part}"},
+                            "sk": {"S": name},
+                            "expires": _expires(),
+                        },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
@@ -127,11 +133,15 @@ def finish_part(run: str, part: str, name: str, counter: str) -> bool:
 
 def position(run: str, segment: int) -> int:
     """How far the map got in a segment: the last page it finished (-1: none)."""
-    item = _client().get_item(
-        TableName=_table(),
-        Key={"pk": {"S": f"AUDIT#{run}#SEG"}, "sk": {"S": str(segment)}},
-        ConsistentRead=True,
-    ).get("Item")
+    item = (
+        _client()
+        .get_item(
+            TableName=_table(),
+            Key={"pk": {"S": f"AUDIT#{run}#SEG"}, "sk": {"S": str(segment)}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
     return int(item["page"]["N"]) if item else -1
 
 
