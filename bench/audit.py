@@ -167,6 +167,7 @@ def main(users: int, segments: int = 4, buckets: int = 8) -> dict:
         return {
             "users": users,
             "items": items,
+            "scratch_items": _count_items(deployed.environment["FLATTR_AUDIT_TABLE"]),
             "segments": segments,
             "buckets": buckets,
             **{k: round(report[k], 2) for k in ("peak_rss_mb", "after_import_rss_mb", "wall_s", "cpu_s")},

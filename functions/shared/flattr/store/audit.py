@@ -147,8 +147,9 @@ def month_things(user_id: str, month: str):
 
 def map_page(job: dict, queue: Queue, max_keys: int | None = None) -> Report | None:
     run, segment, page, buckets = job["run"], job["segment"], job["page"], job["buckets"]
-    if scratch.position(run, segment) >= page:
-        return None  # this page was done (a redelivery, or a twin of its job)
+    if scratch.position(run, segment) >= page:  # done: a redelivery, or a twin of its job
+        _reduce_when_mapped(run, queue)  # in case it was the last, and died before this
+        return None
     part = 0
 
     def write(sums: dict[str, dict[str, int]]) -> None:
@@ -183,14 +184,18 @@ def map_page(job: dict, queue: Queue, max_keys: int | None = None) -> Report | N
         queue.send([map_job(run, segment, job["segments"], buckets, last, page + 1)])
         scratch.advance(run, segment, page)
         return None
-    scratch.advance(run, segment, page)
     scratch.finish_part(run, "SEGS", str(segment), "maps_done")
+    scratch.advance(run, segment, page)
+    _reduce_when_mapped(run, queue)
+    return None
+
+
+def _reduce_when_mapped(run: str, queue: Queue) -> None:
     record = scratch.run_record(run)
     if record["maps_done"] >= record["segments"] and not record.get("reducing"):
         # Sent before the flag is set: a crash in between only repeats harmless reduce jobs.
         queue.send([reduce_job(run, b) for b in buckets_of(int(record["buckets"]))])
         scratch.once(run, "reducing")
-    return None
 
 
 def buckets_of(buckets: int) -> list[str]:
