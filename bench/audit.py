@@ -66,7 +66,7 @@ def seed(users: int) -> None:
             thing = str(100_000 + i)  # each user's thing: flattred by the `per_user` users before it
             batch.save(
                 models.ThingCount(
-                    *models.ThingCount.key(thing, 0), total=per_user, months={settle.MONTH: per_user}
+                    *models.ThingCount.key(thing), total=per_user, months={settle.MONTH: per_user}
                 )
             )
         for shard, balance in world.items():
