@@ -80,12 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         help="fans of the one hot creator for settle.hot_item_writes",
     )
     parser.add_argument("--whale", type=int, default=1000, help="flattrs of the user for worker_peak_rss_mb")
+    parser.add_argument(
+        "--audit-users", type=int, default=300, help="N users for audit.rss_growth (2N is run too)"
+    )
     parser.add_argument("--clicks", type=int, default=200, help="clicks timed for click.overhead_ratio")
     parser.add_argument("--rounds", type=int, default=8, help="rounds of fresh interpreters per handler")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--only",
-        choices=["click", "items", "cold_start", "settle"],
+        choices=["click", "items", "cold_start", "settle", "audit"],
         help="run one phase and update its figures in an existing results file, leaving the rest",
     )
     args = parser.parse_args(argv)
@@ -93,12 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         return _only(args)
     if args.quick:
         args.users, args.fans, args.whale, args.clicks, args.rounds = 30, 80, 200, 40, 2
+        args.audit_users = 40
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
     # Memory first, in its own processes: nothing of this one's moto counts against it.
     rss = _phase("worker_rss", timings, _rss, args.whale)
+    from bench import audit as audit_bench
+
+    audited = _phase("audit", timings, audit_bench.run, args.audit_users)
 
     env.start()
     from bench import click, cold_start, cost, settle, tally
@@ -139,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics["settle.worker_peak_rss_mb"] = _row(
         round(rss["peak_rss_mb"], 1), 200, unit="MB", note=f"user with {rss['flattrs']} flattrs"
     )
+    metrics.update(_audit_rows(audited))
     metrics["cost.usd_per_million_clicks"] = _row(click_cost["total"], 2.50, unit="USD")
     metrics["cost.usd_per_user_month"] = _row(
         user_month["total"], 0.0001, unit="USD", note="10 flattrs a user"
@@ -172,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             "settle_hot": hot,
             "settle_cost": user_cost,
             "worker_rss": rss,
+            "audit": audited,
             "cold_start": cold,
             "cost": {
                 "per_million_clicks": click_cost,
@@ -277,11 +286,39 @@ def _cold_rows(cold: dict) -> dict[str, dict]:
     return metrics
 
 
+def _audit_rows(audited: dict) -> dict[str, dict]:
+    n, n2 = audited["n"], audited["2n"]
+    return {
+        "audit.rss_growth": _row(
+            audited["rss_growth"],
+            1.2,
+            note=f"peak RSS, {n2['items']} items / {n['items']} items: "
+            f"{n2['peak_rss_mb']} / {n['peak_rss_mb']} MB",
+        ),
+        "audit.items_per_second": _row(
+            audited["items_per_second"],
+            None,
+            unit="items/s",
+            note=f"one process, every job in turn, on a moto server (wall); {n2['items']} items",
+        ),
+        "audit.items_per_cpu_second": _row(
+            audited["items_per_cpu_second"], None, unit="items/s", note="the audit process's own CPU"
+        ),
+    }
+
+
 def _only(args) -> int:
     """One phase, its rows and details replaced in the results file; the rest kept as they were."""
     results = json.loads(args.out.read_text())
-    env.start()
     timings: dict[str, float] = {}
+    if args.only == "audit":  # in its own processes, like worker_rss: no moto in this one
+        from bench import audit as audit_bench
+
+        audited = _phase("audit", timings, audit_bench.run, args.audit_users)
+        results["metrics"].update(_audit_rows(audited))
+        results["details"]["audit"] = audited
+        return _save_partial(args, results, timings, ("audit.",))
+    env.start()
     if args.only == "click":
         from bench import click, cost, tally
 
@@ -342,6 +379,16 @@ def _only(args) -> int:
         found = _phase("api_items", timings, api_items.run)
         results["metrics"]["api.max_items_read"] = api_items.row(found)
         results["details"]["api_items"] = found
+    prefixes = {
+        "click": ("click.", "tally.", "cost.usd_per_million"),
+        "cold_start": ("cold_start.",),
+        "settle": ("settle.", "cost.usd_per_user"),
+        "items": ("api.",),
+    }[args.only]
+    return _save_partial(args, results, timings, prefixes)
+
+
+def _save_partial(args, results: dict, timings: dict, prefixes: tuple[str, ...]) -> int:
     results.setdefault("partial_runs", []).append(
         {
             "phase": args.only,
@@ -351,12 +398,6 @@ def _only(args) -> int:
         }
     )
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    prefixes = {
-        "click": ("click.", "tally.", "cost.usd_per_million"),
-        "cold_start": ("cold_start.",),
-        "settle": ("settle.", "cost.usd_per_user"),
-        "items": ("api.",),
-    }[args.only]
     print_table({k: v for k, v in results["metrics"].items() if k.startswith(prefixes)})
     return 0
 

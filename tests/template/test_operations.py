@@ -179,3 +179,28 @@ def test_deploys_set_a_stack_policy_that_refuses_to_replace_the_pool_or_the_tabl
     assert deny and set(deny[0]["Action"]) == {"Update:Replace", "Update:Delete"}
     assert set(deny[0]["Resource"]) == {"LogicalResourceId/UserPool", "LogicalResourceId/FlattrTable"}
     assert set(stack.sam_template()["Resources"]) >= {"UserPool", "FlattrTable"}
+
+
+def test_the_audit_has_its_own_queue_an_alarmed_dlq_and_a_scratch_table_that_expires(cfn):
+    res = stack.sam_template()["Resources"]
+    fn = res["AuditFunction"]["Properties"]
+    queue = res["AuditQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * fn["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["AuditDeadLetterQueue", "Arn"]}
+    jobs = fn["Events"]["Jobs"]["Properties"]
+    assert jobs["Queue"] == {"Fn::GetAtt": ["AuditQueue", "Arn"]}
+    assert jobs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarm = res["AuditDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["AuditDeadLetterQueue", "QueueName"]}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert res["AuditTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires",
+        "Enabled": True,
+    }
+    # The audit writes only its own scratch: on the books it may read, never write.
+    books = [
+        st["Action"]
+        for st in fn["Policies"][0]["Statement"]
+        if st["Resource"] == {"Fn::GetAtt": ["FlattrTable", "Arn"]}
+    ]
+    assert books == [["dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchGetItem"]]

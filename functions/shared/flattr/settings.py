@@ -61,6 +61,9 @@ class Settings:
     webhook_retry_base: float = 30.0  # seconds before the first retry; doubles each time
     webhook_retry_window: float = 86_400.0  # retries stop this long after the first attempt
     webhook_batch_seconds: int = 60  # flattr.received: at most one delivery per endpoint per this
+    # The audit's scratch table and job queue (store.audit): only the audit's function has them.
+    audit_table: str = "flattr-audit"
+    audit_queue_url: str = ""
 
 
 def policy() -> Policy:
@@ -103,6 +106,8 @@ def get() -> Settings:
         stripe_api_base=env.get("FLATTR_STRIPE_API_BASE", "").rstrip("/"),
         payout_provider=env.get("FLATTR_PAYOUT_PROVIDER", "stripe"),
         stripe_connect=env.get("FLATTR_STRIPE_CONNECT", "true").lower() == "true",
+        audit_table=env.get("FLATTR_AUDIT_TABLE", "flattr-audit"),
+        audit_queue_url=env.get("FLATTR_AUDIT_QUEUE_URL", ""),
         **_notify(env),
     )
 
