@@ -262,3 +262,11 @@ def test_the_scheduled_run_goes_through_the_queue_and_publishes_once(closed, pol
     assert [p["AuditViolations"] for p in published] == [[2.0]], published
     record = scratch.run_record(started["run"])
     assert record["finished"] and record["maps_done"] == record["segments"]
+
+
+def test_the_things_fold_cursor_is_not_taken_for_a_settlement_fold(closed):
+    from flattr.store import aggregates
+
+    aggregates.fold_some(limit=1)  # leaves its cursor item, FOLD / CURSOR, where the stack has run
+    assert models.Marker.get(*aggregates.CURSOR)
+    assert audit.run_audit() == []

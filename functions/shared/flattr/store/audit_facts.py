@@ -195,7 +195,10 @@ ITEMS: dict[str, list[tuple[str, Emitter]]] = {
 
 
 def emitter_for(pk: str, sk: str) -> Emitter | None:
-    for pattern, fn in ITEMS.get(pk.split("#", 1)[0] + "#", ()):
+    prefix = pk.split("#", 1)[0] + "#"
+    if not pk.startswith(prefix):
+        return None  # a key without a prefix (the things' fold cursor, FOLD / CURSOR)
+    for pattern, fn in ITEMS.get(prefix, ()):
         if pattern == "*" or sk == pattern or (pattern.endswith("#") and sk.startswith(pattern)):
             return fn
     return None
