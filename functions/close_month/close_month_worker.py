@@ -1,5 +1,5 @@
 """The settlement worker: SQS jobs that enumerate users (scan), settle one user's month (settle),
-or fold a page of settled users into creators' revenue (fold)."""
+or fold a page of settled users (fold), or credit a part of the creators (credit)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _queue = SettleQueue()
 
 def decode_job(body: str) -> dict:
     job = json.loads(body)
-    if job.get("kind") not in ("scan", "settle", "fold"):
+    if job.get("kind") not in ("scan", "settle", "fold", "credit"):
         raise ValueError(f"unknown job kind {job.get('kind')!r}")
     return job
 

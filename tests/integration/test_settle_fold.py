@@ -63,6 +63,7 @@ def test_a_share_whose_owner_stopped_giving_goes_to_charity(api, october, at):
     q = scan(at)
     run(q, "settle")
     run(q, "fold")
+    run(q, "credit")
     ada = record("ada")
     assert (ada.charged, ada.fee, ada.distributed, ada.charity) == (1000, 100, 450, 450)
     assert [s.thing_id for s in fold.decode(ada.redirected)] == [str(october["bob1"])]
@@ -95,6 +96,7 @@ def test_a_giver_who_owes_pays_nothing(api, october, at):
     q = scan(at)
     run(q, "settle")
     run(q, "fold")
+    run(q, "credit")
     ada = record("ada")
     assert (ada.charged, ada.things, ada.shares) == (0, 2, [])
     assert api.me("ada")["balances"]["funds"] == 5000
@@ -107,6 +109,7 @@ def test_a_giver_without_funds_pays_nothing(api, october, at):
     q = scan(at)
     run(q, "settle")
     run(q, "fold")
+    run(q, "credit")
     assert (record("ada").charged, record("ada").shares) == (0, [])
     assert api.me("bob")["balances"]["revenue"] == 0
     assert run_audit() == []
@@ -128,16 +131,24 @@ def test_a_flattr_of_a_thing_deleted_since_is_paid(api, october, close, audit):
     audit()
 
 
-def test_the_books_balance_before_the_fold_and_the_month_closes_after_it(api, october, at):
+def test_the_books_balance_at_every_step_and_the_month_closes_after_the_creators_fold(api, october, at):
     q = scan(at)
     run(q, "settle")
     status = calendar.month_status(MONTH)
     assert status["status"] == "closing" and status["pages_folded"] == 0
-    # The charges wait in clearing: funds are taken, no creator is credited yet, nothing is lost.
-    assert ledger.balance(accounts.clearing(MONTH)) == 1000 + 200 + 200
-    assert api.me("cy")["balances"]["revenue"] == 0
+    # The charges are in transit, held by the records: funds are taken, nobody is credited yet.
+    assert api.me("ada")["balances"]["funds"] == 5000 - 1000
+    assert [record(u).charged for u in ("ada", "bob", "cy")] == [1000, 200, 200]
+    assert ledger.balance(accounts.clearing(MONTH)) == 0
     assert run_audit() == []
     run(q, "fold")
+    # The pages folded: the shares wait in clearing for the creators' fold; fees and charity moved.
+    assert ledger.balance(accounts.clearing(MONTH)) == 900
+    assert ledger.balance(accounts.FEES) == 100
+    assert api.me("cy")["balances"]["revenue"] == 0
+    assert calendar.month_status(MONTH)["status"] == "closing"
+    assert run_audit() == []
+    run(q, "credit")
     status = calendar.month_status(MONTH)
     assert status["status"] == "closed" and status["users_settled"] == status["users_total"] == 3
     assert ledger.balance(accounts.clearing(MONTH)) == 0
@@ -148,6 +159,7 @@ def test_the_books_balance_before_the_fold_and_the_month_closes_after_it(api, oc
 def test_a_fold_that_comes_before_its_settle_jobs_settles_them(api, october, at):
     q = scan(at)
     run(q, "fold")  # SQS gives no order: the page's fold may run first
+    run(q, "credit")
     assert calendar.month_status(MONTH)["status"] == "closed"
     balances = {u: api.me(u)["balances"] for u in ("ada", "bob", "cy")}
     run(q, "settle")  # the settle jobs, late, change nothing

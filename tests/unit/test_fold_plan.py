@@ -1,10 +1,11 @@
-"""The page fold's plan: every transaction moves out of clearing exactly what it credits, fits one
-TransactWriteItems, and the chunks together credit exactly what the records say."""
+"""The page fold's plan: it moves out of the records' transit exactly what they charged, each
+transaction fits one TransactWriteItems, and the entries and credits are exactly what the records
+say, whichever order the records come in."""
 
 from collections import defaultdict
 
 from flattr.domain import accounts
-from flattr.store import fold
+from flattr.store import credits, fold
 from flattr.store.models import Settlement
 from flattr.store.tx import MAX_ITEMS
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ user = st.tuples(
 )
 
 
-def record(i: int, shares, fee: int, charity: int) -> Settlement:
+def record(i: int, shares, fee: int, charity: int, page: str = "3.1") -> Settlement:
     entries = [fold.encode(str(t), f"o{o}", c) for t, o, c in shares]
     distributed = sum(c for _, _, c in shares)
     return Settlement(
@@ -33,45 +34,92 @@ def record(i: int, shares, fee: int, charity: int) -> Settlement:
         charity=charity,
         distributed=distributed,
         shares=entries,
-        page="3.1",
+        page=page,
     )
 
 
-@settings(max_examples=60, deadline=None)
-@given(users=st.lists(user, max_size=40))
-def test_each_chunk_balances_fits_a_transaction_and_all_of_them_credit_the_records(users):
-    records = [record(i, *u) for i, u in enumerate(users)]
-    chunks = fold.plan(MONTH, "3.1", records, len(records))
-    assert [c.name for c in chunks][-1] == fold.DONE
-    credited: dict[str, int] = defaultdict(int)
-    received: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for chunk in chunks:
-        assert sum(chunk.money.values()) == 0  # conservation inside every transaction
-        items = 1 + len(chunk.money) + len(chunk.received) + (chunk.progress is not None)
-        assert items <= MAX_ITEMS
-        assert all(v != 0 for v in chunk.money.values())  # no zero-cent movement
-        for (account, _), delta in chunk.money.items():
-            credited[account] += delta
-        for (thing, _), (n, cents) in chunk.received.items():
-            received[thing][0] += n
-            received[thing][1] += cents
+def _paid(records) -> tuple[dict, dict]:
+    """What the records pay: by account, and by thing (flattrs, cents)."""
     expected: dict[str, int] = defaultdict(int)
+    things: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in records:
-        expected[accounts.clearing(MONTH)] -= int(r.charged)
         expected[accounts.FEES] += int(r.fee)
         expected[accounts.CHARITY] += int(r.charity)
         for s in fold.decode(r.shares):
             expected[accounts.revenue(s.owner_id)] += s.cents
-    assert {k: v for k, v in credited.items() if v} == {k: v for k, v in expected.items() if v}
-    paid: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in records:
-        for s in fold.decode(r.shares):
-            paid[s.thing_id][0] += 1
-            paid[s.thing_id][1] += s.cents
-    assert dict(received) == dict(paid)
+            things[s.thing_id][0] += 1
+            things[s.thing_id][1] += s.cents
+    return {k: v for k, v in expected.items() if v}, dict(things)
+
+
+def _check(chunks, records):
+    assert [c.name for c in chunks][-1] == fold.DONE
+    for chunk in chunks:
+        items = 1 + len(chunk.money) + len(chunk.received) + (chunk.progress is not None)
+        assert items <= MAX_ITEMS
+        assert all(v > 0 for v in chunk.money.values())  # no zero-cent movement, nothing taken back
+    # Everything out of transit: what the records charged, no cent more or less.
+    assert sum(sum(c.money.values()) for c in chunks) == sum(int(r.charged) for r in records)
     assert chunks[-1].progress["charged"] == sum(int(r.charged) for r in records)
-    # Deterministic: the audit recomputes the same chunks from the same records, in any order.
+
+
+@settings(max_examples=60, deadline=None)
+@given(users=st.lists(user, max_size=40))
+def test_a_page_moves_its_shares_to_clearing_and_writes_each_creator_one_entry(users):
+    records = [record(i, *u) for i, u in enumerate(users)]
+    plan = fold.plan(MONTH, "3.1", records, len(records))
+    _check(plan.chunks, records)
+    assert len(plan.chunks) == 1  # one transaction, whatever the page holds
+    expected, things = _paid(records)
+    moved: dict[str, int] = defaultdict(int)
+    for (account, shard), delta in plan.chunks[0].money.items():
+        moved[account] += delta
+    shares = sum(v for k, v in expected.items() if k.startswith("user:"))
+    assert moved.pop(accounts.clearing(MONTH), 0) == shares
+    assert {k: v for k, v in moved.items()} == {
+        k: v for k, v in expected.items() if k.startswith("platform:")
+    }
+    # Each creator's entry is what the page's records paid them, in the clearing shard of their part.
+    assert {accounts.revenue(o): e.cents for o, e in plan.entries.items()} == {
+        k: v for k, v in expected.items() if k.startswith("user:")
+    }
+    by_part: dict[int, int] = defaultdict(int)
+    for owner, e in plan.entries.items():
+        by_part[credits.part_of(owner)] += e.cents
+    assert {
+        shard: v for (account, shard), v in plan.chunks[0].money.items() if account.startswith("clearing")
+    } == {p: v for p, v in by_part.items() if v}
+    got = defaultdict(lambda: [0, 0])
+    for e in plan.entries.values():
+        for t, (n, c) in e.things.items():
+            got[t][0] += n
+            got[t][1] += c
+    assert dict(got) == things
     again = fold.plan(MONTH, "3.1", list(reversed(records)), len(records))
-    assert [(c.name, c.money, c.received, c.progress) for c in again] == [
-        (c.name, c.money, c.received, c.progress) for c in chunks
+    assert [(c.name, c.money, c.progress) for c in again.chunks] == [
+        (c.name, c.money, c.progress) for c in plan.chunks
     ]
+    assert {o: (e.cents, dict(e.things), e.givers) for o, e in again.entries.items()} == {
+        o: (e.cents, dict(e.things), e.givers) for o, e in plan.entries.items()
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(u=user)
+def test_a_solo_page_credits_owners_directly_in_transactions_that_fit(u):
+    records = [record(0, *u, page=fold.solo("u0"))]
+    plan = fold.plan(MONTH, fold.solo("u0"), records, 1)
+    assert plan.entries == {}
+    _check(plan.chunks, records)
+    credited: dict[str, int] = defaultdict(int)
+    received: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for chunk in plan.chunks:
+        for (account, _), delta in chunk.money.items():
+            credited[account] += delta
+        for (thing, shard), (n, cents) in chunk.received.items():
+            assert shard != credits.RECEIVED_SHARD  # the creators' fold writes that one whole
+            received[thing][0] += n
+            received[thing][1] += cents
+    expected, things = _paid(records)
+    assert dict(credited) == expected
+    assert dict(received) == things

@@ -41,10 +41,10 @@ def send(jobs: list[dict], delay: int = 0) -> None:
 
 def after_close_job(job: dict) -> None:
     """The close worker finished a job: a user's month is settled, or a page of users was listed
-    or folded (the month may be closed now)."""
+    or folded, or creators were credited (the month may be closed now)."""
     if job.get("kind") == "settle":
         send([{"kind": "settled", "user_id": job["user_id"], "month": job["month"]}])
-    elif job.get("kind") in ("scan", "fold"):
+    elif job.get("kind") in ("scan", "fold", "credit"):
         send([{"kind": "close_progress", "month": job["month"]}])
 
 

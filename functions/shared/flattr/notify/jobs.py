@@ -1,10 +1,10 @@
 """The notification worker's jobs. Every job may arrive twice: emails are sent once per message id,
 webhook deliveries once per (event, endpoint), and the month's fan-out is handed out once.
 
-    settled         a user's month is settled: remember who hears about it, check their funds,
-                    and see whether the whole month is now closed
+    settled         a user's month is settled: check their funds, and see whether the whole
+                    month is now closed
     close_progress  a page of the close's scan is done: is the month closed?
-    fanout          hand out one `member` job per user who has something to hear about the month
+    fanout          hand out one `member` job per user of the close's pages, segment by segment
     member          the statement email, the new-supporters digest and the month.settled webhook
     payout          a payout was paid or failed: email and webhook
     buttons_off     a click was refused because the owner does not give
@@ -20,13 +20,11 @@ from .. import settings
 from ..domain import months
 from ..store import notify as store
 from ..store import pages, statements, things, users
-from ..store.notify_models import NOTE_SHARDS
 from . import deliveries, events, mailer
 
 
 def settled(job: dict) -> None:
     user_id, month = job["user_id"], job["month"]
-    store.note_month(month, user_id, set(store.month_flattrs(user_id, month).values()))
     _check_funds(user_id, months.following(month), at_settlement=True)
     _maybe_closed(month)
 
@@ -63,13 +61,14 @@ def _maybe_closed(month: str) -> None:
     if store.fanout_state(month) == "dispatched":
         return
     # Sent before being marked: a crash in between only repeats jobs that do nothing twice.
-    events.send([{"kind": "fanout", "month": month, "shard": s, "start": None} for s in range(NOTE_SHARDS)])
+    segments = range(store.segments(month))
+    events.send([{"kind": "fanout", "month": month, "segment": s, "start": None} for s in segments])
     store.fanout_dispatched(month)
 
 
 def fanout(job: dict) -> None:
     month = job["month"]
-    user_ids, next_start = store.participants(month, job["shard"], job.get("start"))
+    user_ids, next_start = store.members(month, int(job["segment"]), job.get("start"))
     events.send([{"kind": "member", "month": month, "user_id": u} for u in user_ids])
     if next_start:
         events.send([{**job, "start": next_start}])

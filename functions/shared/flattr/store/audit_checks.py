@@ -26,13 +26,14 @@ class Context:
         return bool(self.months.get(month, {}).get("close"))
 
     def closed(self, month: str) -> bool:
-        """Its close has finished: every segment scanned, every page settled and folded
-        (store.calendar.is_closed, on the month's summed columns)."""
+        """Its close has finished: every segment scanned, every page settled and folded, every
+        creator credited (store.calendar.is_closed, on the month's summed columns)."""
         m = self.months.get(month, {})
         return (
             bool(m.get("close"))
             and m.get("segments_done", 0) >= m.get("segments", 0)
             and m.get("p_pages_folded", 0) >= m.get("p_pages_total", 0)
+            and m.get("credits_done", 0) >= m.get("credit_parts", 0)
         )
 
 
@@ -71,8 +72,12 @@ def check_page(parts: list[str], c: dict[str, int], ctx: Context) -> Found:
 
 
 def check_received(parts: list[str], c: dict[str, int], ctx: Context) -> Found:
-    """What statements show a thing received in a month is what its settlements paid it."""
+    """What statements show a thing received in a month is what its settlements paid it, once
+    its month is closed (the creators' fold writes it then)."""
     thing_id, month = parts
+    over = c.get("shown_n", 0) > c.get("paid_n", 0) or c.get("shown", 0) > c.get("paid", 0)
+    if not ctx.closed(month) and not over:
+        return
     shown, paid = (c.get("shown_n", 0), c.get("shown", 0)), (c.get("paid_n", 0), c.get("paid", 0))
     if shown != paid:
         yield (
@@ -98,6 +103,11 @@ def check_thing_month(parts: list[str], c: dict[str, int], ctx: Context) -> Foun
     yield from _counted(f"thing {parts[0]} {parts[1]}", c)
 
 
+def check_credit(parts: list[str], c: dict[str, int], ctx: Context) -> Found:
+    month, owner_id = parts[0], "|".join(parts[1:])
+    yield from audit_settle.check_credit(month, owner_id, c, ctx.closed(month))
+
+
 def check_month(parts: list[str], c: dict[str, int], ctx: Context) -> Found:
     """Invariant 4: what the month view shows is what its pages and folds add up to."""
     shown = {k: c.get(f"p_{k}", 0) for k in audit_settle.PROGRESS}
@@ -112,6 +122,7 @@ CHECKS: dict[str, Callable[[list[str], dict[str, int], Context], Found]] = {
     "um": check_user_month,
     "page": check_page,
     "recv": check_received,
+    "credit": check_credit,
     "thing": check_thing,
     "tm": check_thing_month,
     "month": check_month,

@@ -162,6 +162,8 @@ def month_close(raw: dict, facts: Facts) -> None:
         close=1,
         segments=n(raw, "segments"),
         segments_done=n(raw, "segments_done"),
+        credit_parts=n(raw, "credit_parts"),
+        credits_done=n(raw, "credits_done"),
     )
 
 
@@ -190,6 +192,8 @@ ITEMS: dict[str, list[tuple[str, Emitter]]] = {
     "RECEIVED#": [("*", received)],
     "MONTH#": [("PROGRESS", progress), ("MONTH", month_close), ("PAGE#", audit_settle.page)],
     "FOLD#": [("*", audit_settle.marker)],
+    "CREDIT#": [("*", audit_settle.entry)],
+    "CREDITS#": [("*", audit_settle.credit_mark)],
     "THING#": [("THING", thing)],
 }
 

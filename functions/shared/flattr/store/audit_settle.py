@@ -1,11 +1,16 @@
-"""The audit's view of settlement, as facts: records, pages and their folds, against the ledger.
+"""The audit's view of settlement, as facts: records, pages, their folds and the creators' fold.
 
-A settlement record stands for the transfers of a user's month: its charge (funds -> the page's
-clearing shard, applied with the record) and its fee, charity and shares (clearing -> fees,
-charity, revenue), applied by its page's fold. So the audit derives balances from the records and
-from the fold transactions that happened (their markers), recomputing each fold's chunks from the
-records exactly as the fold cuts them (`fold.plan`); every folded aggregate (revenue, fees,
-charity, what each thing received, the month's progress) must equal what its records say.
+A settlement record stands for the transfers of a user's month: its charge (funds -> the month's
+clearing account, held by the record in transit until its page folds) and its fee, charity and
+shares. A page's fold moves its records' money into the clearing account (the creators' parts),
+the fees and the charity, and writes each creator's entry; the creators' fold credits each
+creator from clearing (a chunk marker names what it credited). A solo page credits directly.
+So the audit derives balances from the records, from the fold transactions that happened (their
+markers, each page's recomputed from its records exactly as the fold cuts them, `fold.plan`), and
+from the creators' chunk markers; every folded aggregate must equal what its records say:
+  credit|<month>|<owner>   rec (the records' shares), entries (the entries), credited (the chunks)
+  recv|<thing>|<month>     paid (the records' shares), shown (what statements show)
+  total                    balances, with money in transit counted where it is
 
 A record is checked against its user's card where both live (the USER#<u> partition, see
 store.audit_facts.UserMonths); a page's fold is recomputed when the map step meets the page
@@ -17,7 +22,8 @@ from __future__ import annotations
 
 from ..domain import accounts
 from ..domain.money import fee_for, split, split_salt
-from . import calendar, fold
+from . import calendar, credits, fold
+from .credit_models import CreditEntry, CreditMark
 from .models import Marker, Page, Settlement
 
 SETTLE_KINDS = ("charge", "fee", "charity", "share")
@@ -30,6 +36,10 @@ def acct_key(account: str, shard: int) -> str:
 
 def page_key(month: str, page: str) -> str:
     return f"page|{month}|{page}"
+
+
+def credit_key(month: str, owner_id: str) -> str:
+    return f"credit|{month}|{owner_id}"
 
 
 def check_record(r: Settlement, things: set[str]) -> list[tuple[int, str]]:
@@ -71,7 +81,11 @@ def record(r: Settlement, facts) -> None:
     page = r.page or ""
     if int(r.charged or 0):
         facts.add(acct_key(accounts.funds(r.user_id), 0), expected=-int(r.charged))
-        facts.add(acct_key(*fold.clearing_shard(r.month, page, r.user_id)), expected=int(r.charged))
+        facts.add("total", balances=int(r.charged))  # in transit, until a fold moves it on
+    for share in fold.decode(r.shares):
+        facts.add(f"recv|{share.thing_id}|{r.month}", paid_n=1, paid=share.cents)
+        if not fold.is_solo(page):
+            facts.add(credit_key(r.month, share.owner_id), rec=share.cents)
     facts.add(page_key(r.month, page), rec=1)
     if fold.is_solo(page):
         fold_facts(r.month, page, [r], 1, _markers(r.month, page), facts)
@@ -86,15 +100,14 @@ def fold_facts(
     month: str, page: str, records: list[Settlement], users: int, markers: set[str], facts
 ) -> None:
     """The transactions of `page`'s fold that happened (their markers), as facts."""
-    chunks = fold.plan(month, page, records, users)
+    chunks = fold.plan(month, page, records, users).chunks
     names = [c.name for c in chunks]
     for chunk in chunks:
         if chunk.name not in markers:
             continue
         for (account, shard), delta in chunk.money.items():
             facts.add(acct_key(account, shard), expected=delta)
-        for (thing_id, _), (n, cents) in chunk.received.items():
-            facts.add(f"recv|{thing_id}|{month}", paid_n=n, paid=cents)
+        facts.add("total", balances=-sum(chunk.money.values()))  # out of transit
         facts.add(f"month|{month}", **{f"e_{k}": v for k, v in (chunk.progress or {}).items()})
     for name in sorted(markers - set(names)):
         facts.violation(4, f"{month} page {page}: fold step {name} that its records do not explain")
@@ -148,3 +161,33 @@ def check_page(month: str, name: str, c: dict[str, int], closed: bool):
             yield 4, f"{month} page {name}: {rec} records name it, {c.get('listed', 0)} of its users"
     if rec and closed and not c.get("folded"):
         yield 7, f"{month} page {name}: {rec} users settled, but the page of a closed month is not folded"
+
+
+def entry(raw: dict, facts) -> None:
+    """A creator's entry from a page's fold."""
+    e = CreditEntry.from_raw_data(raw)
+    month = raw["pk"]["S"].split("#")[1]
+    facts.add(credit_key(month, e.owner), entries=int(e.cents))
+    if int(e.cents) <= 0:
+        facts.violation(9, f"{month}: a zero-cent entry for {e.owner} from page {e.page}")
+
+
+def credit_mark(raw: dict, facts) -> None:
+    """A chunk of the creators' fold that happened: the credits it names, from clearing."""
+    if not raw["sk"]["S"].startswith("CHUNK#"):
+        return
+    _, month, part = raw["pk"]["S"].split("#")
+    paid = credits.decode_mark(CreditMark.from_raw_data(raw).credits)
+    for owner_id, cents in paid.items():
+        facts.add(acct_key(*credits.revenue_shard(owner_id, month)), expected=cents)
+        facts.add(credit_key(month, owner_id), credited=cents)
+    facts.add(acct_key(*credits.clearing_shard(month, int(part))), expected=-sum(paid.values()))
+
+
+def check_credit(month: str, owner_id: str, c: dict[str, int], closed: bool):
+    """Each creator is credited, once, what the records paid them: entries and chunks agree."""
+    rec, entries, credited = c.get("rec", 0), c.get("entries", 0), c.get("credited", 0)
+    if entries > rec or credited > rec:
+        yield 4, f"{owner_id} {month}: paid {rec}, entries say {entries}, credited {credited}"
+    elif closed and not rec == entries == credited:
+        yield 7, f"{owner_id} {month}: paid {rec}, but entries say {entries} and {credited} was credited"

@@ -137,8 +137,10 @@ def progress(month: str, consistent: bool = True) -> dict[str, int]:
 
 
 def is_closed(close: MonthClose, totals: dict[str, int]) -> bool:
-    """Every segment scanned, and every page of users settled and folded into revenue."""
+    """Every segment scanned, every page of users settled and folded, and every creator credited
+    (every part of the creators' fold done)."""
     return (
         int(close.segments_done or 0) >= int(close.segments)
         and totals["pages_folded"] >= totals["pages_total"]
+        and int(close.credits_done or 0) >= int(close.credit_parts or 0)
     )

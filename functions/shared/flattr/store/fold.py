@@ -1,16 +1,23 @@
-"""A page's fold: its users' settlement records, summed, credited exactly once.
+"""A page's fold: its users' settlement records, summed, moved on exactly once.
 
-Settling a user writes one immutable record with its shares, and moves the charge from the user's
-funds into the month's clearing account (store.settlement). Creator revenue, the platform's fees
-and charity, what each thing received and the month's progress are not written per user: once a
-page of the close's scan is settled, its fold reads the page's records (BatchGetItem) and applies
-their sums, in a few transactions. Each transaction moves its credits out of the page's clearing
-shard and puts a marker with a deterministic key (`FOLD#<month>#<page>`, `CHUNK#<k>`, the last
-`DONE`), so it happens once however often the fold runs, and a fold that stopped halfway resumes.
+Settling a user writes one immutable record with its shares, and takes the charge from the user's
+funds (store.settlement): until its page folds, the record holds that money, in transit to the
+month's clearing account. Once a page of the close's scan is settled, its fold reads the page's
+records (BatchGetItem) and
+- writes one entry per creator its users paid (store.credits: what they gave, per thing, and who
+  gave), immutable, the same however often the fold runs;
+- then, in ONE transaction guarded by a marker with a deterministic key (`FOLD#<month>#<page>`,
+  `DONE`): the page's shares into the month's clearing account (in each creator part's shard),
+  its fees and charity to the platform, and the month's progress.
+The creators' fold then credits creators from the entries, once per creator (store.credits).
+
+A user settled outside the scan (a job sent by hand, a month settled late: a "solo" page) is
+credited directly instead: its fold's transactions (`CHUNK#<k>`, the last `DONE`) credit revenue,
+what each thing received, fees, charity and progress, from the record's transit.
 
 The plan is a pure function of the page's records, which never change once written, so every run
-of the fold, and the audit, cut the same chunks. A user the fold finds unsettled is settled first
-(settling is idempotent); so a lost or late settle job never leaves its page unfolded.
+of the fold, and the audit, cut the same transactions. A user the fold finds unsettled is settled
+first (settling is idempotent); so a lost or late settle job never leaves its page unfolded.
 """
 
 from __future__ import annotations
@@ -21,14 +28,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..domain import accounts
-from . import ledger
+from . import credits, ledger
+from .credit_models import CreditEntry
 from .models import Marker, MonthProgress, Page, Received, Settlement
 from .tx import Cancelled, Tx
 
-CHUNK_OPS = 89  # credits and received rows per transaction; with the marker, up to
-# CLEARING_PER_PAGE clearing debits and the progress, <= 100 items
+CHUNK_OPS = 96  # a solo page's credits and received rows per transaction: with the marker, the
+# fees, the charity and the progress, <= 100 items
 DONE = "DONE"
-CLEARING_PER_PAGE = 8  # clearing shards a page's charges spread over: none takes a whole page
 PROGRESS = ("users_settled", "charged", "fees", "distributed", "charity", "pages_folded")  # folded
 
 
@@ -61,35 +68,36 @@ def is_solo(page: str) -> bool:
     return page.startswith("solo.")
 
 
-def clearing_shard(month: str, page: str, user_id: str) -> tuple[str, int]:
-    """Where a user's charge waits for their page's fold: one of the page's few clearing shards."""
-    account = accounts.clearing(month)
-    return account, accounts.shard_for(account, f"{page}#{accounts.spread(user_id, CLEARING_PER_PAGE)}")
-
-
 @dataclass
 class Chunk:
+    """One transaction of a fold: money out of the records' transit, by (account, shard)."""
+
     name: str  # the marker's sort key
-    money: dict[tuple[str, int], int] = field(default_factory=dict)  # (account, shard) -> delta
+    money: dict[tuple[str, int], int] = field(default_factory=dict)  # (account, shard) -> credit
     received: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (thing, shard) -> n, cents
     progress: dict[str, int] | None = None
 
 
-def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> list[Chunk]:
-    """The fold of `page`: the sums of its records, cut into transactions. Deterministic."""
-    credits: dict[tuple[str, int], int] = defaultdict(int)
-    received: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+@dataclass
+class Entry:
+    """What a page's users paid one creator: the creators' fold credits it (store.credits)."""
+
+    cents: int = 0
+    things: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    givers: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Plan:
+    chunks: list[Chunk]
+    entries: dict[str, Entry]  # owner -> entry (none on a solo page: it credits directly)
+
+
+def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> Plan:
+    """The fold of `page`: the sums of its records, as entries and transactions. Deterministic."""
+    records = sorted(records, key=lambda r: r.user_id)
     totals = dict.fromkeys(PROGRESS, 0)
-    held: dict[tuple[str, int], int] = defaultdict(int)  # the page's money in clearing, by shard
-    for r in sorted(records, key=lambda r: r.user_id):
-        if int(r.charged or 0):
-            held[clearing_shard(month, page, r.user_id)] += int(r.charged)
-        for s in decode(r.shares):
-            account = accounts.revenue(s.owner_id)
-            credits[(account, accounts.shard_for(account, page))] += s.cents
-            row = received[(s.thing_id, accounts.spread(f"{page}|{s.thing_id}", Received.SHARDS))]
-            row[0] += 1
-            row[1] += s.cents
+    for r in records:
         for name, value in (
             ("charged", r.charged),
             ("fees", r.fee),
@@ -97,10 +105,48 @@ def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> li
             ("charity", r.charity),
         ):
             totals[name] += int(value or 0)
+    platform: dict[tuple[str, int], int] = defaultdict(int)
     for account, amount in ((accounts.FEES, totals["fees"]), (accounts.CHARITY, totals["charity"])):
         if amount:
-            credits[(account, accounts.shard_for(account, page))] += amount
-    ops: list[tuple[str, tuple, object]] = [("money", k, v) for k, v in sorted(credits.items())]
+            platform[(account, accounts.shard_for(account, page))] += amount
+    entries: dict[str, Entry] = {}
+    if is_solo(page):
+        chunks = _direct(records, page, dict(platform))
+    else:
+        money: dict[tuple[str, int], int] = defaultdict(int, platform)
+        for r in records:
+            for s in decode(r.shares):
+                entry = entries.setdefault(s.owner_id, Entry())
+                entry.cents += s.cents
+                entry.things[s.thing_id][0] += 1
+                entry.things[s.thing_id][1] += s.cents
+                entry.givers.add(r.user_id)
+                money[credits.clearing_shard(month, credits.part_of(s.owner_id))] += s.cents
+        chunks = [Chunk(DONE, money={k: v for k, v in sorted(money.items()) if v})]
+    chunks[-1].progress = {**totals, "users_settled": users, "pages_folded": 1}
+    if is_solo(page):  # never recorded: counted into the month as it folds
+        chunks[-1].progress |= {"users_total": users, "pages_total": 1}
+    return Plan(chunks, entries)
+
+
+def received_shard(page: str, thing_id: str) -> int:
+    """A solo page adds to one of the shards the creators' fold never writes (it writes its own
+    whole, store.credits.RECEIVED_SHARD)."""
+    return 1 + accounts.spread(f"{page}|{thing_id}", Received.SHARDS - 1)
+
+
+def _direct(records: list[Settlement], page: str, platform: dict[tuple[str, int], int]) -> list[Chunk]:
+    """A solo page's transactions: each share straight to its owner's revenue."""
+    money: dict[tuple[str, int], int] = defaultdict(int)
+    received: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for r in records:
+        for s in decode(r.shares):
+            account = accounts.revenue(s.owner_id)
+            money[(account, accounts.shard_for(account, page))] += s.cents
+            row = received[(s.thing_id, received_shard(page, s.thing_id))]
+            row[0] += 1
+            row[1] += s.cents
+    ops: list[tuple[str, tuple, object]] = [("money", k, v) for k, v in sorted(money.items())]
     ops += [("received", k, v) for k, v in sorted(received.items())]
     pieces = [ops[i : i + CHUNK_OPS] for i in range(0, len(ops), CHUNK_OPS)] or [[]]
     chunks = []
@@ -111,25 +157,10 @@ def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> li
                 chunk.money[key] = value
             else:
                 chunk.received[key] = list(value)
-        _take(held, sum(chunk.money.values()), chunk.money)
         chunks.append(chunk)
-    chunks[-1].progress = {**totals, "users_settled": users, "pages_folded": 1}
-    if is_solo(page):  # never recorded: counted into the month as it folds
-        chunks[-1].progress |= {"users_total": users, "pages_total": 1}
+    for key, amount in platform.items():
+        chunks[-1].money[key] = chunks[-1].money.get(key, 0) + amount
     return chunks
-
-
-def _take(held: dict[tuple[str, int], int], amount: int, into: dict[tuple[str, int], int]) -> None:
-    """Debit `amount` from the page's clearing shards, in their order, each as far as it holds:
-    every transaction of the fold moves out of clearing exactly what it credits."""
-    for key in sorted(held):
-        part = min(amount, held[key])
-        if part > 0:
-            into[key] = -part
-            held[key] -= part
-            amount -= part
-    if amount:
-        raise ValueError("a page's credits exceed what its users were charged")
 
 
 def record_page(month: str, page: str, users: list[str], next_start: dict | None) -> Page:
@@ -186,9 +217,26 @@ def fold_page(month: str, page: str, settle: Callable[[str], object], users: lis
     if missing:
         found.update(records(month, missing))
     mine = [r for r in found.values() if r.page == page]  # one settled on its own is folded there
-    for chunk in plan(month, page, mine, len(users)):
+    folding = plan(month, page, mine, len(users))
+    write_entries(month, page, folding.entries)  # before the transaction that says the page folded
+    for chunk in folding.chunks:
         apply(month, page, chunk)
     return True
+
+
+def write_entries(month: str, page: str, entries: dict[str, Entry]) -> None:
+    with CreditEntry.batch_write() as batch:
+        for owner_id, entry in sorted(entries.items()):
+            batch.save(
+                CreditEntry(
+                    *CreditEntry.key(month, owner_id, page),
+                    owner=owner_id,
+                    page=page,
+                    cents=entry.cents,
+                    things=credits.entry_things(entry.things),
+                    givers=sorted(entry.givers),
+                )
+            )
 
 
 def apply(month: str, page: str, chunk: Chunk) -> bool:

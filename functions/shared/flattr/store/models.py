@@ -17,6 +17,8 @@ MONTH#<month>#<shard>    PROGRESS              a month close's counters, sharded
 MONTH#<month>            SEGMENT#<i>           a scan segment that finished
 MONTH#<month>            PAGE#<page>           a page of the close's scan: its users (store.fold)
 FOLD#<month>#<page>      CHUNK#<k> | DONE      a carried-out transaction of that page's fold
+CREDIT#<month>#<part>    <owner hash>#<page>   what a page's users gave one creator (store.credits)
+CREDITS#<month>#<part>   CHUNK#<j> | DONE      a chunk of creators credited from those entries
 CALENDAR                 CALENDAR              which months have begun closing
 """
 
@@ -230,6 +232,9 @@ class MonthClose(_Base):
     segments_done = NumberAttribute(default=0)
     dispatched = BooleanAttribute(default=False)
     started_at = UnicodeAttribute()
+    credit_parts = NumberAttribute(default=0)  # partitions of the creators' fold (store.credits)
+    credits_done = NumberAttribute(default=0)
+    credits_dispatched = BooleanAttribute(default=False)
 
     @staticmethod
     def key(month: str) -> tuple[str, str]:

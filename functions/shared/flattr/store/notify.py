@@ -1,5 +1,5 @@
 """Notifications' records: preferences, webhook endpoints and their delivery logs, emails sent
-exactly once, and who has something to hear about a month."""
+exactly once, and who hears about a month (the users of its close's pages)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,14 @@ from pynamodb.exceptions import PutError
 
 from ..clock import now
 from ..domain import notify as rules
-from ..domain.accounts import spread
-from . import calendar
-from .models import Marker, MonthClose
+from . import calendar, credits
+from .models import Marker, MonthClose, Page
 from .notify_models import (
-    NOTE_SHARDS,
     DeliveryLog,
     Endpoint,
     Fanout,
     MailSent,
     NotifyPrefs,
-    Participant,
-    Supporter,
     WindowFlattr,
 )
 
@@ -226,32 +222,27 @@ def window(owner_id: str, bucket: int) -> list[WindowFlattr]:
 # ---------------------------------------------------------------- a month's audience
 
 
-def month_flattrs(user_id: str, month: str) -> dict[str, str]:
-    """thing id -> owner id of the user's flattrs that month."""
-    from . import cards
-
-    return cards.read(user_id, month, consistent=False).owners()
-
-
-def note_month(month: str, giver: str, owners: set[str]) -> None:
-    """Remember who hears about the month (the giver, and each owner they supported). Idempotent."""
-    with Participant.batch_write() as batch:
-        for user_id in {giver, *owners}:
-            batch.save(Participant(*Participant.key(month, spread(user_id, NOTE_SHARDS), user_id)))
-        for owner in owners - {giver}:
-            batch.save(Supporter(*Supporter.key(owner, month, giver)))
+def members(month: str, segment: int, start: dict | None, pages: int = 5) -> tuple[list[str], dict | None]:
+    """The users of a few of the close's pages of one scan segment: everyone the month may concern
+    (a giver's statement, a creator's revenue). Nothing is written per user to know it."""
+    found = Page.query(
+        Page.key(month, "")[0],
+        Page.sk.startswith(f"PAGE#{segment}."),
+        limit=pages,
+        last_evaluated_key=start,
+        attributes_to_get=["pk", "sk", "users"],
+    )
+    users = [u for page in found for u in page.users or []]
+    return users, found.last_evaluated_key
 
 
-def participants(
-    month: str, shard: int, start: dict | None, limit: int = 100
-) -> tuple[list[str], dict | None]:
-    page = Participant.query(Participant.partition(month, shard), limit=limit, last_evaluated_key=start)
-    users = [p.sk for p in page]
-    return users, page.last_evaluated_key
+def segments(month: str) -> int:
+    return int(MonthClose.get(*MonthClose.key(month), consistent_read=True).segments)
 
 
 def supporters(owner_id: str, month: str) -> set[str]:
-    return {s.sk for s in Supporter.query(Supporter.partition(owner_id, month))}
+    """Who paid the creator a share that month."""
+    return credits.givers(owner_id, month)
 
 
 def month_closed(month: str) -> bool:

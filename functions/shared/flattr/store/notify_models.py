@@ -6,9 +6,7 @@ HOOKLOG#<id>                 <at>#<delivery>#<n> one delivery attempt, for the e
 HOOKDONE#<delivery>          DONE                a delivery that succeeded (not sent again)
 HOOKWIN#<u>#<minute>         OPEN | F#<g>#<t>    a flattr.received batch window and its flattrs
 MAIL#<message id>            MAIL                an email: sending -> sent (sent exactly once)
-NOTE#<month>#<shard>         <u>                 a user with something to hear about a month
 NOTE#<month>                 FANOUT              the month's notifications were handed out
-SUPP#<u>#<month>             <g>                 g supported u's things that month (digest)
 """
 
 from __future__ import annotations
@@ -16,8 +14,6 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
 from .models import _Base
-
-NOTE_SHARDS = 8
 
 
 class NotifyPrefs(_Base):
@@ -89,29 +85,9 @@ class MailSent(_Base):
         return f"MAIL#{message_id}", "MAIL"
 
 
-class Participant(_Base):
-    @staticmethod
-    def key(month: str, shard: int, user_id: str) -> tuple[str, str]:
-        return f"NOTE#{month}#{shard}", user_id
-
-    @staticmethod
-    def partition(month: str, shard: int) -> str:
-        return f"NOTE#{month}#{shard}"
-
-
 class Fanout(_Base):
     dispatched = BooleanAttribute(default=False)
 
     @staticmethod
     def key(month: str) -> tuple[str, str]:
         return f"NOTE#{month}", "FANOUT"
-
-
-class Supporter(_Base):
-    @staticmethod
-    def key(owner_id: str, month: str, giver: str) -> tuple[str, str]:
-        return f"SUPP#{owner_id}#{month}", giver
-
-    @staticmethod
-    def partition(owner_id: str, month: str) -> str:
-        return f"SUPP#{owner_id}#{month}"

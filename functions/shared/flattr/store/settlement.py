@@ -1,14 +1,14 @@
-"""The month close: enumerate users page by page, settle each user's month exactly once, then
-fold each page's settlements into creators' revenue (store.fold).
+"""The month close: enumerate users page by page, settle each user's month exactly once, fold
+each page's settlements (store.fold), then credit each creator once (store.credits).
 
-Settling one user is three requests and one write:
+Settling one user is three requests and one write of two items:
 
   freeze    the month's clicks stop being accepted, and its flattrs are read ({thing: owner})
   read      one consistent BatchGetItem: the user and the owners of what they flattred
   commit    ONE TransactWriteItems: the user (funds - charged, settled_through = month, idle
             months; on condition that settled_through is as read, so it happens once and in
-            calendar order), the immutable settlement record with its shares, and the charge
-            added to the page's clearing shard (so the books balance before the page folds)
+            calendar order) and the immutable settlement record with its shares, which holds
+            the charge in transit until its page folds it into the month's clearing account
 
 Rules that money enforces bind here, as Flattr's did: the giver pays min(budget, funds), nothing
 while they owe; a share whose owner does not give goes to charity, and the record says so. A
@@ -25,7 +25,7 @@ from ..clock import now
 from ..domain.money import bind_owners, payable, plan_month, split_salt
 from ..domain.months import previous
 from ..settings import Policy
-from . import calendar, cards, fold, ledger, subscriptions
+from . import calendar, cards, credits, fold, ledger, subscriptions
 from .fold import Share
 from .models import MonthClose, Settlement, User
 from .tx import Cancelled, Tx
@@ -48,7 +48,11 @@ def start_close(month: str, queue: Queue) -> None:
         close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
     except MonthClose.DoesNotExist:
         close = MonthClose(
-            *MonthClose.key(month), month=month, segments=SEGMENTS, started_at=now().isoformat()
+            *MonthClose.key(month),
+            month=month,
+            segments=SEGMENTS,
+            credit_parts=credits.PARTS,
+            started_at=now().isoformat(),
         )
         tx = Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close")
         calendar.begin(tx, month)
@@ -92,8 +96,37 @@ def run_job(job: dict, queue: Queue, policy: Policy | None = None):
     if job["kind"] == "scan":
         return scan_page(job, queue)
     if job["kind"] == "fold":
-        return fold_page(job["month"], job["page"], policy, job.get("users"))
+        folded = fold_page(job["month"], job["page"], policy, job.get("users"))
+        start_credits(job["month"], queue)
+        return folded
+    if job["kind"] == "credit":
+        return credit_part(job, queue)
     return settle_user(job["user_id"], job["month"], policy, job.get("page"))
+
+
+def start_credits(month: str, queue: Queue) -> bool:
+    """Once every page has folded, hand out the creators' fold, one job per part. Called after
+    each page's fold and each segment's end: the last of them finds the pages all folded."""
+    close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    if close.credits_dispatched or int(close.segments_done or 0) < int(close.segments):
+        return False
+    totals = calendar.progress(month)
+    if totals["pages_folded"] < totals["pages_total"]:
+        return False
+    # Sent before being marked: a crash in between (or a twin) only repeats jobs that find their
+    # chunks credited.
+    queue.send(credits.jobs(month, int(close.credit_parts or 0)))
+    Tx().update(close, [MonthClose.credits_dispatched.set(True)]).commit_once()
+    return True
+
+
+def credit_part(job: dict, queue: Queue) -> bool:
+    """Credit a part's creators, a bounded number of chunks; the rest goes on in a new job."""
+    month, part = job["month"], int(job["part"])
+    rest = credits.fold_part(month, part, job.get("start"), int(job.get("chunk", 0)))
+    if rest is not None:
+        queue.send([credits.credit_job(month, part, rest["start"], rest["chunk"])])
+    return rest is None
 
 
 def scan_page(job: dict, queue: Queue) -> int:
@@ -125,6 +158,7 @@ def scan_page(job: dict, queue: Queue) -> int:
         ledger.guard(tx, MonthClose.key(month)[0], f"SEGMENT#{segment}")
         tx.update(MonthClose(*MonthClose.key(month)), [MonthClose.segments_done.add(1)])
         tx.commit_once()
+        start_credits(month, queue)
     return len(users)
 
 
@@ -262,7 +296,6 @@ def _commit(
         condition &= (User.funds >= plan.charged) & (User.debt.does_not_exist() | (User.debt >= 0))
     tx = Tx().update(User(*User.key(user_id)), actions, condition=condition, label="user")
     tx.put(record, condition=Settlement.pk.does_not_exist(), label="record")
-    ledger.add_changes(tx, {fold.clearing_shard(month, page, user_id): plan.charged})
     try:
         tx.commit()
     except Cancelled:
