@@ -125,17 +125,30 @@ def hours_10m_users(wcu_per_user: float, scaling: dict) -> dict[str, float]:
     not cover. The scan is a chain of jobs per segment (each lists a page and queues the next), so
     its length is users / segments / page size jobs, each timed here; the last page's fold then
     runs after its users settle."""
-    from flattr.store import settlement
+    from flattr.store import credits, settlement
 
     writes_s = USERS_10M * wcu_per_user / TABLE_WCU_PER_S
     chain = math.ceil(USERS_10M / settlement.SEGMENTS / settlement.PAGE_SIZE)
     fan_out_s = chain * scaling["scan_job_seconds"] + scaling["fold_page_seconds"]
+    # The creators' fold runs after the last page: one chain of chunks per part, every user a
+    # creator (as in the ring), each chunk timed here.
+    credit_chunks = math.ceil(USERS_10M / credits.PARTS / credits.CHUNK_OWNERS)
+    credit_s = credit_chunks * scaling["credit_chunk_seconds"]
     return {
         "writes_hours": round(writes_s / 3600, 3),
         "fan_out_hours": round(fan_out_s / 3600, 3),
         "scan_chain_jobs": chain,
-        "hours": round((writes_s + fan_out_s) / 3600, 3),
+        "credit_chain_chunks": credit_chunks,
+        "credit_chain_hours": round(credit_s / 3600, 3),
+        "hours": round((writes_s + fan_out_s + credit_s) / 3600, 3),
     }
+
+
+def _chunks_credited() -> int:
+    from flattr.store.credit_models import CreditMark
+
+    marks = CreditMark.scan(CreditMark.pk.startswith(f"CREDITS#{MONTH}#"), attributes_to_get=["pk", "sk"])
+    return sum(1 for m in marks if m.sk.startswith("CHUNK#"))
 
 
 def _check_closed(users: int) -> dict:
@@ -238,6 +251,7 @@ def scaling(users: int) -> dict[str, Any]:
         cpu_seconds_by_job={k: round(sum(v), 3) for k, v in by_kind.items()},
         jobs={k: len(v) for k, v in by_kind.items()},
         scan_job_seconds=round(env.median(by_kind.get("scan", [0.0])), 4),
+        credit_chunk_seconds=round(sum(by_kind.get("credit", [0.0])) / max(1, _chunks_credited()), 4),
         fold_page_seconds=round(max(by_kind.get("fold", [0.0])), 4),
     )
     return out
@@ -293,6 +307,7 @@ def _close_through_worker(
     # The worker binds its queue and idempotency table at import. The queue is pointed at this stack;
     # the idempotency records may stay in the first stack's table (user ids differ between runs).
     worker._queue = SettleQueue()
+    poller.drain()  # the seeded flattrs' stream tally: what clicks cost, counted with them
     with recorder.active():
         settlement.start_close(MONTH, SettleQueue())
         drained = poller.drain()

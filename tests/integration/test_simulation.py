@@ -3,7 +3,7 @@
 Each seed builds a small world (deposits, some redelivered; budgets; clicks, some repeated),
 then closes the month through an at-least-once queue while injecting faults: a crash before or
 after any single DynamoDB write, duplicate deliveries, two workers on one job at once, and the
-close started twice. Meanwhile functions whose clock still reads the old month click late (some
+close started twice, and the creators' fold cut into chunks of a creator or two. Meanwhile functions whose clock still reads the old month click late (some
 at the very moment their month card is sealed), a newcomer joins and tries to, and later months
 try to close out of order. The table's stream reaches the tally at least once: batches delivered
 twice, in sizes and chunks of every kind, with crashes around its writes and retries from the
@@ -31,6 +31,7 @@ from flattr.store import (
     audit,
     calendar,
     clicks,
+    credits,
     ledger,
     models,
     payments,
@@ -143,6 +144,9 @@ def test_month_close_survives_faults(seed, faults, at, tally_faults, monkeypatch
     replay = f"replay: FLATTR_SIM_SEED={seed} python -m pytest tests/integration/test_simulation.py"
     policy = rng.choice(["charity", "carry", "dormant6"])
     faults.disarm()
+    # The creators' fold in chunks of a creator or two, a chunk or two a job: cut and continued.
+    monkeypatch.setattr(credits, "CHUNK_OWNERS", rng.choice([1, 2, 98]))
+    monkeypatch.setattr(credits, "CHUNKS_PER_JOB", rng.choice([1, 2, 20]))
 
     # -- the world: users, deposits (some redelivered), budgets, things and clicks
     at("2026-10-05T10:00:00")
@@ -269,7 +273,7 @@ def test_month_close_survives_faults(seed, faults, at, tally_faults, monkeypatch
             continue
         if rng.random() < 0.15:
             queue.append(dict(job))  # a duplicate delivery
-        if job["kind"] in ("settle", "fold") and rng.random() < 0.15:
+        if job["kind"] in ("settle", "fold", "credit") and rng.random() < 0.15:
             twins = [threading.Thread(target=attempt, args=(run, job)) for _ in range(2)]
             [t.start() for t in twins]
             [t.join() for t in twins]

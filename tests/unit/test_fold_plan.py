@@ -67,7 +67,7 @@ def _check(chunks, records):
 @given(users=st.lists(user, max_size=40))
 def test_a_page_moves_its_shares_to_clearing_and_writes_each_creator_one_entry(users):
     records = [record(i, *u) for i, u in enumerate(users)]
-    plan = fold.plan(MONTH, "3.1", records, len(records))
+    plan = fold.plan(MONTH, "3.1", records, len(records), parts=4)
     _check(plan.chunks, records)
     assert len(plan.chunks) == 1  # one transaction, whatever the page holds
     expected, things = _paid(records)
@@ -85,7 +85,7 @@ def test_a_page_moves_its_shares_to_clearing_and_writes_each_creator_one_entry(u
     }
     by_part: dict[int, int] = defaultdict(int)
     for owner, e in plan.entries.items():
-        by_part[credits.part_of(owner)] += e.cents
+        by_part[credits.part_of(owner, 4)] += e.cents
     assert {
         shard: v for (account, shard), v in plan.chunks[0].money.items() if account.startswith("clearing")
     } == {p: v for p, v in by_part.items() if v}
@@ -95,7 +95,7 @@ def test_a_page_moves_its_shares_to_clearing_and_writes_each_creator_one_entry(u
             got[t][0] += n
             got[t][1] += c
     assert dict(got) == things
-    again = fold.plan(MONTH, "3.1", list(reversed(records)), len(records))
+    again = fold.plan(MONTH, "3.1", list(reversed(records)), len(records), parts=4)
     assert [(c.name, c.money, c.progress) for c in again.chunks] == [
         (c.name, c.money, c.progress) for c in plan.chunks
     ]
@@ -123,3 +123,9 @@ def test_a_solo_page_credits_owners_directly_in_transactions_that_fit(u):
     expected, things = _paid(records)
     assert dict(credited) == expected
     assert dict(received) == things
+
+
+def test_a_close_takes_parts_by_its_size():
+    from flattr.store.credit_models import parts_for
+
+    assert [parts_for(n) for n in (0, 1, 150_000, 150_001, 10_000_000, 10**9)] == [1, 1, 1, 2, 64, 64]

@@ -97,10 +97,10 @@ def _markers(month: str, page: str) -> set[str]:
 
 
 def fold_facts(
-    month: str, page: str, records: list[Settlement], users: int, markers: set[str], facts
+    month: str, page: str, records: list[Settlement], users: int, markers: set[str], facts, parts: int = 1
 ) -> None:
     """The transactions of `page`'s fold that happened (their markers), as facts."""
-    chunks = fold.plan(month, page, records, users).chunks
+    chunks = fold.plan(month, page, records, users, parts).chunks
     names = [c.name for c in chunks]
     for chunk in chunks:
         if chunk.name not in markers:
@@ -131,7 +131,8 @@ def _fold_pages(raws: list[dict], facts) -> None:
             facts.add(f"month|{p.month}", e_users_total=len(users), e_pages_total=1)
         mine = [r for r in fold.records(p.month, users).values() if (r.page or "") == name]
         facts.add(page_key(p.month, name), listed=len(mine))
-        fold_facts(p.month, name, mine, len(users), _markers(p.month, name), facts)
+        markers = _markers(p.month, name)
+        fold_facts(p.month, name, mine, len(users), markers, facts, int(p.parts or 1))
 
 
 def marker(raw: dict, facts) -> None:

@@ -7,13 +7,21 @@ CREDITS#<month>#<part>   CHUNK#<j> | DONE      a chunk of the part's creators, c
 from __future__ import annotations
 
 import hashlib
+import math
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 
 from .models import _Base
 
-PARTS = 16  # partitions of a month's entries: the creators' fold runs one job chain per part
+MAX_PARTS = 64  # partitions of a month's entries (each a clearing shard); one job chain per part
+USERS_PER_PART = 150_000  # a part's chain credits about this many creators within minutes
 HASH = 16  # hex digits of an owner's hash that lead an entry's sort key
+
+
+def parts_for(users: int) -> int:
+    """How many parts a close takes, sized by its users (the month before's): a small close walks
+    one part (no empty partitions to query), ten million users take 64."""
+    return max(1, min(MAX_PARTS, math.ceil(users / USERS_PER_PART)))
 
 
 def owner_hash(owner_id: str) -> str:
@@ -21,8 +29,8 @@ def owner_hash(owner_id: str) -> str:
     return hashlib.sha256(owner_id.encode()).hexdigest()[:HASH]
 
 
-def part_of(owner_id: str) -> int:
-    return int(owner_hash(owner_id)[:8], 16) % PARTS
+def part_of(owner_id: str, parts: int) -> int:
+    return int(owner_hash(owner_id)[:8], 16) % parts
 
 
 class CreditEntry(_Base):
@@ -35,8 +43,8 @@ class CreditEntry(_Base):
     givers = ListAttribute(of=UnicodeAttribute)  # who gave them (the digest's supporters)
 
     @staticmethod
-    def key(month: str, owner_id: str, page: str) -> tuple[str, str]:
-        return CreditEntry.partition(month, part_of(owner_id)), f"{owner_hash(owner_id)}#{page}"
+    def key(month: str, owner_id: str, page: str, parts: int) -> tuple[str, str]:
+        return CreditEntry.partition(month, part_of(owner_id, parts)), f"{owner_hash(owner_id)}#{page}"
 
     @staticmethod
     def partition(month: str, part: int) -> str:

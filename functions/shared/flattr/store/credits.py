@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..clock import now
 from ..domain import accounts
 from . import ledger
-from .credit_models import HASH, PARTS, CreditEntry, CreditMark, owner_hash, part_of
+from .credit_models import HASH, CreditEntry, CreditMark, owner_hash, part_of
 from .models import MonthClose, Received
 from .tx import Cancelled, Tx
 
@@ -157,7 +157,7 @@ def credit_job(month: str, part: int, start: dict | None = None, index: int = 0)
     return {**job, "start": start, "chunk": index} if start else job
 
 
-def jobs(month: str, parts: int = PARTS) -> list[dict]:
+def jobs(month: str, parts: int) -> list[dict]:
     return [credit_job(month, p) for p in range(parts)]
 
 
@@ -166,9 +166,13 @@ def jobs(month: str, parts: int = PARTS) -> list[dict]:
 
 def givers(owner_id: str, month: str) -> set[str]:
     """Who paid the creator a share that month (from the entries; the digest's supporters)."""
+    try:
+        close = MonthClose.get(*MonthClose.key(month), attributes_to_get=["credit_parts"])
+    except MonthClose.DoesNotExist:
+        return set()
     found: set[str] = set()
     entries = CreditEntry.query(
-        CreditEntry.partition(month, part_of(owner_id)),
+        CreditEntry.partition(month, part_of(owner_id, int(close.credit_parts or 1))),
         CreditEntry.sk.startswith(owner_hash(owner_id) + "#"),
     )
     for entry in entries:

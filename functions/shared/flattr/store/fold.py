@@ -93,8 +93,9 @@ class Plan:
     entries: dict[str, Entry]  # owner -> entry (none on a solo page: it credits directly)
 
 
-def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> Plan:
-    """The fold of `page`: the sums of its records, as entries and transactions. Deterministic."""
+def plan(month: str, page: str, records: Iterable[Settlement], users: int, parts: int = 1) -> Plan:
+    """The fold of `page`: the sums of its records, as entries and transactions. Deterministic.
+    `parts`: the close's parts (store.credit_models.parts_for), recorded with the page."""
     records = sorted(records, key=lambda r: r.user_id)
     totals = dict.fromkeys(PROGRESS, 0)
     for r in records:
@@ -121,7 +122,7 @@ def plan(month: str, page: str, records: Iterable[Settlement], users: int) -> Pl
                 entry.things[s.thing_id][0] += 1
                 entry.things[s.thing_id][1] += s.cents
                 entry.givers.add(r.user_id)
-                money[credits.clearing_shard(month, credits.part_of(s.owner_id))] += s.cents
+                money[credits.clearing_shard(month, credits.part_of(s.owner_id, parts))] += s.cents
         chunks = [Chunk(DONE, money={k: v for k, v in sorted(money.items()) if v})]
     chunks[-1].progress = {**totals, "users_settled": users, "pages_folded": 1}
     if is_solo(page):  # never recorded: counted into the month as it folds
@@ -163,12 +164,13 @@ def _direct(records: list[Settlement], page: str, platform: dict[tuple[str, int]
     return chunks
 
 
-def record_page(month: str, page: str, users: list[str], next_start: dict | None) -> Page:
+def record_page(month: str, page: str, users: list[str], next_start: dict | None, parts: int) -> Page:
     """Record a page of users once, counted into the month with it; the page as first recorded."""
     item = Page(
         *Page.key(month, page),
         month=month,
         users=users,
+        parts=parts,
         next_start=json.dumps(next_start, sort_keys=True) if next_start else None,
     )
     tx = Tx().put(item, condition=Page.pk.does_not_exist(), label="page")
@@ -203,13 +205,21 @@ def records(month: str, user_ids: list[str]) -> dict[str, Settlement]:
     return {r.user_id: r for r in Settlement.batch_get(keys, consistent_read=True)}
 
 
-def fold_page(month: str, page: str, settle: Callable[[str], object], users: list[str] | None = None) -> bool:
+def fold_page(
+    month: str,
+    page: str,
+    settle: Callable[[str], object],
+    users: list[str] | None = None,
+    parts: int | None = None,
+) -> bool:
     """Fold `page` once its users are settled (`settle(user_id)` settles one). False: already folded.
-    `users`: the page's users as recorded (read from the page when not given)."""
+    `users` and `parts`: the page's users and the close's parts as recorded (read from the page
+    when not given)."""
     if folded(month, page):
         return False
-    if users is None:
-        users = list(Page.get(*Page.key(month, page), consistent_read=True).users)
+    if users is None or (parts is None and not is_solo(page)):
+        recorded = Page.get(*Page.key(month, page), consistent_read=True)
+        users, parts = list(recorded.users), int(recorded.parts or 1)
     found = records(month, users)
     missing = [u for u in users if u not in found]
     for user_id in missing:
@@ -217,19 +227,19 @@ def fold_page(month: str, page: str, settle: Callable[[str], object], users: lis
     if missing:
         found.update(records(month, missing))
     mine = [r for r in found.values() if r.page == page]  # one settled on its own is folded there
-    folding = plan(month, page, mine, len(users))
-    write_entries(month, page, folding.entries)  # before the transaction that says the page folded
+    folding = plan(month, page, mine, len(users), parts or 1)
+    write_entries(month, page, folding.entries, parts or 1)  # before the page is said to be folded
     for chunk in folding.chunks:
         apply(month, page, chunk)
     return True
 
 
-def write_entries(month: str, page: str, entries: dict[str, Entry]) -> None:
+def write_entries(month: str, page: str, entries: dict[str, Entry], parts: int) -> None:
     with CreditEntry.batch_write() as batch:
         for owner_id, entry in sorted(entries.items()):
             batch.save(
                 CreditEntry(
-                    *CreditEntry.key(month, owner_id, page),
+                    *CreditEntry.key(month, owner_id, page, parts),
                     owner=owner_id,
                     page=page,
                     cents=entry.cents,

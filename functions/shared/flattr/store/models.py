@@ -264,6 +264,7 @@ class Page(_Base):
     month = UnicodeAttribute()
     users = ListAttribute(of=UnicodeAttribute, default=list)
     next_start = UnicodeAttribute(null=True)  # the scan's LastEvaluatedKey after it, as JSON
+    parts = NumberAttribute(null=True)  # the close's parts: where its creators' entries go
 
     @staticmethod
     def key(month: str, page: str) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from ..domain.money import bind_owners, payable, plan_month, split_salt
 from ..domain.months import previous
 from ..settings import Policy
 from . import calendar, cards, credits, fold, ledger, subscriptions
+from .credit_models import parts_for
 from .fold import Share
 from .models import MonthClose, Settlement, User
 from .tx import Cancelled, Tx
@@ -51,7 +52,7 @@ def start_close(month: str, queue: Queue) -> None:
             *MonthClose.key(month),
             month=month,
             segments=SEGMENTS,
-            credit_parts=credits.PARTS,
+            credit_parts=parts_for(calendar.progress(previous(month))["users_total"]),
             started_at=now().isoformat(),
         )
         tx = Tx().put(close, condition=MonthClose.pk.does_not_exist(), label="close")
@@ -65,11 +66,14 @@ def start_close(month: str, queue: Queue) -> None:
     if close.dispatched:
         return
     # Sent before being marked dispatched: a crash in between only repeats harmless scan jobs.
-    queue.send([scan_job(month, seg, int(close.segments)) for seg in range(int(close.segments))])
+    segments, parts = int(close.segments), int(close.credit_parts or 1)
+    queue.send([scan_job(month, seg, segments, parts=parts) for seg in range(segments)])
     Tx().update(close, [MonthClose.dispatched.set(True)]).commit_once()
 
 
-def scan_job(month: str, segment: int, segments: int, start: dict | None = None, page: int = 0) -> dict:
+def scan_job(
+    month: str, segment: int, segments: int, start: dict | None = None, page: int = 0, parts: int = 1
+) -> dict:
     return {
         "kind": "scan",
         "month": month,
@@ -77,6 +81,7 @@ def scan_job(month: str, segment: int, segments: int, start: dict | None = None,
         "segments": segments,
         "start": start,
         "page": page,
+        "parts": parts,
     }
 
 
@@ -85,10 +90,10 @@ def settle_job(month: str, user_id: str, page: str | None = None) -> dict:
     return {**job, "page": page} if page else job
 
 
-def fold_job(month: str, page: str, users: list[str] | None = None) -> dict:
-    """The page's users ride along (as recorded), so the fold need not read the page again."""
+def fold_job(month: str, page: str, users: list[str] | None = None, parts: int | None = None) -> dict:
+    """The page's users and parts ride along (as recorded), so the fold need not read the page."""
     job = {"kind": "fold", "month": month, "page": page}
-    return {**job, "users": users} if users is not None else job
+    return {**job, "users": users, "parts": parts} if users is not None else job
 
 
 def run_job(job: dict, queue: Queue, policy: Policy | None = None):
@@ -96,7 +101,7 @@ def run_job(job: dict, queue: Queue, policy: Policy | None = None):
     if job["kind"] == "scan":
         return scan_page(job, queue)
     if job["kind"] == "fold":
-        folded = fold_page(job["month"], job["page"], policy, job.get("users"))
+        folded = fold_page(job["month"], job["page"], policy, job.get("users"), job.get("parts"))
         start_credits(job["month"], queue)
         return folded
     if job["kind"] == "credit":
@@ -115,7 +120,7 @@ def start_credits(month: str, queue: Queue) -> bool:
         return False
     # Sent before being marked: a crash in between (or a twin) only repeats jobs that find their
     # chunks credited.
-    queue.send(credits.jobs(month, int(close.credit_parts or 0)))
+    queue.send(credits.jobs(month, max(1, int(close.credit_parts or 0))))
     Tx().update(close, [MonthClose.credits_dispatched.set(True)]).commit_once()
     return True
 
@@ -147,12 +152,14 @@ def scan_page(job: dict, queue: Queue) -> int:
         # Users who joined after the month have nothing to settle for it.
         if item.get("created_month", {}).get("S", "0000-00") <= month
     ]
-    page = fold.record_page(month, page_id, user_ids, raw.get("LastEvaluatedKey"))
-    users = list(page.users)
+    parts = job.get("parts") or MonthClose.get(*MonthClose.key(month), consistent_read=True).credit_parts
+    parts = max(1, int(parts or 0))
+    page = fold.record_page(month, page_id, user_ids, raw.get("LastEvaluatedKey"), parts)
+    users, parts = list(page.users), int(page.parts or 1)
     if users:
-        queue.send([settle_job(month, u, page_id) for u in users] + [fold_job(month, page_id, users)])
+        queue.send([settle_job(month, u, page_id) for u in users] + [fold_job(month, page_id, users, parts)])
     if page.next_start:
-        queue.send([scan_job(month, segment, segments, json.loads(page.next_start), n + 1)])
+        queue.send([scan_job(month, segment, segments, json.loads(page.next_start), n + 1, parts)])
     else:
         tx = Tx()
         ledger.guard(tx, MonthClose.key(month)[0], f"SEGMENT#{segment}")
@@ -162,9 +169,16 @@ def scan_page(job: dict, queue: Queue) -> int:
     return len(users)
 
 
-def fold_page(month: str, page: str, policy: Policy | None = None, users: list[str] | None = None) -> bool:
+def fold_page(
+    month: str,
+    page: str,
+    policy: Policy | None = None,
+    users: list[str] | None = None,
+    parts: int | None = None,
+) -> bool:
     """Fold a page of the close, settling first any of its users whose job has not run yet."""
-    return fold.fold_page(month, page, lambda user_id: settle_user(user_id, month, policy, page), users)
+    settle = lambda user_id: settle_user(user_id, month, policy, page)  # noqa: E731
+    return fold.fold_page(month, page, settle, users, parts)
 
 
 # ---------------------------------------------------------------- one user's month
