@@ -177,3 +177,21 @@ def test_unsubscribing_works_from_the_link_alone_and_a_forged_link_does_nothing(
         "digest": True,
         "payouts": True,
     }
+
+
+def test_the_digest_counts_who_paid_a_creator_and_who_is_new_since_last_month(api, october, close, at):
+    close(MONTH, now="2026-11-01T00:10:00")
+    (october_digest,) = mails(api, "bob@example.org", "new supporter")
+    assert "In 2026-10, 2 people flattred your things; 2 of them for the first time" in october_digest["text"]
+    at("2026-11-10T09:00:00")
+    api.giver("eve", budget=300, funds=300)
+    assert api.deposit("bob", 300)[0] == 200  # bob gives again, so his thing can receive
+    for giver in ("ada", "eve"):  # ada again, eve for the first time
+        status, body = api.flattr(giver, october["bob1"])
+        assert status == 201, body
+    close("2026-11", now="2026-12-01T00:10:00")
+    digests = mails(api, "bob@example.org", "new supporter")
+    assert len(digests) == 2
+    november = next(d for d in digests if "2026-11" in d["subject"])
+    assert november["subject"] == "1 new supporter in 2026-11"
+    assert "In 2026-11, 2 people flattred your things; 1 of them for the first time" in november["text"]
