@@ -14,6 +14,7 @@ received is written whole, from the same sums (a put of the total: idempotent).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ..clock import now
 from ..domain import accounts
 from . import ledger
 from .credit_models import HASH, CreditEntry, CreditMark, owner_hash, part_of
-from .models import MonthClose, Received
+from .models import MonthClose, Received, _Base, connection
 from .tx import Cancelled, Tx
 
 CHUNK_OWNERS = 98  # revenue updates a chunk makes: with its marker and the clearing debit, 100 items
@@ -62,34 +63,68 @@ class Chunk:
         return f"CHUNK#{self.index:06d}"
 
 
-def _entries(month: str, part: int, start: dict | None) -> Iterator[CreditEntry]:
-    yield from CreditEntry.query(
-        CreditEntry.partition(month, part),
-        last_evaluated_key=start,
-        consistent_read=True,
-        attributes_to_get=["pk", "sk", "owner", "cents", "things"],
-    )
+@dataclass(frozen=True)
+class Read:
+    """An entry as the creators' fold reads it (the attributes it needs, straight off the wire)."""
+
+    sk: str
+    owner: str
+    cents: int
+    things: list[str]
+
+
+def _entries(month: str, part: int, start: dict | None) -> Iterator[Read]:
+    query = {
+        "TableName": _Base.Meta.table_name,
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": CreditEntry.partition(month, part)}},
+        "ProjectionExpression": "pk, sk, #o, cents, things",
+        "ExpressionAttributeNames": {"#o": "owner"},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = connection().client.query(**query, **({"ExclusiveStartKey": start} if start else {}))
+        for item in page.get("Items", []):
+            things = [t["S"] for t in item.get("things", {}).get("L", [])]
+            yield Read(item["sk"]["S"], item["owner"]["S"], int(item["cents"]["N"]), things)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def put_items(items: list[dict]) -> None:
+    """Write items given in DynamoDB's wire format, 25 to a BatchWriteItem (what DynamoDB leaves
+    unprocessed is sent again, after a pause)."""
+    for i in range(0, len(items), 25):
+        pending = {_Base.Meta.table_name: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
+        for attempt in range(10):
+            pending = connection().client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+            if not pending:
+                break
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+        else:
+            raise RuntimeError("DynamoDB kept items unprocessed")
 
 
 def chunks(month: str, part: int, start: dict | None = None, index: int = 0) -> Iterator[Chunk]:
     """The part's chunks from `start` (a chunk's last key; None: the part's start), in order."""
-    chunk, group = Chunk(index), []
+    chunk, group, pk = Chunk(index), [], CreditEntry.partition(month, part)
     for entry in _entries(month, part, start):
         if group and entry.sk[:HASH] != group[0].sk[:HASH]:
-            ready, chunk = _with_group(chunk, group)
+            ready, chunk = _with_group(chunk, group, pk)
             if ready is not None:
                 yield ready
             group = []
         group.append(entry)
     if group:
-        ready, chunk = _with_group(chunk, group)
+        ready, chunk = _with_group(chunk, group, pk)
         if ready is not None:
             yield ready
     if chunk.owners:
         yield chunk
 
 
-def _with_group(chunk: Chunk, group: list[CreditEntry]) -> tuple[Chunk | None, Chunk]:
+def _with_group(chunk: Chunk, group: list[Read], pk: str) -> tuple[Chunk | None, Chunk]:
     """Add a group of entries (one owner's; two, should their hashes collide) to the chunk, or,
     if they would overfill it, to the next. Returns (the chunk now complete or None, the open one)."""
     ready = None
@@ -101,15 +136,13 @@ def _with_group(chunk: Chunk, group: list[CreditEntry]) -> tuple[Chunk | None, C
         for thing_id, n, cents in parse_things(e.things):
             chunk.received[thing_id][0] += n
             chunk.received[thing_id][1] += cents
-    chunk.last_key = {"pk": {"S": group[-1].pk}, "sk": {"S": group[-1].sk}}
+    chunk.last_key = {"pk": {"S": pk}, "sk": {"S": group[-1].sk}}
     return ready, chunk
 
 
 def apply(month: str, part: int, chunk: Chunk) -> bool:
     """Credit one chunk, at most once. False: it had been."""
-    with Received.batch_write() as batch:  # whole totals: writing them again changes nothing
-        for thing_id, (n, cents) in sorted(chunk.received.items()):
-            batch.save(Received(*Received.key(thing_id, RECEIVED_SHARD, month), flattrs=n, amount=cents))
+    put_items([received_item(t, month, n, c) for t, (n, c) in sorted(chunk.received.items())])
     mark = CreditMark(
         *CreditMark.key(month, part, chunk.name),
         credits=[f"{c}|{o}" for o, c in sorted(chunk.owners.items())],
@@ -126,6 +159,28 @@ def apply(month: str, part: int, chunk: Chunk) -> bool:
             return False
         raise
     return True
+
+
+def received_item(thing_id: str, month: str, flattrs: int, cents: int) -> dict:
+    """What a thing received in the month, whole (writing it again changes nothing)."""
+    pk, sk = Received.key(thing_id, RECEIVED_SHARD, month)
+    return {"pk": {"S": pk}, "sk": {"S": sk}, "flattrs": {"N": str(flattrs)}, "amount": {"N": str(cents)}}
+
+
+def entry_item(
+    month: str, owner_id: str, page: str, parts: int, cents: int, things: list[str], givers: list[str]
+):
+    """A creator's entry from a page (store.fold), in the wire format of CreditEntry."""
+    pk, sk = CreditEntry.key(month, owner_id, page, parts)
+    return {
+        "pk": {"S": pk},
+        "sk": {"S": sk},
+        "owner": {"S": owner_id},
+        "page": {"S": page},
+        "cents": {"N": str(cents)},
+        "things": {"L": [{"S": t} for t in things]},
+        "givers": {"L": [{"S": g} for g in givers]},
+    }
 
 
 def decode_mark(values) -> dict[str, int]:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 from ..domain import accounts
 from . import credits, ledger
-from .credit_models import CreditEntry
 from .models import Marker, MonthProgress, Page, Received, Settlement
 from .tx import Cancelled, Tx
 
@@ -235,18 +234,14 @@ def fold_page(
 
 
 def write_entries(month: str, page: str, entries: dict[str, Entry], parts: int) -> None:
-    with CreditEntry.batch_write() as batch:
-        for owner_id, entry in sorted(entries.items()):
-            batch.save(
-                CreditEntry(
-                    *CreditEntry.key(month, owner_id, page, parts),
-                    owner=owner_id,
-                    page=page,
-                    cents=entry.cents,
-                    things=credits.entry_things(entry.things),
-                    givers=sorted(entry.givers),
-                )
+    credits.put_items(
+        [
+            credits.entry_item(
+                month, owner_id, page, parts, e.cents, credits.entry_things(e.things), sorted(e.givers)
             )
+            for owner_id, e in sorted(entries.items())
+        ]
+    )
 
 
 def apply(month: str, page: str, chunk: Chunk) -> bool:
