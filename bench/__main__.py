@@ -123,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     worker_memory = env.template_setting("SettleWorkerFunction", "MemorySize", 128)
     warm = clicks["warm"]
     tally_memory = env.template_setting("TallyFunction", "MemorySize", 128)
+    notify_memory = env.template_setting("NotifyWorkerFunction", "MemorySize", 128)
     click_cost = cost.per_click(
-        clicks["handler_ms"], click_memory, warm["wcu"], warm["rcu"], tallied, tally_memory
+        clicks["handler_ms"], click_memory, warm["wcu"], warm["rcu"], tallied, tally_memory, notify_memory
     )
     user_month = cost.per_user_month(
         wcu=user_cost["wcu_per_user"],
@@ -275,6 +276,14 @@ def _click_rows(clicks: dict, tallied: dict) -> dict[str, dict]:
     metrics["tally.wcu_per_click"] = _row(
         round(tallied["wcu_per_click"], 3), None, unit="WCU", note="markers and counters, 2 WCU per KB each"
     )
+    if "notify_worker" in tallied:
+        worker = tallied["notify_worker"]
+        metrics["tally.notice_sqs_requests_per_click"] = _row(
+            round(tallied["notices"]["sqs_requests_per_click"] + worker["sqs_requests_per_click"], 4),
+            None,
+            note=f"flattr.received, per owner per batch: sends, receives, deletes; the worker reads "
+            f"{worker['rcu_per_click']:.3f} RCU a click (endpoints)",
+        )
     return metrics
 
 
@@ -329,9 +338,10 @@ def _only(args) -> int:
         results["details"]["tally"] = tallied
         memory = env.template_setting("ClickFunction", "MemorySize", 128)
         tally_memory = env.template_setting("TallyFunction", "MemorySize", 128)
+        notify_memory = env.template_setting("NotifyWorkerFunction", "MemorySize", 128)
         warm = clicks["warm"]
         per_click = cost.per_click(
-            clicks["handler_ms"], memory, warm["wcu"], warm["rcu"], tallied, tally_memory
+            clicks["handler_ms"], memory, warm["wcu"], warm["rcu"], tallied, tally_memory, notify_memory
         )
         results["metrics"]["cost.usd_per_million_clicks"] = _row(per_click["total"], 2.50, unit="USD")
         results["details"]["cost"]["per_million_clicks"] = per_click

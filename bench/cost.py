@@ -32,10 +32,13 @@ def per_click(
     rcu: float,
     tally: dict | None = None,
     tally_memory_mb: int = 512,
+    notify_memory_mb: int = 512,
 ) -> dict[str, float]:
     """USD per million clicks, by line: the click itself, and (`tally`, from bench.tally) its share
     of the stream tally. Stream reads are free for a Lambda trigger; the tally's invocations are one
-    per batch, its duration the batch's, rounded up per invocation."""
+    per batch, its duration the batch's, rounded up per invocation. The flattr.received notices the
+    tally queues are the click's too: the tally's SQS sends, and the notification worker's
+    receives, deletes, invocations and reads."""
     lines = {
         "http_api": PRICES["http_api_per_million_requests"] / M,
         "lambda_requests": PRICES["lambda_per_million_requests"] / M,
@@ -54,6 +57,23 @@ def per_click(
                 / M,
                 "tally_dynamodb_reads": tally["rcu_per_click"]
                 * PRICES["dynamodb_per_million_read_units"]
+                / M,
+            }
+        )
+    if tally is not None and "notify_worker" in tally:
+        worker = tally["notify_worker"]
+        per = worker["invocations_per_click"]
+        sqs = tally["notices"]["sqs_requests_per_click"] + worker["sqs_requests_per_click"]
+        lines.update(
+            {
+                "notices_sqs_requests": sqs * PRICES["sqs_standard_per_million_requests"] / M,
+                "notices_lambda_requests": per * PRICES["lambda_per_million_requests"] / M,
+                "notices_lambda_duration": per
+                * lambda_duration_cost(worker["ms_per_invocation"], notify_memory_mb),
+                "notices_dynamodb": (
+                    worker["wcu_per_click"] * PRICES["dynamodb_per_million_write_units"]
+                    + worker["rcu_per_click"] * PRICES["dynamodb_per_million_read_units"]
+                )
                 / M,
             }
         )

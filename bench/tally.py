@@ -7,11 +7,19 @@ every DynamoDB request it makes is recorded and modeled (bench.capacity): the ma
 puts (2 WCU per KB each, in their transactions) and the counters' consistent reads. Stream reads
 are free for a Lambda trigger. The invocation count is one per batch; its duration is the CPU time
 of the batch on moto (its DynamoDB work included, so an overestimate of Lambda's).
+
+The tally also queues each batch's flattr.received notices, per owner (flattr.notify.events): its
+SendMessageBatch requests are billed by their payload's 64 KB chunks. The notification worker then
+takes them (receive, run, delete, as its event source mapping does): its invocations, requests and
+reads, one endpoints Query per owner, are the click's too. No owner here has a webhook endpoint,
+so the worker writes nothing; an owner with one adds about 2 WCU per flattr and a flush a minute.
 """
 
 from __future__ import annotations
 
 import bisect
+import json
+import math
 import random
 from typing import Any
 
@@ -68,24 +76,40 @@ def records(pairs: list[tuple[str, str]]) -> list[dict]:
     return out
 
 
+def billed_chunks(payload_bytes: int) -> int:
+    """SQS bills each 64 KB chunk of a request's payload as one request (and an empty one as one)."""
+    return max(1, math.ceil(payload_bytes / (64 * 1024)))
+
+
 def run(clicks: int = CLICKS, things: int = THINGS) -> dict[str, Any]:
-    env.fresh_stack("tally")
+    deployed = env.fresh_stack("tally")
+    from flattr.notify import events
     from flattr.store import tally
 
     batch = env.template_parameter("TallyBatchSize", 1000)
     stream = records(workload(clicks, things))
     recorder = capacity.Recorder(sizing=False)  # the tally puts whole items: the request is the size
-    cpu_ms = []
-    counter_writes = chunks = 0
-    with recorder.active():
-        for i in range(0, len(stream), batch):
-            part = stream[i : i + batch]
+    worker = capacity.Recorder(sizing=False)
+    cpu_ms, worker_ms = [], []
+    counter_writes = chunks = sends = sent_chunks = 0
+    for i in range(0, len(stream), batch):
+        part = stream[i : i + batch]
+        with recorder.active():
+            first = len(recorder.calls)
             t0 = env.cpu()
-            assert tally.apply(part) is None
+            assert tally.apply(part, events.flattrs_received) is None
             cpu_ms.append((env.cpu() - t0) * 1000)
-            for start, end in tally.chunks(part):
-                chunks += 1
-                counter_writes += len({f.thing_id for r in part[start:end] for f in tally.flattrs_in(r)})
+        for call in recorder.calls[first:]:
+            if (call.service, call.op) == ("sqs", "SendMessageBatch"):
+                sends += 1
+                sent_chunks += billed_chunks(
+                    sum(len(e["MessageBody"].encode()) for e in call.params["Entries"])
+                )
+        for start, end in tally.chunks(part):
+            chunks += 1
+            counter_writes += len({f.thing_id for r in part[start:end] for f in tally.flattrs_in(r)})
+        with worker.active():
+            worker_ms += _notify_worker(deployed.outputs["NotifyQueueUrl"])
     wcu, rcu = recorder.units()
     invocations = len(cpu_ms)
     return {
@@ -103,4 +127,52 @@ def run(clicks: int = CLICKS, things: int = THINGS) -> dict[str, Any]:
         "invocations_per_click": invocations / clicks,
         "batch_ms": env.median(cpu_ms),
         "ms_per_click": sum(cpu_ms) / clicks,
+        "notices": {
+            "send_requests": sends,
+            "sqs_requests_per_click": sent_chunks / clicks,
+        },
+        "notify_worker": _worker_figures(worker, worker_ms, clicks),
+    }
+
+
+def _notify_worker(queue_url: str) -> list[float]:
+    """The notification worker on what the tally queued, as its event source mapping hands it
+    over (up to 10 messages an invocation): CPU ms of each invocation."""
+    import boto3
+    from flattr.notify import jobs
+
+    sqs, out = boto3.client("sqs"), []
+    while msgs := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages"):
+        t0 = env.cpu()
+        for m in msgs:
+            jobs.run(json.loads(m["Body"]))
+        out.append((env.cpu() - t0) * 1000)
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)],
+        )
+    return out
+
+
+def _worker_figures(worker: capacity.Recorder, ms: list[float], clicks: int) -> dict[str, Any]:
+    """Per click: the worker's invocations, their SQS requests (a receive billed by its payload's
+    64 KB chunks, a delete) and DynamoDB units (each owner's endpoints read: none in this workload,
+    so nothing is written)."""
+    wcu, rcu = worker.units()
+    sqs = 0
+    for call in worker.calls:
+        if (call.service, call.op) == ("sqs", "ReceiveMessage") and call.response:
+            got = call.response.get("Messages") or []
+            sqs += billed_chunks(sum(len(m["Body"].encode()) for m in got)) if got else 0
+        elif (call.service, call.op) == ("sqs", "DeleteMessageBatch"):
+            sqs += 1
+    return {
+        "invocations": len(ms),
+        "invocations_per_click": len(ms) / clicks,
+        "ms_per_invocation": env.median(ms),
+        "ms": sum(ms),
+        "requests": dict(worker.requests("dynamodb")),
+        "sqs_requests_per_click": sqs / clicks,
+        "wcu_per_click": wcu / clicks,
+        "rcu_per_click": rcu / clicks,
     }

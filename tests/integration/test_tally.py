@@ -125,6 +125,40 @@ def test_a_longer_retry_of_a_half_applied_chunk_finishes_it_first(world, monkeyp
     assert _counts(world) == (3, 1)
 
 
+def test_notices_that_could_not_be_queued_are_queued_again_and_never_counted_twice(world, monkeypatch):
+    from flattr.notify import events
+
+    def sqs_down(jobs, delay=0):
+        raise RuntimeError("SQS refused")
+
+    monkeypatch.setattr(events, "send", sqs_down)
+    failed = tally.apply(world["records"], events.flattrs_received)
+    assert failed == world["records"][0]["dynamodb"]["SequenceNumber"]  # reported: Lambda retries it
+    assert _counts(world) == (3, 1)  # counted before the notices were handed on
+    sent: list[dict] = []
+    monkeypatch.setattr(events, "send", lambda jobs, delay=0: sent.extend(jobs))
+    assert tally.apply(world["records"], events.flattrs_received) is None
+    assert _counts(world) == (3, 1)
+    (job,) = sent
+    assert job["kind"] == "received" and list(job["owners"]) == ["bob"]
+    told = sorted((giver, thing) for giver, thing, _ in job["owners"]["bob"])
+    assert told == sorted([("ada", world["a"]), ("cy", world["a"]), ("dee", world["a"]), ("ada", world["b"])])
+
+
+def test_a_retry_chunked_differently_hands_on_every_flattr_of_the_batch(world):
+    handed: list[tuple[str, str]] = []
+
+    def keep(flattrs):
+        handed.extend((f.user_id, f.thing_id) for f in flattrs)
+
+    assert tally.apply(world["records"][:2], keep) is None  # the batch, when two records were there
+    assert tally.apply(world["records"], keep) is None  # again, longer: the old chunk, then the rest
+    assert sorted(set(handed)) == sorted(
+        [("ada", world["a"]), ("cy", world["a"]), ("dee", world["a"]), ("ada", world["b"])]
+    )
+    assert _counts(world) == (3, 1)
+
+
 def test_a_counter_changed_by_another_tally_is_read_again(world, monkeypatch):
     """Two stream shards' tallies on one thing: the version condition makes the loser re-read."""
     real, raced = ThingCount.batch_get, []

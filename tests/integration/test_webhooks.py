@@ -95,6 +95,48 @@ def test_flattrs_are_batched_into_one_delivery_per_window(api, at, poller, recei
     assert all("giver" not in f for b in batches for f in b["data"]["flattrs"])  # who gave stays private
 
 
+def _queued_jobs(deployed) -> list[dict]:
+    """The notification jobs waiting in the queue, left there (seen, not taken)."""
+    import boto3
+
+    got = boto3.client("sqs").receive_message(
+        QueueUrl=deployed.outputs["NotifyQueueUrl"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    )
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def test_a_click_is_told_once_through_the_stream_even_when_its_batch_comes_again(
+    api, aws, at, stream, poller, receiver, fast_retries
+):
+    from tests.integration.conftest import Api
+
+    at("2026-10-10T09:00:00")
+    api.giver("ada")
+    api.giver("bob", budget=300, funds=900)
+    thing = api.thing("bob")
+    hook = _register(api, "bob", receiver.url)
+    start = stream.mappings[0].next_seq  # where the click's card record will be
+    assert Api(api.gateway).flattr("ada", thing)[0] == 201  # the click alone, the stream not read
+    assert _queued_jobs(aws) == []  # the click queues no notice itself
+    stream.drain()  # the tally counts the click and queues its owner's notice
+    assert _queued_jobs(aws) == [
+        {"kind": "received", "owners": {"bob": [["ada", str(thing), "2026-10-10T09:00:00+00:00"]]}}
+    ]
+    stream.mappings[0].next_seq = start  # Lambda hands the tally the same batch again
+    stream.drain()
+    poller.drain()  # two notices of one flattr, in one window
+    time.sleep(1.1)  # and once more after that window was delivered, in a later one
+    stream.mappings[0].next_seq = start
+    stream.drain()
+    poller.drain()
+
+    batches = [_verify(r, hook["secret"]) for r in receiver.requests]
+    assert [(b["type"], b["data"]) for b in batches] == [
+        ("flattr.received", {"count": 1, "flattrs": [{"thing_id": thing, "at": "2026-10-10T09:00:00+00:00"}]})
+    ]
+    assert api.get(f"/things/{thing}")[1]["flattrs"] == 1  # and counted once
+
+
 def test_a_failing_endpoint_is_retried_and_then_given_up(api, poller, fast_retries):
     failing = Receiver(status=500)
     try:

@@ -18,12 +18,14 @@ from .notify_models import (
     Fanout,
     MailSent,
     NotifyPrefs,
+    WindowClaim,
     WindowFlattr,
 )
 
 MAX_ENDPOINTS = 5
 LOG_PAGE = 50
 SENDING_LEASE = 300  # seconds an interrupted send blocks another attempt
+CLAIM_DAYS = 16  # a flattr's window is remembered past the stream's day and the queue's 14 days
 
 
 def _conditional_put(item, condition) -> bool:
@@ -115,9 +117,11 @@ def mail_status(message_id: str) -> str | None:
 # ---------------------------------------------------------------- webhook endpoints
 
 
-def endpoints(user_id: str) -> list[Endpoint]:
+def endpoints(user_id: str, consistent: bool = True) -> list[Endpoint]:
+    """A user's endpoints. `consistent=False` reads at half the price, and may miss an endpoint
+    made a moment ago."""
     return list(
-        Endpoint.query(f"USER#{user_id}", Endpoint.sk.startswith(Endpoint.PREFIX), consistent_read=True)
+        Endpoint.query(f"USER#{user_id}", Endpoint.sk.startswith(Endpoint.PREFIX), consistent_read=consistent)
     )
 
 
@@ -206,12 +210,35 @@ def mark_delivered(delivery_id: str) -> None:
 # ---------------------------------------------------------------- flattr.received windows
 
 
-def add_to_window(owner_id: str, bucket: int, giver: str, thing_id: str, at: str) -> bool:
-    """Put a flattr into the owner's window; True if this opened the window (send its flush)."""
-    WindowFlattr(
-        *WindowFlattr.key(owner_id, bucket, giver, thing_id), thing_id=thing_id, giver=giver, at=at
-    ).save()
-    return _conditional_put(Marker(*WindowFlattr.window(owner_id, bucket), at=at), Marker.pk.does_not_exist())
+def add_to_window(owner_id: str, bucket: int, flattrs: list[tuple[str, str, str]]) -> list[int]:
+    """Put flattrs (giver, thing id, at) into the owner's window `bucket`, each one into the window
+    it first went into if it came before (a notice queued twice): a flattr is in one window only.
+    Returns the windows not open yet: send their flushes, then `opened` them (a crash in between
+    sends a flush again, which delivers nothing twice)."""
+    buckets: set[int] = set()
+    for giver, thing_id, at in flattrs:
+        b = _claim(owner_id, bucket, giver, thing_id, at)
+        key = WindowFlattr.key(owner_id, b, giver, thing_id)
+        WindowFlattr(*key, thing_id=thing_id, giver=giver, at=at).save()
+        buckets.add(b)
+    keys = [WindowFlattr.window(owner_id, b) for b in sorted(buckets)]
+    is_open = {m.pk for m in Marker.batch_get(keys, consistent_read=True, attributes_to_get=["pk"])}
+    return [b for b, (pk, _) in zip(sorted(buckets), keys, strict=True) if pk not in is_open]
+
+
+def opened(owner_id: str, bucket: int) -> None:
+    """The window's flush is queued."""
+    Marker(*WindowFlattr.window(owner_id, bucket), at=_wall_clock()).save()
+
+
+def _claim(owner_id: str, bucket: int, giver: str, thing_id: str, at: str) -> int:
+    """The flattr's window: `bucket` if this is its first notice, else the one its first went into.
+    A flattr is one giver, thing and month (`at` starts with the month)."""
+    key = WindowClaim.key(owner_id, giver, thing_id, at[:7])
+    claim = WindowClaim(*key, bucket=bucket, expires=int(time.time()) + CLAIM_DAYS * 86400)
+    if _conditional_put(claim, WindowClaim.pk.does_not_exist()):
+        return bucket
+    return int(WindowClaim.get(*key, consistent_read=True).bucket)
 
 
 def window(owner_id: str, bucket: int) -> list[WindowFlattr]:

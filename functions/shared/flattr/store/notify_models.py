@@ -5,6 +5,7 @@ USER#<u>                     HOOK#<id>           a webhook endpoint (url, signin
 HOOKLOG#<id>                 <at>#<delivery>#<n> one delivery attempt, for the endpoint's log
 HOOKDONE#<delivery>          DONE                a delivery that succeeded (not sent again)
 HOOKWIN#<u>#<minute>         OPEN | F#<g>#<t>    a flattr.received batch window and its flattrs
+HOOKWIN#<u>                  F#<g>#<t>#<month>   the window a flattr went into (its first notice's)
 MAIL#<message id>            MAIL                an email: sending -> sent (sent exactly once)
 NOTE#<month>                 FANOUT              the month's notifications were handed out
 """
@@ -71,6 +72,19 @@ class WindowFlattr(_Base):
     @staticmethod
     def window(owner_id: str, bucket: int) -> tuple[str, str]:
         return f"HOOKWIN#{owner_id}#{bucket}", "OPEN"
+
+
+class WindowClaim(_Base):
+    """Which window a flattr went into: a notice that comes again (a stream batch redelivered,
+    hours later) goes into the same window, so the flattr is told once. Expired by the table's TTL
+    after the stream's and the queue's retention."""
+
+    bucket = NumberAttribute()
+    expires = NumberAttribute()
+
+    @staticmethod
+    def key(owner_id: str, giver: str, thing_id: str, month: str) -> tuple[str, str]:
+        return f"HOOKWIN#{owner_id}", f"F#{giver}#{thing_id}#{month}"
 
 
 class MailSent(_Base):

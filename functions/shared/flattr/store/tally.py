@@ -19,6 +19,9 @@ A thing's counter is read first (one BatchGetItem per part) and written whole, o
 its version `v` is still what was read: two tallies on two stream shards never lose an update
 (the loser re-reads, consistently, and tries again). So a thing costs one write per batch it is
 clicked in, however often: a popular thing is not a hot item, and the tail costs what it must.
+
+Once a chunk is counted, its flattrs are handed on (`apply(records, applied)`: the handler queues
+the owners' flattr.received notices); a failure there is reported like the chunk's own.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -45,6 +49,8 @@ class Flattr:
     thing_id: str
     user_id: str
     at: int  # epoch seconds
+    owner_id: str = ""
+    via: str = "click"  # "click" | "subscription"
 
 
 def flattrs_in(record: dict) -> list[Flattr]:
@@ -60,7 +66,7 @@ def flattrs_in(record: dict) -> list[Flattr]:
     new, old = ddb.get("NewImage") or {}, ddb.get("OldImage") or {}
     added = {k: v for k, v in new.items() if k not in old}
     card = cards.parse(user_id, sk[len(cards.PREFIX) :], {**added, "n": {"N": "0"}})
-    return [Flattr(e.thing_id, user_id, e.at) for e in card.flattrs.values()]
+    return [Flattr(e.thing_id, user_id, e.at, e.owner_id, e.via) for e in card.flattrs.values()]
 
 
 def seq(record: dict) -> int:
@@ -185,9 +191,13 @@ def _apply_part(mark: TallyMark, deltas: dict[str, _Delta], last: int) -> None:
                 raise
 
 
-def apply(records: list[dict]) -> str | None:
+def apply(records: list[dict], applied: Callable[[list[Flattr]], None] | None = None) -> str | None:
     """Apply a batch, chunk by chunk. Returns the sequence number to report as the batch's first
-    failure (Lambda retries from there), or None when everything is applied."""
+    failure (Lambda retries from there), or None when everything is applied.
+
+    `applied` is handed each chunk's flattrs once the chunk is counted (or found counted by an
+    earlier attempt): a failure there is reported like a failed chunk, so the retry finds the chunk
+    counted by its markers and hands its flattrs over again (at least once, never counted twice)."""
     pending = list(records)
     while pending:
         chunk = pending[: first_chunk(pending)]
@@ -197,10 +207,13 @@ def apply(records: list[dict]) -> str | None:
         try:
             try:
                 apply_chunk(chunk)
-                pending = pending[len(chunk) :]
+                done_now, pending = chunk, pending[len(chunk) :]
             except Applied as done:  # an earlier attempt chunked these records otherwise: finish its
-                apply_chunk([r for r in chunk if seq(r) <= done.last])  # chunk, then go on after it
+                done_now = [r for r in chunk if seq(r) <= done.last]  # chunk, then go on after it
+                apply_chunk(done_now)
                 pending = [r for r in pending if seq(r) > done.last]
+            if applied is not None:
+                applied([f for r in done_now for f in flattrs_in(r)])
         except Exception:  # noqa: BLE001 - reported, retried by Lambda from the chunk's first record
             log.exception("tally chunk failed")
             return chunk[0]["dynamodb"]["SequenceNumber"]
