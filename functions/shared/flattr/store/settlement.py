@@ -300,11 +300,15 @@ def _commit(
         if user.settled_through
         else User.settled_through.does_not_exist()
     )
-    actions = [User.settled_through.set(month), User.idle_months.set(plan.idle_months)]
-    condition = User.pk.exists() & as_read
+    actions = [User.settled_through.set(month)]
+    if plan.idle_months != int(user.idle_months or 0):  # only settlement writes it: unchanged, no SET
+        actions.append(User.idle_months.set(plan.idle_months))
+    condition = as_read
     if plan.charged:
         actions += [User.funds.add(-plan.charged), User.gave_month.set(month)]
         condition &= (User.funds >= plan.charged) & (User.debt.does_not_exist() | (User.debt >= 0))
+    elif not user.settled_through:  # a comparison above fails on a missing user; else say it
+        condition = User.pk.exists() & condition
     tx = Tx().update(User(*User.key(user_id)), actions, condition=condition, label="user")
     tx.put(record, condition=Settlement.pk.does_not_exist(), label="record")
     ledger.add_changes(tx, {fold.clearing_shard(month, page, user_id): plan.charged})
