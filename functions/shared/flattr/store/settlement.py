@@ -18,6 +18,7 @@ flattr of a thing deleted since is paid: it was acknowledged while the thing was
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Protocol
 
 from .. import settings
@@ -28,7 +29,7 @@ from ..settings import Policy
 from . import calendar, cards, credits, fold, ledger, subscriptions
 from .credit_models import parts_for
 from .fold import Share
-from .models import MonthClose, Settlement, User
+from .models import MonthClose, Settlement, User, connection
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
@@ -228,15 +229,59 @@ def flattrs_of(user_id: str, month: str) -> dict[str, str]:
     return cards.read(user_id, month).owners()
 
 
-def _people(user_ids: set[str]) -> dict[str, User]:
-    """The users, read together and strongly consistently (one BatchGetItem per 100)."""
-    if not user_ids:
-        return {}
-    found = User.batch_get([User.key(u) for u in sorted(user_ids)], consistent_read=True)
-    return {u.pk[len("USER#") :]: u for u in found}
+@dataclass(frozen=True)
+class Person:
+    """What settlement reads of a user: for their own month, the plan's inputs, its order and its
+    condition; as an owner, whether they give (give to get). A missing number reads as 0."""
+
+    user_id: str
+    budget: int = 0
+    funds: int = 0
+    debt: int = 0
+    idle_months: int = 0
+    settled_through: str | None = None
+    created_month: str | None = None
+    subs_through: str | None = None
+    gave_month: str | None = None
+
+    @classmethod
+    def of(cls, item: dict) -> Person:
+        """From a user item in DynamoDB's wire format, as `_people` reads it."""
+        number = {name: int(item[name]["N"]) for name in _NUMBERS if name in item}
+        text = {name: item[name]["S"] for name in _TEXTS if name in item}
+        return cls(item["pk"]["S"][len("USER#") :], **number, **text)
 
 
-def _behind(user: User, month: str) -> bool:
+_NUMBERS = ("budget", "funds", "debt", "idle_months")
+_TEXTS = ("settled_through", "created_month", "subs_through", "gave_month")
+_NAMES = {f"#{i}": name for i, name in enumerate(("pk", *_NUMBERS, *_TEXTS))}
+
+
+def _people(user_ids: set[str]) -> dict[str, Person]:
+    """The users, read together and strongly consistently, one BatchGetItem per 100: only what
+    settlement reads of them, not the whole items (many more values to read and decode)."""
+    client, table = connection().client, User.Meta.table_name
+    keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in map(User.key, sorted(user_ids))]
+    found: dict[str, Person] = {}
+    for i in range(0, len(keys), 100):
+        request = {
+            table: {
+                "Keys": keys[i : i + 100],
+                "ConsistentRead": True,
+                "ProjectionExpression": ", ".join(_NAMES),
+                "ExpressionAttributeNames": _NAMES,
+            }
+        }
+        while request:  # what DynamoDB left unprocessed is asked again
+            got = client.batch_get_item(RequestItems=request)
+            for item in got.get("Responses", {}).get(table, []):
+                person = Person.of(item)
+                found[person.user_id] = person
+            request = got.get("UnprocessedKeys") or {}
+    return found
+
+
+def _behind(user: Person, month: str) -> bool:
     """Whether an earlier month of the user's is not settled yet."""
     prev = previous(month)
     if user.settled_through:
@@ -254,7 +299,7 @@ def _settled(user_id: str, month: str, policy: Policy) -> Settlement:
     return record
 
 
-def owner_gives(owner: User | None, month: str, policy: Policy) -> bool:
+def owner_gives(owner: Person | None, month: str, policy: Policy) -> bool:
     """Give to get, at settlement: the owner has a budget, and funds, or gave them this month
     (their own settlement may come first and empty their funds: the order must not matter)."""
     if not policy.give_to_get:
@@ -266,10 +311,10 @@ def owner_gives(owner: User | None, month: str, policy: Policy) -> bool:
 
 
 def _commit(
-    user: User, month: str, flattrs: dict[str, str], people: dict[str, User], policy: Policy, page: str
+    user: Person, month: str, flattrs: dict[str, str], people: dict[str, Person], policy: Policy, page: str
 ) -> Settlement | None:
     """The user's month in one transaction. None if it lost a race (read again and retry)."""
-    user_id = user.pk[len("USER#") :]
+    user_id = user.user_id
     plan = plan_month(
         budget=int(user.budget or 0),
         funds=payable(int(user.funds or 0), int(user.debt or 0)),
@@ -303,11 +348,15 @@ def _commit(
         if user.settled_through
         else User.settled_through.does_not_exist()
     )
-    actions = [User.settled_through.set(month), User.idle_months.set(plan.idle_months)]
-    condition = User.pk.exists() & as_read
+    actions = [User.settled_through.set(month)]
+    if plan.idle_months != int(user.idle_months or 0):  # only settlement writes it: unchanged, no SET
+        actions.append(User.idle_months.set(plan.idle_months))
+    condition = as_read
     if plan.charged:
         actions += [User.funds.add(-plan.charged), User.gave_month.set(month)]
         condition &= (User.funds >= plan.charged) & (User.debt.does_not_exist() | (User.debt >= 0))
+    elif not user.settled_through:  # a comparison above fails on a missing user; else say it
+        condition = User.pk.exists() & condition
     tx = Tx().update(User(*User.key(user_id)), actions, condition=condition, label="user")
     tx.put(record, condition=Settlement.pk.does_not_exist(), label="record")
     try:
