@@ -181,3 +181,34 @@ def test_a_click_accepted_on_a_cached_verdict_is_bound_at_settlement(
     at("2026-11-05T00:00:00")
     assert api.flattr("eve", other)[1]["error"]["code"] == "no_means"
     audit()
+
+
+def test_the_clicks_read_of_people_is_what_their_items_say(aws):
+    """Hypothesis: the click's own projection of a user's item (no model) judges from the same
+    budget, funds, debt and sealed month as the user's model, and a user with no item is nobody."""
+    from flattr.store import clicks, users
+    from flattr.store.models import User
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    runs = iter(range(10_000))
+    cents = st.integers(-(10**12), 10**12)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        budget=st.none() | cents,
+        funds=st.none() | cents,
+        debt=st.none() | cents,
+        closed=st.none() | st.sampled_from(["2026-09", "2026-10", "2027-01"]),
+    )
+    def check(budget, funds, debt, closed):
+        user = f"p{next(runs)}"
+        item = User(*User.key(user), uid=user, created_month="2026-10", closed_through=closed, debt=debt)
+        item.save()
+        # A model saves its defaults (0): set each number, or take it away, after.
+        fields = ((User.budget, budget), (User.funds, funds))
+        item.update(actions=[a.remove() if v is None else a.set(v) for a, v in fields])
+        read = clicks._read_people([user, f"nobody-{user}"])
+        assert read == {user: clicks._person(users.get(user)), f"nobody-{user}": None}
+
+    check()
