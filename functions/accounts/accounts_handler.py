@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from flattr import payouts, settings
+from flattr import settings
 from flattr.clock import now  # noqa: I001
 from flattr.domain import months
 from flattr.domain.errors import NotFound, ValidationFailed
 from flattr.http import claims, current_user, entry, json_response, make_app
 from flattr.limits import limited
 from flattr.notify import profile as notify_profile
-from flattr.store import pages, revenue, statements, users
+from flattr.store import revenue, users
 from pydantic import BaseModel, ConfigDict, Field
 
 app = make_app()
 
 
+# The bodies' validators are built on first use (defer_build), not by a cold start serving another route.
 class ProfileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     display_name: Optional[str] = Field(default=None, min_length=1, max_length=100)
     monthly_budget: Optional[int] = Field(default=None, description="cents")
     hide_flattrs: Optional[bool] = Field(default=None, description="keep which things you flattr private")
@@ -30,7 +31,7 @@ class ProfileIn(BaseModel):
 
 
 class AmountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     amount: int = Field(gt=0, le=100_000_000, description="cents")
 
 
@@ -91,12 +92,16 @@ def request_payout(payout: Annotated[AmountIn, Body()]):
     minimum = settings.get().min_payout
     if payout.amount < minimum:
         raise ValidationFailed(f"A payout is at least {minimum} cents.", code="payout_below_minimum")
+    from flattr import payouts  # this route only: the payout provider's client and secrets
+
     view = payouts.request(user_id, payout.amount, _request_key())
     return json_response(202, {"id": view.id, "amount": view.amount, "status": view.status})
 
 
 def _estimate(user_id: str, month: str) -> dict | None:
     """This open month as a close would settle it now: what each flattr is worth so far."""
+    from flattr.store import statements
+
     plan = statements.if_closed_now(user_id, month)
     if plan is None:
         return None
@@ -118,6 +123,9 @@ def get_statement(
 ):
     """The month's statement; `received` covers a page of the user's things (16 shards each), and
     `next` goes on to the next page of them."""
+    # This route only: the settlement's modules and the things' pages (~10 modules) are loaded here.
+    from flattr.store import pages, statements
+
     user_id = current_user(app)
     month = months.parse(month)
     owned = pages.owned(user_id, count=limit, cursor=cursor)

@@ -70,8 +70,9 @@ def payments_webhook():
         return error(409, "event_in_progress", "This event is being processed; send it again later.")
 
 
+# The bodies' validators are built on first use (defer_build), not by a cold start serving another route.
 class DepositIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     amount: int = Field(gt=0, le=webhooks.MAX_DEPOSIT, description="cents, at least the minimum budget")
 
 
@@ -91,7 +92,7 @@ def create_deposit(deposit: Annotated[DepositIn, Body()]):
 
 
 class PayoutAccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     return_url: str = Field(
         min_length=8,
         max_length=2000,

@@ -20,7 +20,8 @@ app = make_app()
 
 
 class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Its validator is built on first use, not by a cold start serving another route.
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     url: str = Field(min_length=1, max_length=2000, description="https URL that receives signed events")
 
 

@@ -32,6 +32,8 @@ SORTS = ("relevance", "trend", "flattrs", "flattrs_month", "flattrs_week", "flat
 class NewThing(BaseModel):
     """v2's create: only `url` is needed, and the defaults are v2's. The limits are v1's rules."""
 
+    # Validators are built on first use, not at import: most requests check no thing's fields.
+    model_config = ConfigDict(defer_build=True)
     url: rules.Url
     title: Optional[rules.Title] = None
     description: rules.Description = ""
@@ -57,6 +59,7 @@ class AutoSubmit(NewThing):
 
 
 class Changes(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     title: Optional[rules.Title] = None
     description: Optional[rules.Description] = None
     tags: Optional[rules.Tags] = None

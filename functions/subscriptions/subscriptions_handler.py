@@ -14,7 +14,8 @@ app = make_app()
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Its validator is built on first use, not by a cold start serving another route.
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     months: Literal[3, 6, 12]
 
 

@@ -19,7 +19,8 @@ app = make_app()
 
 
 class ThingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Its validator is built on first use, not by a cold start serving another route.
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     url: rules.Url
     title: rules.Title
     description: rules.Description = ""

@@ -87,6 +87,45 @@ def test_importing_a_handler_makes_no_client_and_loads_nothing_it_can_load_on_fi
     )
 
 
+# Counts the full collections CPython runs while `code` runs, and how near the next one is (the
+# generation-1 collections since the last full one: past threshold()[2], the next one is full).
+FULL_COLLECTIONS = """
+import gc, json, sys
+
+full = []
+gc.callbacks.append(lambda phase, info: full.append(1) if phase == "start" and info["generation"] == 2 else None)
+exec(sys.argv[1])
+print(json.dumps({"full": len(full), "toward_next": gc.get_count()[2], "threshold": gc.get_threshold()[2]}))
+"""
+
+
+def collections(code: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_COLLECTIONS, code],
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("fn", stack.functions(), ids=lambda fn: fn.logical_id)
+def test_importing_a_handler_runs_no_full_collection_and_stays_far_from_one(fn):
+    # A full collection walks every object the imports made (about 25 ms of CPU in the heavier
+    # functions). flattr.observability freezes what is made before it, so the rest stays far below.
+    found = collections(f"import {fn.module}")
+    assert found["full"] == 0, f"{fn.logical_id} ran a full collection at import"
+    assert found["toward_next"] <= found["threshold"] * 2 // 3, found
+
+
+def test_the_collection_probe_sees_a_full_collection():
+    # The check can fail: objects kept past the threshold (the imports' are about 50,000) make one.
+    assert collections("kept = [[] for _ in range(100_000)]")["full"] == 1
+
+
 def test_the_probe_sees_a_client_and_boto3():
     # The check can fail: what the deposit and worker functions did before.
     found = probe("import boto3; from flattr.store import models; models.connection().client")

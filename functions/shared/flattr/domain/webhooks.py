@@ -39,7 +39,8 @@ def verify(header: str | None, body: bytes, secret: str, now_seconds: int) -> No
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    # Validators built on the first webhook, not by a cold start of the function's other routes.
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True, defer_build=True)
 
 
 class DepositData(_Strict):
