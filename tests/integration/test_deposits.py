@@ -47,8 +47,8 @@ def test_bad_signatures_are_401_and_change_nothing(api):
     api.put("/me", {"monthly_budget": 500}, user="ada")
     cases = [
         dict(secret="wrong-secret"),
-        dict(timestamp=int(time.time()) - 301),
-        dict(timestamp=int(time.time()) + 301),
+        dict(timestamp=int(time.time()) - 900),
+        dict(timestamp=int(time.time()) + 900),
         dict(signature=""),
         dict(signature="t=abc,v1=00"),
         dict(signature=f"t={int(time.time())}"),
