@@ -126,13 +126,14 @@ def hours_10m_users(wcu_per_user: float, scaling: dict) -> dict[str, float]:
     its length is users / segments / page size jobs, each timed here; the last page's fold then
     runs after its users settle."""
     from flattr.store import credits, settlement
+    from flattr.store.credit_models import parts_for
 
     writes_s = USERS_10M * wcu_per_user / TABLE_WCU_PER_S
     chain = math.ceil(USERS_10M / settlement.SEGMENTS / settlement.PAGE_SIZE)
     fan_out_s = chain * scaling["scan_job_seconds"] + scaling["fold_page_seconds"]
-    # The creators' fold runs after the last page: one chain of chunks per part, every user a
-    # creator (as in the ring), each chunk timed here.
-    credit_chunks = math.ceil(USERS_10M / credits.PARTS / credits.CHUNK_OWNERS)
+    # The creators' fold runs after the last page: one chain of chunks per part (as many parts as
+    # such a close takes), every user a creator (as in the ring), each chunk timed here.
+    credit_chunks = math.ceil(USERS_10M / parts_for(USERS_10M) / credits.CHUNK_OWNERS)
     credit_s = credit_chunks * scaling["credit_chunk_seconds"]
     return {
         "writes_hours": round(writes_s / 3600, 3),
