@@ -81,12 +81,14 @@ def fresh_stack(label: str = "bench"):
     name = f"{label}-{next(_stack_seq)}"
     deployed = stack.deploy(stack_name=name)
     deployed.name = name  # type: ignore[attr-defined]
-    boto3.client("ssm").put_parameter(
-        Name=deployed.environment["FLATTR_WEBHOOK_SECRET_PARAMETER"],
-        Value="local-webhook-secret",
-        Type="SecureString",
-        Overwrite=True,
-    )
+    for variable, value in (
+        ("FLATTR_WEBHOOK_SECRET_PARAMETER", "local-webhook-secret"),
+        ("FLATTR_STRIPE_WEBHOOK_SECRET_PARAMETER", "whsec_local"),  # a route the items phase calls
+    ):
+        if variable in deployed.environment:
+            boto3.client("ssm").put_parameter(
+                Name=deployed.environment[variable], Value=value, Type="SecureString", Overwrite=True
+            )
     os.environ.update({k: str(v) for k, v in deployed.environment.items()})
     from flattr import clock, settings
     from flattr.store import clicks, models

@@ -197,7 +197,8 @@ def run(things: int = THINGS) -> dict:
     from werkzeug.test import Client
 
     from bench.reads import counting
-    from local.gateway import Gateway, make_token, signed_webhook
+    from local.control import signed_webhook
+    from local.gateway import Gateway, make_token
 
     t0 = time.perf_counter()
     seed = _seed(things)
