@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..clock import now
 from ..domain import accounts
-from . import ledger
+from . import calendar, ledger
 from .credit_models import HASH, CreditEntry, CreditMark, owner_hash, part_of
 from .models import MonthClose, Received, _Base, connection
 from .tx import Cancelled, Tx
@@ -214,6 +214,34 @@ def credit_job(month: str, part: int, start: dict | None = None, index: int = 0)
 
 def jobs(month: str, parts: int) -> list[dict]:
     return [credit_job(month, p) for p in range(parts)]
+
+
+# ---------------------------------------------------------------- the close's jobs
+
+
+def start(month: str, queue) -> bool:
+    """Once every page has folded, hand out the creators' fold, one job per part. Called after
+    each page's fold and each segment's end: the last of them finds the pages all folded."""
+    close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
+    if close.credits_dispatched or int(close.segments_done or 0) < int(close.segments):
+        return False
+    totals = calendar.progress(month)
+    if totals["pages_folded"] < totals["pages_total"]:
+        return False
+    # Sent before being marked: a crash in between (or a twin) only repeats jobs that find their
+    # chunks credited.
+    queue.send(jobs(month, max(1, int(close.credit_parts or 0))))
+    Tx().update(close, [MonthClose.credits_dispatched.set(True)]).commit_once()
+    return True
+
+
+def run_part(job: dict, queue) -> bool:
+    """Credit a part's creators, a bounded number of chunks; the rest goes on in a new job."""
+    month, part = job["month"], int(job["part"])
+    rest = fold_part(month, part, job.get("start"), int(job.get("chunk", 0)))
+    if rest is not None:
+        queue.send([credit_job(month, part, rest["start"], rest["chunk"])])
+    return rest is None
 
 
 # ---------------------------------------------------------------- readers

@@ -103,36 +103,11 @@ def run_job(job: dict, queue: Queue, policy: Policy | None = None):
         return scan_page(job, queue)
     if job["kind"] == "fold":
         folded = fold_page(job["month"], job["page"], policy, job.get("users"), job.get("parts"))
-        start_credits(job["month"], queue)
+        credits.start(job["month"], queue)
         return folded
     if job["kind"] == "credit":
-        return credit_part(job, queue)
+        return credits.run_part(job, queue)
     return settle_user(job["user_id"], job["month"], policy, job.get("page"))
-
-
-def start_credits(month: str, queue: Queue) -> bool:
-    """Once every page has folded, hand out the creators' fold, one job per part. Called after
-    each page's fold and each segment's end: the last of them finds the pages all folded."""
-    close = MonthClose.get(*MonthClose.key(month), consistent_read=True)
-    if close.credits_dispatched or int(close.segments_done or 0) < int(close.segments):
-        return False
-    totals = calendar.progress(month)
-    if totals["pages_folded"] < totals["pages_total"]:
-        return False
-    # Sent before being marked: a crash in between (or a twin) only repeats jobs that find their
-    # chunks credited.
-    queue.send(credits.jobs(month, max(1, int(close.credit_parts or 0))))
-    Tx().update(close, [MonthClose.credits_dispatched.set(True)]).commit_once()
-    return True
-
-
-def credit_part(job: dict, queue: Queue) -> bool:
-    """Credit a part's creators, a bounded number of chunks; the rest goes on in a new job."""
-    month, part = job["month"], int(job["part"])
-    rest = credits.fold_part(month, part, job.get("start"), int(job.get("chunk", 0)))
-    if rest is not None:
-        queue.send([credits.credit_job(month, part, rest["start"], rest["chunk"])])
-    return rest is None
 
 
 def scan_page(job: dict, queue: Queue) -> int:
@@ -166,7 +141,7 @@ def scan_page(job: dict, queue: Queue) -> int:
         ledger.guard(tx, MonthClose.key(month)[0], f"SEGMENT#{segment}")
         tx.update(MonthClose(*MonthClose.key(month)), [MonthClose.segments_done.add(1)])
         tx.commit_once()
-        start_credits(month, queue)
+        credits.start(month, queue)
     return len(users)
 
 
