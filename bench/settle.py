@@ -97,9 +97,14 @@ def seed_whale(flattrs: int, creators: int = 20) -> None:
     _cards({"whale": {str(200_000 + i): f"creator{i % creators}" for i in range(flattrs)}})
 
 
+SQS_BATCH = 10  # the settle worker's BatchSize in infra/template.yaml
+
+
 def close(month: str = MONTH, by_kind: dict | None = None) -> float:
-    """Close the month in-process, job by job (scan, settle, fold). Returns CPU seconds; `by_kind`
-    collects each job's CPU seconds by its kind."""
+    """Close the month in-process, in batches of jobs as the worker gets them from SQS (the settle
+    jobs of a batch together first, store.settlement.prepare), then job by job. Returns
+    CPU seconds; `by_kind` collects each job's CPU seconds by its kind, and each batch's read
+    under "ahead"."""
     from flattr.settings import Policy
     from flattr.store import settlement
 
@@ -108,11 +113,16 @@ def close(month: str = MONTH, by_kind: dict | None = None) -> float:
     t0 = env.cpu()
     settlement.start_close(month, queue)
     while queue.jobs:
-        job = queue.jobs.popleft()
+        batch = [queue.jobs.popleft() for _ in range(min(SQS_BATCH, len(queue.jobs)))]
         t_job = env.cpu()
-        settlement.run_job(job, queue, cfg)
-        if by_kind is not None:
-            by_kind.setdefault(job["kind"], []).append(env.cpu() - t_job)
+        ahead = settlement.prepare(batch, cfg)
+        if by_kind is not None and ahead is not None:
+            by_kind.setdefault("ahead", []).append(env.cpu() - t_job)
+        for job in batch:
+            t_job = env.cpu()
+            settlement.run_job(job, queue, cfg, ahead)
+            if by_kind is not None:
+                by_kind.setdefault(job["kind"], []).append(env.cpu() - t_job)
     return env.cpu() - t0
 
 

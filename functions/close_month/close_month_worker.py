@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from flattr.notify import events as notify
 from flattr.observability import CORRELATION_ATTRIBUTE, logger
 from flattr.store import settlement
+from flattr.store.people import Ahead
 from flattr.store.queue import SettleQueue
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,6 +24,18 @@ def decode_job(body: str) -> dict:
     return job
 
 
+_ahead: Ahead | None = None  # this batch's settle jobs, sealed, read and settled together
+
+
+def _read_ahead(records: list[dict]) -> Ahead | None:
+    """Settle the batch's users together; a failure here only leaves each job to settle alone."""
+    try:
+        return settlement.prepare([json.loads(r["body"]) for r in records])
+    except Exception:
+        logger.warning("the batch's users could not be read together", exc_info=True)
+        return None
+
+
 def record_handler(record: SQSRecord) -> None:
     attributes = record.message_attributes
     cid = attributes[CORRELATION_ATTRIBUTE].string_value if CORRELATION_ATTRIBUTE in attributes else None
@@ -30,12 +43,17 @@ def record_handler(record: SQSRecord) -> None:
     # Every job is safe to run twice, or at once with itself: a duplicate settle job finds the user
     # settled (settled_through) after one read, and a duplicate fold finds its page's marker.
     job = decode_job(record.body)
-    settlement.run_job(job, _queue)
+    settlement.run_job(job, _queue, ahead=_ahead)
     notify.after_close_job(job)  # statements, webhooks and the like: queued, sent by the notify worker
 
 
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    global _ahead
+    _ahead = _read_ahead(event.get("Records") or [])
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        _ahead = None

@@ -3,8 +3,10 @@
 Each seed builds a small world (deposits, some redelivered; budgets; clicks, some repeated),
 then closes the month through an at-least-once queue while injecting faults: a crash before or
 after any single DynamoDB write, duplicate deliveries, two workers on one job at once, and the
-close started twice, and the creators' fold cut into chunks of a creator or two. Meanwhile functions whose clock still reads the old month click late (some
-at the very moment their month card is sealed), a newcomer joins and tries to, and later months
+close started twice, and the creators' fold cut into chunks of a creator or two. Jobs also come
+in a worker's batches, whose users are sealed, read and settled in one transaction. Meanwhile
+functions whose clock still reads the old month click late (some at the very moment their month
+card is sealed), a newcomer joins and tries to, and later months
 try to close out of order. The table's stream reaches the tally at least once: batches delivered
 twice, in sizes and chunks of every kind, with crashes around its writes and retries from the
 failure it reports. Afterwards the audit must find nothing (the counters equal the cards), and
@@ -263,6 +265,18 @@ def test_month_close_survives_faults(seed, faults, at, tally_faults, monkeypatch
             late_events()
         if rng.random() < 0.05:
             tally_faults(rng)
+        if rng.random() < 0.2:  # a worker's SQS batch: its settle jobs sealed, read, settled together
+            batch = [queue.pop(rng.randrange(len(queue))) for _ in range(min(len(queue), rng.randint(2, 5)))]
+            settles = [j for j in batch if j["kind"] == "settle"]
+            late = None
+            if settles and rng.random() < 0.3:  # one of its users clicks late, meanwhile
+                late = threading.Thread(target=racing_click, args=(rng.choice(settles),))
+                late.start()
+            if not attempt(settlement.run_batch, batch, sender, cfg):
+                queue.extend(batch)  # those that ran come again too: at least once
+            if late is not None:
+                late.join()
+            continue
         job = queue.pop(rng.randrange(len(queue)))
         if job["kind"] == "settle" and rng.random() < 0.15:
             late = threading.Thread(target=racing_click, args=(job,))

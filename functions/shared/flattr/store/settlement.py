@@ -1,7 +1,7 @@
 """The month close: enumerate users page by page, settle each user's month exactly once, fold
 each page's settlements (store.fold), then credit each creator once (store.credits).
 
-Settling one user is three requests and one write of two items:
+Settling one user alone is three requests and one write of two items:
 
   freeze    the month's clicks stop being accepted, and its flattrs are read ({thing: owner})
   read      one consistent BatchGetItem: the user and the owners of what they flattred
@@ -9,6 +9,10 @@ Settling one user is three requests and one write of two items:
             months; on condition that settled_through is as read, so it happens once and in
             calendar order) and the immutable settlement record with its shares, which holds
             the charge in transit until its page folds it into the month's clearing account
+
+A worker's batch of settle jobs (SQS delivers up to ten) goes together (`prepare`): each card
+sealed, then one read of the users and one of their owners, then ONE transaction of every user's
+two items, each item on its own condition; if any fails, each job settles its user alone.
 
 Rules that money enforces bind here, as Flattr's did: the giver pays min(budget, funds), nothing
 while they owe; a share whose owner does not give goes to charity, and the record says so. A
@@ -18,18 +22,18 @@ flattr of a thing deleted since is paid: it was acknowledged while the thing was
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Protocol
 
 from .. import settings
 from ..clock import now
-from ..domain.money import bind_owners, payable, plan_month, split_salt
 from ..domain.months import previous
 from ..settings import Policy
-from . import calendar, cards, credits, fold, ledger, subscriptions
+from . import calendar, cards, credits, fold, ledger, settle_tx, subscriptions
+from . import people as people_
 from .credit_models import parts_for
 from .fold import Share
-from .models import MonthClose, Settlement, User, connection
+from .models import MonthClose, Settlement, User
+from .people import Ahead, Person
 from .tx import Cancelled, Tx
 
 SEGMENTS = 8  # parallel scan segments of the users index
@@ -97,8 +101,9 @@ def fold_job(month: str, page: str, users: list[str] | None = None, parts: int |
     return {**job, "users": users, "parts": parts} if users is not None else job
 
 
-def run_job(job: dict, queue: Queue, policy: Policy | None = None):
-    """Carry out one job of the close, whatever its kind (the worker, tests and the bench)."""
+def run_job(job: dict, queue: Queue, policy: Policy | None = None, ahead: Ahead | None = None):
+    """Carry out one job of the close, whatever its kind (the worker, tests and the bench).
+    `ahead`: its batch's users, sealed and read together (store.people.ahead)."""
     if job["kind"] == "scan":
         return scan_page(job, queue)
     if job["kind"] == "fold":
@@ -107,7 +112,53 @@ def run_job(job: dict, queue: Queue, policy: Policy | None = None):
         return folded
     if job["kind"] == "credit":
         return credits.run_part(job, queue)
-    return settle_user(job["user_id"], job["month"], policy, job.get("page"))
+    return settle_user(job["user_id"], job["month"], policy, job.get("page"), ahead)
+
+
+def run_batch(jobs: list[dict], queue: Queue, policy: Policy | None = None) -> None:
+    """Jobs as the worker gets them from SQS: the settle jobs together first (`prepare`), then
+    each job."""
+    ahead = prepare(jobs, policy)
+    for job in jobs:
+        run_job(job, queue, policy, ahead)
+
+
+def prepare(jobs: list[dict], policy: Policy | None = None) -> Ahead | None:
+    """A batch's settle jobs of one month, together: their cards sealed and their people read
+    (store.people.ahead), then every user on the plain path (on a scan page, not settled, no
+    earlier month or subscriptions due) settled in ONE transaction of each one's two items. If a
+    condition fails, none is settled: each job then settles its user alone, from what was read
+    (or afresh, for the users whose conditions failed)."""
+    ahead = people_.ahead(jobs)
+    if ahead is None:
+        return None
+    policy = policy or settings.policy()
+    staged = []
+    for user_id, flattrs in ahead.flattrs.items():
+        user, page = ahead.people.get(user_id), ahead.pages.get(user_id)
+        if user is None or not page or not _plain(user, ahead.month):
+            continue
+        staged.append(settle_tx.stage(user, ahead.month, flattrs, ahead.people, policy, page))
+    staged = staged[: settle_tx.BATCH]
+    if len(staged) < 2:
+        return ahead
+    lost = settle_tx.commit(staged)
+    for s in staged:
+        user_id = s.record.user_id
+        if not lost:
+            ahead.settled[user_id] = s.record
+        if not lost or user_id in lost:  # settled; or what was read is stale: its job reads again
+            del ahead.flattrs[user_id]
+    return ahead
+
+
+def _plain(user: Person, month: str) -> bool:
+    return (
+        (user.created_month or "") <= month
+        and (user.settled_through or "") < month
+        and (user.subs_through or "") < month
+        and not _behind(user, month)
+    )
 
 
 def scan_page(job: dict, queue: Queue) -> int:
@@ -161,16 +212,23 @@ def fold_page(
 
 
 def settle_user(
-    user_id: str, month: str, policy: Policy | None = None, page: str | None = None
+    user_id: str,
+    month: str,
+    policy: Policy | None = None,
+    page: str | None = None,
+    ahead: Ahead | None = None,
 ) -> Settlement | None:
     """Settle one user's month once, in calendar order. None: no such user (or one born after it).
     `page` is the scan page whose fold credits it; without one (a job sent by hand, an earlier
     month settled late) the user's month is a page of its own, folded here. The policy is the
-    deployment's (settings.policy()) unless a test hands another."""
+    deployment's (settings.policy()) unless a test hands another. `ahead`: the user's card sealed
+    and the people read with their batch's, for the first attempt."""
     policy = policy or settings.policy()
+    if ahead and (record := ahead.done(user_id, month)):  # settled with its batch
+        return record
     for _ in range(ATTEMPTS):
-        flattrs = _freeze(user_id, month)
-        people = _people({user_id, *flattrs.values()})
+        taken = ahead.take(user_id, month) if ahead else None
+        flattrs, people = taken or _read(user_id, month)
         user = people.get(user_id)
         if user is None or (user.created_month or "") > month:
             return None
@@ -182,7 +240,7 @@ def settle_user(
         if (user.subs_through or "") >= month:
             added = subscriptions.materialize(user_id, month, policy)
             flattrs = {**flattrs, **added}
-            people.update(_people(set(added.values()) - set(people)))
+            people.update(people_.read(set(added.values()) - set(people)))
         page_id = page or fold.solo(user_id)
         record = _commit(user, month, flattrs, people, policy, page_id)
         if record is not None:
@@ -199,61 +257,15 @@ def _freeze(user_id: str, month: str) -> dict[str, str]:
     return cards.seal(user_id, month)
 
 
+def _read(user_id: str, month: str) -> tuple[dict[str, str], dict[str, Person]]:
+    """The user's month sealed, then the user and the owners of what they flattred."""
+    flattrs = _freeze(user_id, month)
+    return flattrs, people_.read({user_id, *flattrs.values()})
+
+
 def flattrs_of(user_id: str, month: str) -> dict[str, str]:
     """thing id -> owner id, for every flattr of the month (as it stands, without sealing it)."""
     return cards.read(user_id, month).owners()
-
-
-@dataclass(frozen=True)
-class Person:
-    """What settlement reads of a user: for their own month, the plan's inputs, its order and its
-    condition; as an owner, whether they give (give to get). A missing number reads as 0."""
-
-    user_id: str
-    budget: int = 0
-    funds: int = 0
-    debt: int = 0
-    idle_months: int = 0
-    settled_through: str | None = None
-    created_month: str | None = None
-    subs_through: str | None = None
-    gave_month: str | None = None
-
-    @classmethod
-    def of(cls, item: dict) -> Person:
-        """From a user item in DynamoDB's wire format, as `_people` reads it."""
-        number = {name: int(item[name]["N"]) for name in _NUMBERS if name in item}
-        text = {name: item[name]["S"] for name in _TEXTS if name in item}
-        return cls(item["pk"]["S"][len("USER#") :], **number, **text)
-
-
-_NUMBERS = ("budget", "funds", "debt", "idle_months")
-_TEXTS = ("settled_through", "created_month", "subs_through", "gave_month")
-_NAMES = {f"#{i}": name for i, name in enumerate(("pk", *_NUMBERS, *_TEXTS))}
-
-
-def _people(user_ids: set[str]) -> dict[str, Person]:
-    """The users, read together and strongly consistently, one BatchGetItem per 100: only what
-    settlement reads of them, not the whole items (many more values to read and decode)."""
-    client, table = connection().client, User.Meta.table_name
-    keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in map(User.key, sorted(user_ids))]
-    found: dict[str, Person] = {}
-    for i in range(0, len(keys), 100):
-        request = {
-            table: {
-                "Keys": keys[i : i + 100],
-                "ConsistentRead": True,
-                "ProjectionExpression": ", ".join(_NAMES),
-                "ExpressionAttributeNames": _NAMES,
-            }
-        }
-        while request:  # what DynamoDB left unprocessed is asked again
-            got = client.batch_get_item(RequestItems=request)
-            for item in got.get("Responses", {}).get(table, []):
-                person = Person.of(item)
-                found[person.user_id] = person
-            request = got.get("UnprocessedKeys") or {}
-    return found
 
 
 def _behind(user: Person, month: str) -> bool:
@@ -274,71 +286,12 @@ def _settled(user_id: str, month: str, policy: Policy) -> Settlement:
     return record
 
 
-def owner_gives(owner: Person | None, month: str, policy: Policy) -> bool:
-    """Give to get, at settlement: the owner has a budget, and funds, or gave them this month
-    (their own settlement may come first and empty their funds: the order must not matter)."""
-    if not policy.give_to_get:
-        return True
-    if owner is None:
-        return False
-    budget, funds = int(owner.budget or 0), int(owner.funds or 0)
-    return budget >= policy.min_budget and (funds > 0 or (owner.gave_month or "") >= month)
-
-
 def _commit(
     user: Person, month: str, flattrs: dict[str, str], people: dict[str, Person], policy: Policy, page: str
 ) -> Settlement | None:
     """The user's month in one transaction. None if it lost a race (read again and retry)."""
-    user_id = user.user_id
-    plan = plan_month(
-        budget=int(user.budget or 0),
-        funds=payable(int(user.funds or 0), int(user.debt or 0)),
-        things=sorted(flattrs),
-        fee_bps=policy.fee_bps,
-        policy=policy.unspent,
-        idle_months=int(user.idle_months or 0),
-        salt=split_salt(user_id, month),
-    )
-    giving = {o for o in set(flattrs.values()) if owner_gives(people.get(o), month, policy)}
-    plan = bind_owners(plan, flattrs, giving)
-    record = Settlement(
-        *Settlement.key(user_id, month),
-        user_id=user_id,
-        month=month,
-        status="done",
-        charged=plan.charged,
-        fee=plan.fee,
-        fee_bps=policy.fee_bps,
-        charity=plan.charity,
-        distributed=plan.distributed,
-        things=len(flattrs),
-        idle_after=plan.idle_months,
-        policy=policy.unspent,
-        page=page,
-        shares=[fold.encode(t, flattrs[t], c) for t, c in sorted(plan.shares.items())],
-        redirected=[fold.encode(t, flattrs[t], c) for t, c in sorted(plan.redirected.items())],
-    )
-    as_read = (
-        User.settled_through == user.settled_through
-        if user.settled_through
-        else User.settled_through.does_not_exist()
-    )
-    actions = [User.settled_through.set(month)]
-    if plan.idle_months != int(user.idle_months or 0):  # only settlement writes it: unchanged, no SET
-        actions.append(User.idle_months.set(plan.idle_months))
-    condition = as_read
-    if plan.charged:
-        actions += [User.funds.add(-plan.charged), User.gave_month.set(month)]
-        condition &= (User.funds >= plan.charged) & (User.debt.does_not_exist() | (User.debt >= 0))
-    elif not user.settled_through:  # a comparison above fails on a missing user; else say it
-        condition = User.pk.exists() & condition
-    tx = Tx().update(User(*User.key(user_id)), actions, condition=condition, label="user")
-    tx.put(record, condition=Settlement.pk.does_not_exist(), label="record")
-    try:
-        tx.commit()
-    except Cancelled:
-        return None  # settled by a twin, or the user changed since the read (a refund): again
-    return record
+    staged = settle_tx.stage(user, month, flattrs, people, policy, page)
+    return None if settle_tx.commit([staged]) else staged.record
 
 
 def shares_of(record: Settlement) -> list[Share]:
