@@ -78,7 +78,7 @@ def _entries(month: str, part: int, start: dict | None) -> Iterator[Read]:
         "TableName": _Base.Meta.table_name,
         "KeyConditionExpression": "pk = :p",
         "ExpressionAttributeValues": {":p": {"S": CreditEntry.partition(month, part)}},
-        "ProjectionExpression": "pk, sk, #o, cents, things",
+        "ProjectionExpression": "sk, #o, cents, things",  # the partition is known
         "ExpressionAttributeNames": {"#o": "owner"},
         "ConsistentRead": True,
     }
