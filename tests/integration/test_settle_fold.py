@@ -185,3 +185,21 @@ def test_the_audit_sees_a_fold_that_does_not_match_its_records(api, october, clo
     models.Marker.get(*models.Page.fold_key(MONTH, page, fold.DONE)).delete()  # as if never folded
     found = {v.invariant for v in run_audit()}
     assert 2 in found and 4 in found
+
+
+def test_a_fold_reads_of_each_record_what_the_record_holds(api, october, at):
+    q = scan(at)
+    run(q, "settle")
+    users = ["ada", "bob", "cy", "nobody"]
+    read = fold.records(MONTH, users)
+    assert sorted(read) == ["ada", "bob", "cy"]
+    for user_id, r in read.items():
+        full = record(user_id)
+        assert (r.user_id, r.page, r.shares) == (full.user_id, full.page, list(full.shares))
+        assert (r.charged, r.fee, r.distributed, r.charity) == (
+            int(full.charged),
+            int(full.fee),
+            int(full.distributed),
+            int(full.charity),
+        )
+    assert sum(len(r.shares) for r in read.values()) == 2  # ada's flattrs, both paid

@@ -105,6 +105,17 @@ def test_a_page_moves_its_shares_to_clearing_and_writes_each_creator_one_entry(u
 
 
 @settings(max_examples=40, deadline=None)
+@given(users=st.lists(user, max_size=20))
+def test_an_entry_as_written_holds_its_cents_as_the_sum_of_its_things(users):
+    """The creators' fold reads an entry's things and takes its cents as their sum."""
+    records = [record(i, *u) for i, u in enumerate(users)]
+    for owner, e in fold.plan(MONTH, "3.1", records, len(records), parts=2).entries.items():
+        item = credits.entry_item(MONTH, owner, "3.1", 2, e.cents, credits.entry_things(e.things), [])
+        things = list(credits.parse_things(t["S"] for t in item["things"]["L"]))
+        assert int(item["cents"]["N"]) == sum(c for _, _, c in things) > 0
+
+
+@settings(max_examples=40, deadline=None)
 @given(u=user)
 def test_a_solo_page_credits_owners_directly_in_transactions_that_fit(u):
     records = [record(0, *u, page=fold.solo("u0"))]

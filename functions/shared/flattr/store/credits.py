@@ -70,7 +70,7 @@ class Read:
     sk: str
     owner: str
     cents: int
-    things: list[str]
+    things: list[tuple[str, int, int]]  # (thing, shares, cents)
 
 
 def _entries(month: str, part: int, start: dict | None) -> Iterator[Read]:
@@ -78,15 +78,16 @@ def _entries(month: str, part: int, start: dict | None) -> Iterator[Read]:
         "TableName": _Base.Meta.table_name,
         "KeyConditionExpression": "pk = :p",
         "ExpressionAttributeValues": {":p": {"S": CreditEntry.partition(month, part)}},
-        "ProjectionExpression": "pk, sk, #o, cents, things",
+        # Not the partition (known), nor the cents: an entry's cents are its things' (store.fold).
+        "ProjectionExpression": "sk, #o, things",
         "ExpressionAttributeNames": {"#o": "owner"},
         "ConsistentRead": True,
     }
     while True:
         page = connection().client.query(**query, **({"ExclusiveStartKey": start} if start else {}))
         for item in page.get("Items", []):
-            things = [t["S"] for t in item.get("things", {}).get("L", [])]
-            yield Read(item["sk"]["S"], item["owner"]["S"], int(item["cents"]["N"]), things)
+            things = list(parse_things(t["S"] for t in item.get("things", {}).get("L", [])))
+            yield Read(item["sk"]["S"], item["owner"]["S"], sum(c for _, _, c in things), things)
         start = page.get("LastEvaluatedKey")
         if not start:
             return
@@ -132,8 +133,8 @@ def _with_group(chunk: Chunk, group: list[Read], pk: str) -> tuple[Chunk | None,
     if chunk.owners and len(chunk.owners) + len(new) > CHUNK_OWNERS:
         ready, chunk = chunk, Chunk(chunk.index + 1)
     for e in group:
-        chunk.owners[e.owner] = chunk.owners.get(e.owner, 0) + int(e.cents)
-        for thing_id, n, cents in parse_things(e.things):
+        chunk.owners[e.owner] = chunk.owners.get(e.owner, 0) + e.cents
+        for thing_id, n, cents in e.things:
             chunk.received[thing_id][0] += n
             chunk.received[thing_id][1] += cents
     chunk.last_key = {"pk": {"S": pk}, "sk": {"S": group[-1].sk}}
