@@ -217,6 +217,11 @@ def _settle_rows(scaling: dict, hot: dict, user_cost: dict) -> dict[str, dict]:
         None,
         note="vs BatchWriteItem of as many items as settlement wrote",
     )
+    metrics["settle.floor_ratio_heap_frozen"] = _row(
+        round(scaling["floor_ratio_heap_frozen"], 2),
+        None,
+        note="the same, with the heap frozen before each timing (gc.freeze)",
+    )
     metrics["settle.requests_per_user"] = _row(
         scaling["requests_per_user"], 4, note="DynamoDB requests per settled user, page folds included"
     )
