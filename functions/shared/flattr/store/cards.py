@@ -22,6 +22,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.operand import Path
 
 from ..domain.errors import MonthClosed, MonthFull
+from . import wire
 from .models import _Base, connection
 
 PREFIX = "CARD#"
@@ -222,7 +223,4 @@ def as_item(user_id: str, month: str, flattrs: dict[str, str], at: int) -> dict:
 
 def put_many(items: list[dict]) -> None:
     """Write cards made by `as_item`, 25 to a BatchWriteItem."""
-    for i in range(0, len(items), 25):
-        _client().batch_write_item(
-            RequestItems={_table(): [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
-        )
+    wire.put_many(items)

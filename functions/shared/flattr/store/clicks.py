@@ -26,8 +26,8 @@ from .. import settings
 from ..clock import now
 from ..domain.errors import FlattrOwner, MonthClosed, NoMeans, OwnerNotParticipating, ThingNotFound, UrlTaken
 from ..domain.months import month_of
-from . import cards, things, users
-from .models import Thing, User, _Base, connection
+from . import cards, things, users, wire
+from .models import Thing, User
 from .tx import Cancelled, Tx
 
 THING_TTL = 300.0  # seconds a thing's ref is trusted (a deleted thing stops taking clicks after it)
@@ -114,11 +114,11 @@ def _person(user: User | None) -> Person | None:
     return Person(int(user.budget or 0), int(user.funds or 0), int(user.debt or 0), user.closed_through)
 
 
-_PROJECTION = "pk, budget, funds, debt, closed_through"  # the key, and what a Person holds
+_READ = ("pk", "budget", "funds", "debt", "closed_through")  # the key, and what a Person holds
 
 
 def _person_of(item: dict | None) -> Person | None:
-    """A Person from a user's item in DynamoDB's wire format (what `_read_people` projects)."""
+    """A Person from a user's item in DynamoDB's wire format (what `_read_people` reads)."""
     if item is None:
         return None
 
@@ -130,18 +130,10 @@ def _person_of(item: dict | None) -> Person | None:
 
 
 def _read_people(user_ids: list[str]) -> dict[str, Person | None]:
-    """The fields the click rules read, for these users, in one consistent BatchGetItem (the keys
-    it leaves unprocessed asked again). Straight from the client: a click needs four numbers and a
-    month of each person, not a model of every attribute."""
-    table = _Base.Meta.table_name
-    keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in map(User.key, user_ids)]
-    found: dict[str, dict] = {}
-    while keys:
-        got = connection().client.batch_get_item(
-            RequestItems={table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": _PROJECTION}}
-        )
-        found.update((item["pk"]["S"], item) for item in got.get("Responses", {}).get(table, []))
-        keys = got.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    """The fields the click rules read, for these users, in one consistent BatchGetItem. Straight
+    from the client: a click needs four numbers and a month of each person, not a model of every
+    attribute."""
+    found = {item["pk"]["S"]: item for item in wire.get_many(map(User.key, user_ids), _READ)}
     return {u: _person_of(found.get(User.key(u)[0])) for u in user_ids}
 
 

@@ -14,14 +14,13 @@ received is written whole, from the same sums (a put of the total: idempotent).
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..clock import now
 from ..domain import accounts
-from . import calendar, ledger
+from . import calendar, ledger, wire
 from .credit_models import HASH, CreditEntry, CreditMark, owner_hash, part_of
 from .models import MonthClose, Received, _Base, connection
 from .tx import Cancelled, Tx
@@ -93,20 +92,6 @@ def _entries(month: str, part: int, start: dict | None) -> Iterator[Read]:
             return
 
 
-def put_items(items: list[dict]) -> None:
-    """Write items given in DynamoDB's wire format, 25 to a BatchWriteItem (what DynamoDB leaves
-    unprocessed is sent again, after a pause)."""
-    for i in range(0, len(items), 25):
-        pending = {_Base.Meta.table_name: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
-        for attempt in range(10):
-            pending = connection().client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-            if not pending:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        else:
-            raise RuntimeError("DynamoDB kept items unprocessed")
-
-
 def chunks(month: str, part: int, start: dict | None = None, index: int = 0) -> Iterator[Chunk]:
     """The part's chunks from `start` (a chunk's last key; None: the part's start), in order."""
     chunk, group, pk = Chunk(index), [], CreditEntry.partition(month, part)
@@ -143,7 +128,7 @@ def _with_group(chunk: Chunk, group: list[Read], pk: str) -> tuple[Chunk | None,
 
 def apply(month: str, part: int, chunk: Chunk) -> bool:
     """Credit one chunk, at most once. False: it had been."""
-    put_items([received_item(t, month, n, c) for t, (n, c) in sorted(chunk.received.items())])
+    wire.put_many([received_item(t, month, n, c) for t, (n, c) in sorted(chunk.received.items())])
     mark = CreditMark(
         *CreditMark.key(month, part, chunk.name),
         credits=[f"{c}|{o}" for o, c in sorted(chunk.owners.items())],

@@ -23,14 +23,13 @@ first (settling is idempotent); so a lost or late settle job never leaves its pa
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..domain import accounts
-from . import credits, ledger
-from .models import Marker, MonthProgress, Page, Received, Settlement, connection
+from . import credits, ledger, wire
+from .models import Marker, MonthProgress, Page, Received, Settlement
 from .tx import Cancelled, Tx
 
 CHUNK_OPS = 96  # a solo page's credits and received rows per transaction: with the marker, the
@@ -228,39 +227,13 @@ class Record:
 
 
 _READ = ("user_id", "page", "charged", "fee", "distributed", "charity", "shares")
-_NAMES = {f"#{i}": name for i, name in enumerate(_READ)}
 
 
 def records(month: str, user_ids: list[str]) -> dict[str, Record]:
-    """The users' records of the month, strongly consistent, one BatchGetItem per 100 keys (what
-    DynamoDB leaves unprocessed is asked again): the attributes a fold reads, not whole items."""
-    client, table = connection().client, Settlement.Meta.table_name
-    keys = [
-        {"pk": {"S": pk}, "sk": {"S": sk}}
-        for pk, sk in (Settlement.key(u, month) for u in dict.fromkeys(user_ids))
-    ]
-    found: dict[str, Record] = {}
-    for i in range(0, len(keys), 100):
-        request = {
-            table: {
-                "Keys": keys[i : i + 100],
-                "ConsistentRead": True,
-                "ProjectionExpression": ", ".join(_NAMES),
-                "ExpressionAttributeNames": _NAMES,
-            }
-        }
-        for attempt in range(10):
-            got = client.batch_get_item(RequestItems=request)
-            for item in got.get("Responses", {}).get(table, []):
-                record = Record.of(item)
-                found[record.user_id] = record
-            request = got.get("UnprocessedKeys") or {}
-            if not request:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        else:
-            raise RuntimeError("DynamoDB kept keys unprocessed")
-    return found
+    """The users' records of the month, strongly consistent, one BatchGetItem per 100 keys: the
+    attributes a fold reads, not whole items."""
+    items = wire.get_many((Settlement.key(u, month) for u in user_ids), _READ)
+    return {record.user_id: record for record in map(Record.of, items)}
 
 
 def fold_page(
@@ -293,7 +266,7 @@ def fold_page(
 
 
 def write_entries(month: str, page: str, entries: dict[str, Entry], parts: int) -> None:
-    credits.put_items(
+    wire.put_many(
         [
             credits.entry_item(
                 month, owner_id, page, parts, e.cents, credits.entry_things(e.things), sorted(e.givers)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import cards
-from .models import Settlement, User, connection
+from . import cards, wire
+from .models import Settlement, User
 
 
 @dataclass(frozen=True)
@@ -47,26 +47,8 @@ def read(user_ids: set[str], *, as_owners: bool = False) -> dict[str, Person]:
     """The users, read together and strongly consistently, one BatchGetItem per 100: only what
     settlement reads of them, not the whole items (many more values to read and decode); of
     owners only (`as_owners`), whether they give."""
-    client, table = connection().client, User.Meta.table_name
-    keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in map(User.key, sorted(user_ids))]
-    names = {f"#{i}": name for i, name in enumerate(_AS_OWNER if as_owners else _ALL)}
-    found: dict[str, Person] = {}
-    for i in range(0, len(keys), 100):
-        request = {
-            table: {
-                "Keys": keys[i : i + 100],
-                "ConsistentRead": True,
-                "ProjectionExpression": ", ".join(names),
-                "ExpressionAttributeNames": names,
-            }
-        }
-        while request:  # what DynamoDB left unprocessed is asked again
-            got = client.batch_get_item(RequestItems=request)
-            for item in got.get("Responses", {}).get(table, []):
-                person = Person.of(item)
-                found[person.user_id] = person
-            request = got.get("UnprocessedKeys") or {}
-    return found
+    items = wire.get_many(map(User.key, sorted(user_ids)), _AS_OWNER if as_owners else _ALL)
+    return {person.user_id: person for person in map(Person.of, items)}
 
 
 @dataclass
