@@ -119,10 +119,14 @@ def test_owners_outside_the_batch_are_read_as_owners(api, world, monkeypatch):
 
 
 def test_the_worker_settles_each_job_alone_when_the_batch_cannot_be_read(api, world, close, monkeypatch):
+    batches = []
+
     def unavailable(jobs, policy=None):
+        batches.append(jobs)
         raise RuntimeError("DynamoDB is throttling")
 
     monkeypatch.setattr(settlement, "prepare", unavailable)
     status = close(MONTH)
+    assert any(j["kind"] == "settle" for jobs in batches for j in jobs), "the worker tried its batches"
     assert status["status"] == "closed" and status["users_settled"] == 4
     assert {u: m[:3] for u, m in months().items()} == {u: m[:3] for u, m in EXPECTED.items()}
