@@ -255,7 +255,8 @@ def run(
                             "tags": ["load"],
                         },
                     )
-                    u.things.append(answer.body["id"])
+                    if answer.status == 201:  # else the report says what came back
+                        u.things.append(answer.body["id"])
                 # The same URL again: refused, whoever asks.
                 api.call(
                     "POST",
