@@ -70,7 +70,7 @@ def test_a_site_switched_off_keeps_its_tags_as_text(site, make_user, make_thing,
         switch.uncheck()
         popup.wait_for_function(
             "chrome.scripting.getRegisteredContentScripts()"
-            ".then(s => (s[0].excludeMatches || []).length === 2)"
+            ".then(s => (s[0]?.excludeMatches || []).length === 2)"  # none while re-registered
         )
         ext_page.goto(site.page(f"<p id='post'>[Flattr={thing}]</p>", widget=False))
         ext_page.wait_for_timeout(500)
@@ -78,7 +78,8 @@ def test_a_site_switched_off_keeps_its_tags_as_text(site, make_user, make_thing,
     finally:
         switch.check()
         popup.wait_for_function(
-            "chrome.scripting.getRegisteredContentScripts().then(s => !(s[0].excludeMatches || []).length)"
+            "chrome.scripting.getRegisteredContentScripts()"
+            ".then(s => s.length > 0 && !(s[0].excludeMatches || []).length)"
         )
 
 
