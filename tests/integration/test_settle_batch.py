@@ -35,13 +35,17 @@ class Queue:
         self.jobs.extend(jobs)
 
 
-def writes():
-    """Counts the table's TransactWriteItems from here on."""
+def run_counting_writes(users) -> int:
+    """Run one batch of settle jobs for `users` (on page 0.0); how many TransactWriteItems it sent."""
     calls = []
     client = models.connection().client
     handler = lambda **kw: calls.append(1)  # noqa: E731
     client.meta.events.register("before-call.dynamodb.TransactWriteItems", handler)
-    return calls, lambda: client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", handler)
+    try:
+        settlement.run_batch([settlement.settle_job(MONTH, u, "0.0") for u in users], Queue(), POLICY)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", handler)
+    return len(calls)
 
 
 def months(users=("ada", "bob", "cy", "dan")):
@@ -62,13 +66,7 @@ EXPECTED = {
 
 
 def test_a_batch_settles_its_users_in_one_transaction(api, world):
-    jobs = [settlement.settle_job(MONTH, u, "0.0") for u in ("ada", "bob", "cy", "dan")]
-    calls, stop = writes()
-    try:
-        settlement.run_batch(jobs, Queue(), POLICY)
-    finally:
-        stop()
-    assert len(calls) == 1
+    assert run_counting_writes(("ada", "bob", "cy", "dan")) == 1
     assert months() == EXPECTED
     assert {u: api.me(u)["balances"]["funds"] for u in ("ada", "bob", "cy", "dan")} == {
         "ada": 4000,
@@ -95,15 +93,9 @@ def test_a_user_settled_by_a_twin_meanwhile_leaves_the_others_to_settle_alone(ap
         return commit(staged)
 
     monkeypatch.setattr(settle_tx, "commit", twin_first)
-    jobs = [settlement.settle_job(MONTH, u, "0.0") for u in ("ada", "bob", "cy", "dan")]
-    calls, stop = writes()
-    try:
-        settlement.run_batch(jobs, Queue(), POLICY)
-    finally:
-        stop()
     # the batch's transaction (refused: bob is settled), bob's twin, then ada, cy and dan alone;
     # bob's job reads afresh (his condition failed) and finds him settled
-    assert len(calls) == 5
+    assert run_counting_writes(("ada", "bob", "cy", "dan")) == 5
     assert months() == EXPECTED
     assert api.me("bob")["balances"]["funds"] == 0  # charged once
 
