@@ -81,19 +81,29 @@ def _json_default(value: Any) -> Any:
 
 
 current = threading.local()  # .function: the logical id of the function running on this thread
-_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+HTTP_FUNCTIONS = "http"  # the lock every API function takes: they share Powertools' resolver state
+
+
+def _turns_with(fn: FunctionSpec, event: dict) -> str:
+    """Whose turn an invocation waits for: any HTTP API function's, or its own function's."""
+    return HTTP_FUNCTIONS if "routeKey" in event and "requestContext" in event else fn.logical_id
 
 
 def invoke(fn: FunctionSpec, event: dict) -> Any:
     """Call the function's handler like Lambda does; whatever it raises propagates.
 
     One invocation at a time per function, as in one Lambda execution environment: handlers keep
-    the current request in module state (Powertools' resolver does), which threads would share.
+    the current request in module state, which threads would share. Powertools' resolvers keep it
+    on a class (`BaseRouter.current_event`), shared by every HTTP function in this one process:
+    those take turns together, or one request could read another's event (its claims, say).
     """
     handler = load_handler(fn)
     with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(fn.logical_id, threading.Lock())
+        lock = _LOCKS.setdefault(_turns_with(fn, event), threading.RLock())
     with lock:
         current.function = fn.logical_id
         try:
