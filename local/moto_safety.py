@@ -12,7 +12,8 @@ Two more fixes only make moto spend in proportion to what DynamoDB does (tests/u
 holds them to moto's own answers): a data-plane answer is JSON already, so it is written with
 json.dumps instead of moto's shape walker (which cost more than the request itself); and a
 projection of top-level attributes picks them, instead of re-encoding the whole item once per
-projected attribute.
+projected attribute. An update expression is parsed once per text, not three times per item
+(moto only reads the tree, and validates a copy of it).
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def apply() -> None:
             if getattr(t, "stream_shard", None) is not None
         }
         for entry in transact_items:
-            op = next(iter(entry.values()))
+            ((kind, op),) = entry.items()
+            if kind == "ConditionCheck":
+                continue
             table = self.tables.get(op.get("TableName"))
             if table is None:
                 continue
@@ -71,7 +74,8 @@ def apply() -> None:
             h = DynamoType(source[table.hash_key_attr])
             r = DynamoType(source[table.range_key_attr]) if table.has_range_key else None
             current = table.items.get(h, {}).get(r) if r is not None else table.items.get(h)
-            saved.append((table, h, r, copy.deepcopy(current)))
+            # An update changes the stored item in place; a put or a delete replaces or drops it.
+            saved.append((table, h, r, copy.deepcopy(current) if kind == "Update" else current))
         try:
             return transact(self, transact_items)
         except Exception:
@@ -130,6 +134,7 @@ def apply() -> None:
     Table.all_items = all_items
     _fast_answers()
     _fast_projection()
+    _parse_once()
     DynamoHandler.call_action = serialized_call_action
     DynamoDBBackend.transact_write_items = transact_write_items
     _applied = True
@@ -214,3 +219,12 @@ def _fast_projection() -> None:
         return Item(self.hash_key, self.range_key, {p: self.attrs[p] for p in paths if p in self.attrs})
 
     Item.project = project
+
+
+def _parse_once() -> None:
+    import functools
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    parse = UpdateExpressionParser.make.__func__
+    UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=512)(parse))

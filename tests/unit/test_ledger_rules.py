@@ -79,3 +79,12 @@ def test_thing_ids_and_urls():
         with pytest.raises(ValidationFailed):
             things.normalize_url(bad)
     assert all(1 <= things.new_id() < 2**53 for _ in range(1000))
+
+
+@given(st.text(min_size=1), st.integers(0, 10_000))
+def test_an_account_item_is_named_by_its_key_alone(account, shard):
+    """Account items no longer repeat their account and shard: the audit reads them off the key."""
+    from flattr.store.models import Account
+
+    pk, _ = Account.key(account, shard)
+    assert Account.named(pk) == (account, shard)

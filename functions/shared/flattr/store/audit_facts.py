@@ -21,7 +21,7 @@ from ..domain import accounts
 from ..domain.months import previous
 from . import audit_settle, cards
 from .audit_settle import acct_key
-from .models import Settlement
+from .models import Account, Settlement
 
 MAX_KEYS = 2000  # keys a map job combines in memory before it writes them out
 MAX_VIOLATIONS = 100  # violations one map job keeps (the rest are counted)
@@ -105,7 +105,7 @@ def user_balance(raw: dict, facts: Facts) -> None:
 
 
 def account(raw: dict, facts: Facts) -> None:
-    _balance(facts, s(raw, "account"), n(raw, "shard"), n(raw, "balance"))
+    _balance(facts, *Account.named(raw["pk"]["S"]), n(raw, "balance"))
 
 
 def _balance(facts: Facts, name: str, shard: int, value: int) -> None:

@@ -102,11 +102,7 @@ def _update_user(tx: Tx, user_id: str, funds: int, debt: int, at: str) -> None:
 
 def _update_account(tx: Tx, account: str, shard: int, delta: int) -> None:
     item = Account(*Account.key(account, shard))
-    actions = [
-        Account.balance.add(delta),
-        Account.account.set(account),
-        Account.shard.set(shard),
-    ]
+    actions = [Account.balance.add(delta)]  # the key names the account and its shard
     condition: Condition | None = None
     if delta < 0 and not accounts.may_go_negative(account):
         condition = Account.balance >= -delta
@@ -149,4 +145,4 @@ def balance(account: str) -> int:
 
 def shard_balances(account: str) -> dict[int, int]:
     keys = [Account.key(account, s) for s in range(accounts.shard_count(account))]
-    return {int(a.shard): int(a.balance) for a in Account.batch_get(keys, consistent_read=True)}
+    return {Account.named(a.pk)[1]: int(a.balance) for a in Account.batch_get(keys, consistent_read=True)}

@@ -154,13 +154,20 @@ class Received(_Base):
 
 
 class Account(_Base):
-    account = UnicodeAttribute()
-    shard = NumberAttribute()
+    # The account and the shard are the key's; older items also hold them as attributes.
+    account = UnicodeAttribute(null=True)
+    shard = NumberAttribute(null=True)
     balance = NumberAttribute(default=0)
 
     @staticmethod
     def key(account: str, shard: int) -> tuple[str, str]:
         return f"ACCT#{account}#{shard}", "ACCT"
+
+    @staticmethod
+    def named(pk: str) -> tuple[str, int]:
+        """(account, shard) of an account item's partition key: the inverse of `key`."""
+        account, shard = pk[len("ACCT#") :].rsplit("#", 1)
+        return account, int(shard)
 
 
 class TransferItem(_Base):
