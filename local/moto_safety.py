@@ -13,7 +13,10 @@ holds them to moto's own answers): a data-plane answer is JSON already, so it is
 json.dumps instead of moto's shape walker (which cost more than the request itself); and a
 projection of top-level attributes picks them, instead of re-encoding the whole item once per
 projected attribute. An update expression is parsed once per text, not three times per item
-(moto only reads the tree, and validates a copy of it).
+(moto only reads the tree, and validates a copy of it). A new item's size is checked against
+the limit once, not again for each attribute it is built with (quadratic in its attributes).
+And moto keeps every item object it ever made (for its dashboard), every projection and copy
+too: items are no longer listed there, so what no table holds is freed.
 """
 
 from __future__ import annotations
@@ -135,6 +138,8 @@ def apply() -> None:
     _fast_answers()
     _fast_projection()
     _parse_once()
+    _size_once()
+    _untracked_items()
     DynamoHandler.call_action = serialized_call_action
     DynamoDBBackend.transact_write_items = transact_write_items
     _applied = True
@@ -228,3 +233,29 @@ def _parse_once() -> None:
 
     parse = UpdateExpressionParser.make.__func__
     UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=512)(parse))
+
+
+def _size_once() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    STOCK["item_init"] = Item.__init__
+
+    def __init__(self, hash_key, range_key, attrs):
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        # moto's limit (LimitedSizeDict.__setitem__), on the whole item: sizes only add up.
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > 405000:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(values)  # dict.update: no per-key check
+
+    Item.__init__ = __init__
+
+
+def _untracked_items() -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    # BaseModel.__new__ appends each instance to the class's instances_tracked, forever.
+    Item.__new__ = lambda cls, *args, **kwargs: object.__new__(cls)

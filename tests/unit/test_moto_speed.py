@@ -116,3 +116,30 @@ def test_a_projection_picks_what_moto_would(item, data):
     }
     assert answer["fast"] == answer["stock"]
     assert whole.to_json() == Item(DynamoType(item["pk"]), None, item).to_json()  # left as it was
+
+
+@settings(max_examples=100, deadline=None)
+@given(items, st.integers(0, 3))
+def test_an_item_is_built_and_limited_in_size_as_moto_would(item, big):
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+
+    item = {**item, **{f"big{i}": {"S": "x" * 150_000} for i in range(big)}}  # 3 of them: too large
+
+    def built(init):
+        made = Item.__new__(Item)
+        try:
+            init(made, DynamoType(item["pk"]), None, item)
+        except ItemSizeTooLarge:
+            return "too large"
+        return made.describe_attrs()["Item"]
+
+    stock, fast = built(moto_safety.STOCK["item_init"]), built(Item.__init__)
+    assert (fast == "too large") == (big == 3)
+    if fast != "too large":
+        answer = {
+            name: stock_answer("GetItem", {"Item": made})[2]
+            for name, made in (("stock", stock), ("fast", fast))
+        }
+        assert canonical(json.loads(answer["fast"])) == canonical(json.loads(answer["stock"]))
+    else:
+        assert stock == "too large"
