@@ -8,7 +8,7 @@ Query sorts the whole table before picking one partition; it is given just the p
 sorting uses plain keys instead of slow DynamoType comparisons. A cancelled transaction takes back
 the stream records its items added before the cancellation.
 
-Two more fixes only make moto spend in proportion to what DynamoDB does (tests/unit/test_moto_speed.py
+The other fixes only make moto spend in proportion to what DynamoDB does (tests/unit/test_moto_speed.py
 holds them to moto's own answers): a data-plane answer is JSON already, so it is written with
 json.dumps instead of moto's shape walker (which cost more than the request itself); and a
 projection of top-level attributes picks them, instead of re-encoding the whole item once per
