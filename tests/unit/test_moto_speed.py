@@ -143,3 +143,17 @@ def test_an_item_is_built_and_limited_in_size_as_moto_would(item, big):
         assert canonical(json.loads(answer["fast"])) == canonical(json.loads(answer["stock"]))
     else:
         assert stock == "too large"
+
+
+def test_an_item_no_table_holds_is_freed():
+    """moto lists every model object it makes; items were never freed, copies and projections
+    included, and every full collection walked them."""
+    import gc
+    import weakref
+
+    made = Item(DynamoType({"S": "USER#u1"}), None, {"pk": {"S": "USER#u1"}, "funds": {"N": "5"}})
+    gone = weakref.ref(made.project([["funds"]]))
+    alive = weakref.ref(made)
+    del made
+    gc.collect()
+    assert gone() is None and alive() is None
