@@ -235,7 +235,7 @@ def scaling(users: int) -> dict[str, Any]:
 
     Every timing here runs with the heap frozen first (env.frozen_heap), the close's and the
     floor's alike: moto's tables, this phase's and the earlier phases', live in this process, and
-    each full collection walks them all (0.3 to 0.6 s, as long as the whole floor). When one fell
+    each full collection walks them all (0.2 to 0.7 s, as long as the whole floor). When one fell
     in a timing was luck, and the floor's median of three dropped the repeat that had one while
     the close, timed once, kept its own. The same close and floor with the heap live are kept
     beside them (`floor_ratio_heap_live`), as the figure was measured before."""
